@@ -1,0 +1,14 @@
+// Build: two entries (main and ./redis), ESM + CJS, declarations for each condition.
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  entry: { index: 'src/index.ts', redis: 'src/redis.ts' },
+  format: ['esm', 'cjs'],
+  dts: true,
+  target: 'node20',
+  platform: 'node',
+  sourcemap: true,
+  clean: true,
+  splitting: false,
+  external: ['express', '@aws-sdk/client-sesv2', 'bullmq', 'ioredis'],
+});
