@@ -1,12 +1,28 @@
-// Test runner settings shared by every suite.
+// Test runner settings: every suite on Express 5, and the HTTP, e2e and example suites again on Express 4.
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import { defineConfig } from 'vitest/config';
+
+const require = createRequire(import.meta.url);
+const express4 = dirname(require.resolve('express4/package.json'));
+
+const shared = { testTimeout: 60_000, hookTimeout: 60_000 };
+// Examples import the package by name, as a user would; tests run them against the sources.
+const self = [
+  { find: /^express-bulk-email\/redis$/, replacement: new URL('./src/redis.ts', import.meta.url).pathname },
+  { find: /^express-bulk-email$/, replacement: new URL('./src/index.ts', import.meta.url).pathname },
+];
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
     pool: 'forks',
     maxWorkers: 2,
+    projects: [
+      { resolve: { alias: self }, test: { ...shared, name: 'express5', include: ['test/**/*.test.ts'] } },
+      {
+        resolve: { alias: [...self, { find: /^express$/, replacement: express4 }] },
+        test: { ...shared, name: 'express4', include: ['test/http/**/*.test.ts', 'test/examples/**/*.test.ts'] },
+      },
+    ],
   },
 });

@@ -173,6 +173,8 @@ export interface JobRecord {
 export interface IndexedEntry {
   index: number;
   entry: BulkEmailEntry;
+  /** SES calls this entry already went out in (set when a task is handed back to the queue). Default 0. */
+  attempts?: number;
 }
 
 /** What the dispatcher needs to send one job: everything but the entries, which travel in chunk tasks. */
@@ -255,7 +257,7 @@ export interface Queue {
   readonly distributed: boolean;
   enqueue(tasks: ChunkTask[], options?: { delayMs?: number }): Promise<void>;
   /** Starts consuming. `close()` stops it: the processor's signal aborts, in-flight calls finish. */
-  start(processor: ChunkProcessor, options: { concurrency: number }): Promise<void>;
+  start(processor: ChunkProcessor, options: { concurrency: number; logger?: Logger }): Promise<void>;
   /** A limiter shared by every consumer of this queue; the in-process queue returns a local one. */
   createRateLimiter?(options: RateLimiterOptions): RateLimiter;
   close(): Promise<void>;

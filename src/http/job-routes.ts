@@ -1,0 +1,54 @@
+// GET /:id, GET /:id/results and POST /:id/cancel: a job as its owner sees it.
+import type { Request, Response } from 'express';
+import { jobView, ok, resultView } from '../envelope.js';
+import { BulkEmailError } from '../errors.js';
+import type { JobRecord, Principal } from '../types.js';
+import { type RouteContext, principalOf } from './context.js';
+import { decodeCursor, encodeCursor, parseLimit } from './pagination.js';
+
+/** The job if this principal owns it; NOT_FOUND otherwise (never FORBIDDEN: ids are not confirmed to others). */
+async function ownedJob<P extends Principal>(ctx: RouteContext<P>, req: Request): Promise<JobRecord> {
+  const principal = await principalOf(ctx, req);
+  const id = String(req.params.id);
+  const job = id.length <= 128 ? await ctx.config.store.getJob(id) : null;
+  if (!job || job.principalId !== principal.id) throw new BulkEmailError('NOT_FOUND', `No job ${JSON.stringify(id.slice(0, 128))}`);
+  return job;
+}
+
+export function getJobHandler<P extends Principal>(ctx: RouteContext<P>) {
+  return async (req: Request, res: Response): Promise<void> => {
+    const job = await ownedJob(ctx, req);
+    res.json(ok(jobView(job)));
+  };
+}
+
+export function getResultsHandler<P extends Principal>(ctx: RouteContext<P>) {
+  return async (req: Request, res: Response): Promise<void> => {
+    const job = await ownedJob(ctx, req);
+    const limit = parseLimit(req.query.limit);
+    const after = decodeCursor(req.query.cursor);
+    const results = await ctx.config.store.getResults(job.id, after, limit);
+    const last = results.at(-1);
+    const more = results.length === limit && last !== undefined && last.index < job.entries - 1;
+    res.json(ok({ results: results.map(resultView), next_cursor: more && last ? encodeCursor(last.index) : null }));
+  };
+}
+
+export function cancelHandler<P extends Principal>(ctx: RouteContext<P>) {
+  return async (req: Request, res: Response): Promise<void> => {
+    const job = await ownedJob(ctx, req);
+    if (job.status === 'completed' || job.status === 'canceled') {
+      throw new BulkEmailError('NOT_CANCELABLE', `Job ${job.id} has already ${job.status === 'completed' ? 'finished' : 'been canceled'}`);
+    }
+    const outcome = await ctx.config.store.finishPending(job.id, { status: 'CANCELED', error: 'canceled before it was sent', cancel: true });
+    if (!outcome) throw new BulkEmailError('NOT_FOUND', `No job ${job.id}`);
+    const { config } = ctx;
+    const at = new Date(config.clock.now()).toISOString();
+    if (outcome.job.status === 'completed') {
+      throw new BulkEmailError('NOT_CANCELABLE', `Job ${job.id} has already finished`);
+    }
+    config.emit({ type: 'job.canceled', jobId: job.id, counts: outcome.job.counts, at });
+    config.logger.info({ jobId: job.id, counts: outcome.job.counts }, 'express-bulk-email: job canceled');
+    res.json(ok(jobView(outcome.job)));
+  };
+}

@@ -1,0 +1,51 @@
+// Assembles the Express router: routes, 404/405 envelopes and the error boundary.
+import express, { type RequestHandler, type Router } from 'express';
+import { ok } from '../envelope.js';
+import { BulkEmailError } from '../errors.js';
+import type { Principal } from '../types.js';
+import { buildOpenApi } from '../validation/openapi.js';
+import { asyncHandler } from './async-handler.js';
+import { jsonBody } from './body.js';
+import { type RouteContext, principalOf } from './context.js';
+import { createJobHandler } from './create-job.js';
+import { errorHandler } from './error-handler.js';
+import { cancelHandler, getJobHandler, getResultsHandler } from './job-routes.js';
+
+function methodNotAllowed(allow: string): RequestHandler {
+  return (req, _res, next) => {
+    next(
+      new BulkEmailError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here; use ${allow}`, {
+        headers: { Allow: allow },
+      }),
+    );
+  };
+}
+
+export function buildRouter<P extends Principal>(ctx: RouteContext<P>, extra?: (router: Router) => void): Router {
+  const router = express.Router({ strict: false, caseSensitive: true });
+  const openapi = buildOpenApi({ schema: ctx.validator.schema });
+
+  router.get('/openapi.json', asyncHandler(async (req, res) => {
+    await principalOf(ctx, req);
+    res.json(ok(openapi));
+  }));
+  router.all('/openapi.json', methodNotAllowed('GET, HEAD'));
+
+  extra?.(router);
+
+  router.post('/', ...jsonBody(ctx.config.bodyLimit), asyncHandler(createJobHandler(ctx)));
+  router.all('/', methodNotAllowed('POST'));
+
+  router.get('/:id', asyncHandler(getJobHandler(ctx)));
+  router.all('/:id', methodNotAllowed('GET, HEAD'));
+  router.get('/:id/results', asyncHandler(getResultsHandler(ctx)));
+  router.all('/:id/results', methodNotAllowed('GET, HEAD'));
+  router.post('/:id/cancel', asyncHandler(cancelHandler(ctx)));
+  router.all('/:id/cancel', methodNotAllowed('POST'));
+
+  router.use((req, _res, next) => {
+    next(new BulkEmailError('NOT_FOUND', `No route ${req.method} ${req.path}`));
+  });
+  router.use(errorHandler(ctx.config.logger));
+  return router;
+}

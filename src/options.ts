@@ -1,0 +1,229 @@
+// BulkEmailOptions → internal config: defaults, unknown keys, and build-time TypeErrors that say how to fix them.
+import { SESv2Client, type SESv2ClientConfig } from '@aws-sdk/client-sesv2';
+import { inProcessQueue } from './queues/in-process-queue.js';
+import { systemClock } from './sending/clock.js';
+import { memoryStore } from './stores/memory-store.js';
+import type {
+  BulkEmailEvent,
+  BulkEmailOptions,
+  Clock,
+  Logger,
+  Principal,
+  Queue,
+  RetryOptions,
+  SenderOptions,
+  Store,
+  UnsubscribeOptions,
+} from './types.js';
+
+export interface SenderConfig {
+  ses: SESv2Client;
+  store: Store;
+  queue: Queue;
+  sendRate: number | 'account';
+  retry: Required<RetryOptions>;
+  atLeastOnce: boolean;
+  callTimeoutMs: number;
+  concurrency: number;
+  emit: (event: BulkEmailEvent) => void;
+  logger: Logger;
+  clock: Clock;
+  /** What this config created and so must close. */
+  owned: { ses: boolean; store: boolean; queue: boolean };
+}
+
+export interface RouterConfig<P extends Principal = Principal> extends SenderConfig {
+  authenticate: BulkEmailOptions<P>['authenticate'];
+  authorize?: BulkEmailOptions<P>['authorize'];
+  senders?: BulkEmailOptions<P>['senders'];
+  validate?: BulkEmailOptions<P>['validate'];
+  resolveTemplate?: BulkEmailOptions<P>['resolveTemplate'];
+  suppress?: BulkEmailOptions<P>['suppress'];
+  maxEntries: number;
+  bodyLimit: string | number;
+  maxActiveJobs: number;
+  worker: boolean;
+  quota: 'defer' | 'refuse';
+  renderCheck: 'strict' | 'permissive' | 'off';
+  mergeTemplateData: boolean;
+  unsubscribe?: UnsubscribeOptions;
+}
+
+const SENDER_KEYS = [
+  'ses',
+  'store',
+  'queue',
+  'sendRate',
+  'retry',
+  'atLeastOnce',
+  'callTimeoutMs',
+  'concurrency',
+  'onEvent',
+  'logger',
+  'clock',
+] as const;
+
+const ROUTER_KEYS = [
+  ...SENDER_KEYS,
+  'authenticate',
+  'authorize',
+  'senders',
+  'validate',
+  'resolveTemplate',
+  'suppress',
+  'maxEntries',
+  'bodyLimit',
+  'maxActiveJobs',
+  'worker',
+  'quota',
+  'renderCheck',
+  'mergeTemplateData',
+  'unsubscribe',
+] as const;
+
+const STORE_METHODS = [
+  'createJob',
+  'getJob',
+  'getPayload',
+  'getResults',
+  'claimEntries',
+  'recordResults',
+  'finishPending',
+  'countActiveJobs',
+  'claimIdempotency',
+  'completeIdempotency',
+  'releaseIdempotency',
+  'close',
+] as const;
+const QUEUE_METHODS = ['enqueue', 'start', 'close'] as const;
+
+function fail(message: string): never {
+  throw new TypeError(`express-bulk-email: ${message}`);
+}
+
+function checkKeys(options: object, allowed: readonly string[], what: string): void {
+  for (const key of Object.keys(options)) {
+    if (!allowed.includes(key)) fail(`unknown option "${key}" for ${what}(); known options: ${allowed.join(', ')}`);
+  }
+}
+
+function optionalFunction(options: Record<string, unknown>, name: string): void {
+  if (options[name] !== undefined && typeof options[name] !== 'function') fail(`option "${name}" must be a function`);
+}
+
+function positiveNumber(value: unknown, name: string, fallback: number, integer = true): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(value > 0) || (integer && !Number.isInteger(value) && value !== Number.POSITIVE_INFINITY)) {
+    fail(`option "${name}" must be a positive ${integer ? 'whole ' : ''}number, got ${String(value)}`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(value: unknown, name: string, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!allowed.includes(value as T)) fail(`option "${name}" must be one of ${allowed.map((a) => `'${a}'`).join(', ')}`);
+  return value as T;
+}
+
+function checkMethods(value: unknown, methods: readonly string[], name: string, factory: string): void {
+  if (typeof value !== 'object' || value === null) fail(`option "${name}" must be an object such as ${factory}`);
+  const missing = methods.filter((m) => typeof (value as Record<string, unknown>)[m] !== 'function');
+  if (missing.length) fail(`option "${name}" is missing method(s) ${missing.join(', ')}; use ${factory} or implement the interface`);
+}
+
+const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+function isSesClient(value: unknown): value is SESv2Client {
+  return typeof value === 'object' && value !== null && typeof (value as SESv2Client).send === 'function' && 'middlewareStack' in value;
+}
+
+export function resolveSenderOptions(options: SenderOptions): SenderConfig {
+  const o = options as Record<string, unknown>;
+  const logger = (options.logger ?? silentLogger) as Logger;
+  if (options.logger !== undefined) checkMethods(options.logger, ['debug', 'info', 'warn', 'error'], 'logger', 'a pino logger');
+  optionalFunction(o, 'onEvent');
+  if (options.store !== undefined) checkMethods(options.store, STORE_METHODS, 'store', 'memoryStore() or redisStore()');
+  if (options.queue !== undefined) checkMethods(options.queue, QUEUE_METHODS, 'queue', 'bullmqQueue()');
+  if (options.ses !== undefined && (typeof options.ses !== 'object' || options.ses === null)) {
+    fail('option "ses" must be an SESv2Client or its config object');
+  }
+  const sendRate = options.sendRate ?? 'account';
+  if (sendRate !== 'account' && !(typeof sendRate === 'number' && sendRate > 0 && Number.isFinite(sendRate))) {
+    fail(`option "sendRate" must be a positive number of recipients per second or 'account', got ${String(sendRate)}`);
+  }
+  const retry = options.retry ?? {};
+  if (typeof retry !== 'object') fail('option "retry" must be an object { attempts, baseDelayMs, maxDelayMs }');
+  checkKeys(retry, ['attempts', 'baseDelayMs', 'maxDelayMs'], 'retry');
+  const sesGiven = isSesClient(options.ses);
+  const onEvent = options.onEvent;
+  const emit = (event: BulkEmailEvent) => {
+    if (!onEvent) return;
+    try {
+      onEvent(event);
+    } catch (err) {
+      logger.error({ err: err instanceof Error ? err.message : String(err), event: event.type }, 'express-bulk-email: onEvent threw');
+    }
+  };
+  return {
+    ses: sesGiven ? (options.ses as SESv2Client) : new SESv2Client((options.ses ?? {}) as SESv2ClientConfig),
+    store: options.store ?? memoryStore(),
+    queue: options.queue ?? inProcessQueue(),
+    sendRate,
+    retry: {
+      attempts: positiveNumber(retry.attempts, 'retry.attempts', 6),
+      baseDelayMs: positiveNumber(retry.baseDelayMs, 'retry.baseDelayMs', 200, false),
+      maxDelayMs: positiveNumber(retry.maxDelayMs, 'retry.maxDelayMs', 20_000, false),
+    },
+    atLeastOnce: options.atLeastOnce === true,
+    callTimeoutMs: positiveNumber(options.callTimeoutMs, 'callTimeoutMs', 30_000),
+    concurrency: positiveNumber(options.concurrency, 'concurrency', 8),
+    emit,
+    logger,
+    clock: options.clock ?? systemClock(),
+    owned: { ses: !sesGiven, store: options.store === undefined, queue: options.queue === undefined },
+  };
+}
+
+export function checkSenderKeys(options: object): void {
+  checkKeys(options, SENDER_KEYS, 'createWorker');
+}
+
+export function resolveOptions<P extends Principal>(options: BulkEmailOptions<P>): RouterConfig<P> {
+  if (typeof options !== 'object' || options === null) fail('bulkEmail(options) needs an options object');
+  checkKeys(options, ROUTER_KEYS, 'bulkEmail');
+  const o = options as unknown as Record<string, unknown>;
+  if (typeof options.authenticate !== 'function') {
+    fail(
+      'option "authenticate" is required: a function (req) => principal | null. For a local demo pass authenticate: allowAnonymous()',
+    );
+  }
+  for (const hook of ['authorize', 'senders', 'validate', 'resolveTemplate', 'suppress']) optionalFunction(o, hook);
+  if (options.unsubscribe !== undefined) {
+    const u = options.unsubscribe;
+    if (typeof u !== 'object' || u === null) fail('option "unsubscribe" must be an object { secret, url, onUnsubscribe }');
+    checkKeys(u, ['secret', 'url', 'mailto', 'ttl', 'onUnsubscribe'], 'unsubscribe');
+    if (typeof u.secret !== 'string' || u.secret.length < 16) fail('unsubscribe.secret must be a string of at least 16 characters');
+    if (typeof u.url !== 'string' || !/^https?:\/\//.test(u.url)) fail('unsubscribe.url must be the absolute URL of this router\'s /unsubscribe route');
+    if (typeof u.onUnsubscribe !== 'function') fail('unsubscribe.onUnsubscribe must be a function');
+  }
+  const bodyLimit = options.bodyLimit ?? '20mb';
+  if (typeof bodyLimit !== 'string' && typeof bodyLimit !== 'number') fail('option "bodyLimit" must be a size such as \'20mb\' or a byte count');
+  const sender = resolveSenderOptions(options);
+  return {
+    ...sender,
+    authenticate: options.authenticate,
+    authorize: options.authorize,
+    senders: options.senders,
+    validate: options.validate,
+    resolveTemplate: options.resolveTemplate,
+    suppress: options.suppress,
+    maxEntries: positiveNumber(options.maxEntries, 'maxEntries', 10_000),
+    bodyLimit,
+    maxActiveJobs: positiveNumber(options.maxActiveJobs, 'maxActiveJobs', Number.POSITIVE_INFINITY),
+    worker: options.worker !== false,
+    quota: oneOf(options.quota, 'quota', ['defer', 'refuse'] as const, 'defer'),
+    renderCheck: oneOf(options.renderCheck, 'renderCheck', ['strict', 'permissive', 'off'] as const, 'strict'),
+    mergeTemplateData: options.mergeTemplateData !== false,
+    unsubscribe: options.unsubscribe,
+  };
+}

@@ -1,0 +1,142 @@
+// renderCheck(): before a job exists, find entries whose template data lacks a variable the template needs.
+import { templateNotFound, type ValidationDetail } from '../errors.js';
+import type { EmailTemplateContent, SendBulkEmailRequest, Template } from '../types.js';
+import { storedTemplateName } from './stored-template-fetcher.js';
+import { missingVariables, parseTemplateData } from './template-data.js';
+import { templateVariables, type VariableRef } from './template-variables.js';
+
+export interface RenderCheckOptions {
+  /** `strict`: report bad entries as `details` (→ 400). `permissive`: list them in `invalid` (→ INVALID_PARAMETER). */
+  mode: 'strict' | 'permissive';
+  /** Per-key deep merge of each entry's data over `TemplateData` (true), or SES's whole-object fallback (false). */
+  merge: boolean;
+  /** Loads a stored template's content (`storedTemplateFetcher(ses)`); null = no such template. Without it stored templates are not checked. */
+  fetchStoredTemplate?: (name: string) => Promise<EmailTemplateContent | null>;
+  /** Most per-entry details listed before one summary detail. Default 100. */
+  maxDetails?: number;
+}
+
+export interface RenderCheckResult {
+  /** Strict mode: one detail per bad entry (at most `maxDetails`, then one summary detail). */
+  details: ValidationDetail[];
+  /** Permissive mode: entry index → error text; those entries should end INVALID_PARAMETER, unsent. */
+  invalid: Map<number, string>;
+  /** Problems of the template itself (inline constructs SES does not render, unparsable TemplateData). */
+  templateProblems: ValidationDetail[];
+  /** How many entries lack data (all of them, also past `maxDetails`). */
+  badEntries: number;
+  /** Variables every entry must have. */
+  required: string[];
+  /** Why nothing was checked, when so (stored template and no fetcher, or the fetch failed). */
+  skipped?: string;
+}
+
+const ENTRY_DATA_PATH = 'ReplacementEmailContent/ReplacementTemplate/ReplacementTemplateData';
+
+function quoteList(names: string[]): string {
+  return names.map((n) => `"${n}"`).join(', ');
+}
+
+function emptyResult(skipped?: string): RenderCheckResult {
+  const result: RenderCheckResult = { details: [], invalid: new Map(), templateProblems: [], badEntries: 0, required: [] };
+  if (skipped !== undefined) result.skipped = skipped;
+  return result;
+}
+
+/** The template content to check: inline, or fetched. Throws TEMPLATE_NOT_FOUND when the fetcher finds no such template. */
+async function contentOf(
+  template: Template,
+  fetch: RenderCheckOptions['fetchStoredTemplate'],
+): Promise<{ content: EmailTemplateContent; inline: boolean } | { skipped: string } | undefined> {
+  if (template.TemplateContent) return { content: template.TemplateContent, inline: true };
+  const name = storedTemplateName(template);
+  if (name === undefined) return undefined;
+  if (!fetch) return { skipped: `stored template "${name}" not checked: no fetchStoredTemplate` };
+  let content: EmailTemplateContent | null;
+  try {
+    content = await fetch(name);
+  } catch (err) {
+    const why = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    return { skipped: `stored template "${name}" could not be loaded (${why})` };
+  }
+  if (content === null) throw templateNotFound(name);
+  return { content, inline: false };
+}
+
+/**
+ * Checks every entry's template data against the variables the resolved template requires. The template is parsed
+ * once and each entry's data once; entries without data share one answer. Throws TEMPLATE_NOT_FOUND (422) when
+ * `fetchStoredTemplate` says the stored template does not exist; any other fetch failure skips the check (`skipped`).
+ */
+export async function renderCheck(request: SendBulkEmailRequest, options: RenderCheckOptions): Promise<RenderCheckResult> {
+  const template = request.DefaultContent?.Template;
+  if (!template) return emptyResult();
+  const source = await contentOf(template, options.fetchStoredTemplate);
+  if (!source) return emptyResult();
+  if ('skipped' in source) return emptyResult(source.skipped);
+
+  const result = emptyResult();
+  const { variables, unsupported } = templateVariables(source.content, { inline: source.inline });
+  if (source.inline) {
+    for (const u of unsupported) {
+      result.templateProblems.push({
+        path: `/DefaultContent/Template/TemplateContent/${u.part}`,
+        message: `${u.construct}: ${u.reason}. Store the template with CreateEmailTemplate and send it by TemplateName to use Handlebars features`,
+      });
+    }
+  }
+  let defaults = parseTemplateData(template.TemplateData);
+  if (defaults instanceof Error) {
+    result.templateProblems.push({ path: '/DefaultContent/Template/TemplateData', message: defaults.message });
+    defaults = undefined;
+  }
+  const required: VariableRef[] = variables.filter((v) => v.required);
+  result.required = required.map((v) => v.name);
+  if (required.length === 0) return result;
+
+  const maxDetails = options.maxDetails ?? 100;
+  const strict = options.mode === 'strict';
+  const merge = options.merge;
+  let withoutData: string[] | undefined; // the answer for every entry that has no data of its own
+  const entries = request.BulkEmailEntries ?? [];
+  for (let i = 0; i < entries.length; i++) {
+    const text = entries[i]?.ReplacementEmailContent?.ReplacementTemplate?.ReplacementTemplateData;
+    let message: string;
+    if (text === undefined || text === '') {
+      withoutData ??= missingVariables(required, defaults, undefined, merge);
+      if (withoutData.length === 0) continue;
+      message = `${withoutData.length === 1 ? 'template variable' : 'template variables'} ${quoteList(withoutData)} missing: the entry has no ReplacementTemplateData and TemplateData lacks ${withoutData.length === 1 ? 'it' : 'them'}`;
+    } else {
+      const data = parseTemplateData(text, 'ReplacementTemplateData');
+      if (data instanceof Error) {
+        message = data.message;
+      } else {
+        const missing = missingVariables(required, defaults, data, merge);
+        if (missing.length === 0) continue;
+        const from = merge
+          ? 'ReplacementTemplateData merged over TemplateData'
+          : Object.keys(data ?? {}).length > 0
+            ? 'ReplacementTemplateData (which replaces TemplateData as a whole)'
+            : 'TemplateData (the entry\'s ReplacementTemplateData is empty)';
+        message = `${missing.length === 1 ? 'template variable' : 'template variables'} ${quoteList(missing)} missing from ${from}`;
+      }
+    }
+    result.badEntries++;
+    if (strict) {
+      if (result.details.length < maxDetails) {
+        const path = text === undefined ? `/BulkEmailEntries/${i}` : `/BulkEmailEntries/${i}/${ENTRY_DATA_PATH}`;
+        result.details.push({ path, message });
+      }
+    } else {
+      result.invalid.set(i, message);
+    }
+  }
+  if (strict && result.badEntries > result.details.length) {
+    const more = result.badEntries - result.details.length;
+    result.details.push({
+      path: '/BulkEmailEntries',
+      message: `${more} more ${more === 1 ? 'entry lacks' : 'entries lack'} template variables (${result.badEntries} in all; only the first ${maxDetails} are listed)`,
+    });
+  }
+  return result;
+}

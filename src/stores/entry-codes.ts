@@ -1,0 +1,67 @@
+// Entry statuses as small integer codes (shared by the memory and Redis stores) and how each one counts.
+import type { EntryStatus, JobCounts } from '../types.js';
+
+/** Code 0 = waiting, 1 = in flight (reported as PENDING); every other code is a final status. */
+export const PENDING = 0;
+export const IN_FLIGHT = 1;
+export const SUCCESS = 2;
+export const CANCELED = 3;
+export const SUPPRESSED = 4;
+export const UNKNOWN = 5;
+
+/** Index = code. Never reorder: the Redis store persists these codes. */
+export const STATUS_NAMES: readonly EntryStatus[] = [
+  'PENDING',
+  'PENDING', // IN_FLIGHT, shown as PENDING
+  'SUCCESS',
+  'CANCELED',
+  'SUPPRESSED',
+  'UNKNOWN',
+  'MESSAGE_REJECTED',
+  'MAIL_FROM_DOMAIN_NOT_VERIFIED',
+  'CONFIGURATION_SET_NOT_FOUND',
+  'TEMPLATE_NOT_FOUND',
+  'ACCOUNT_SUSPENDED',
+  'ACCOUNT_THROTTLED',
+  'ACCOUNT_DAILY_QUOTA_EXCEEDED',
+  'INVALID_SENDING_POOL_NAME',
+  'ACCOUNT_SENDING_PAUSED',
+  'CONFIGURATION_SET_SENDING_PAUSED',
+  'INVALID_PARAMETER',
+  'TRANSIENT_FAILURE',
+  'FAILED',
+];
+
+const FAILED = STATUS_NAMES.length - 1;
+const CODES: ReadonlyMap<string, number> = new Map<string, number>([
+  ...STATUS_NAMES.map((name, code) => [name, code] as const).filter(([, code]) => code !== IN_FLIGHT),
+  // The SES docs spell two statuses differently from the SDK: treat them as their twins.
+  ['CONFIGURATION_SET_DOES_NOT_EXIST', STATUS_NAMES.indexOf('CONFIGURATION_SET_NOT_FOUND')],
+  ['TEMPLATE_DOES_NOT_EXIST', STATUS_NAMES.indexOf('TEMPLATE_NOT_FOUND')],
+]);
+
+/** The code of a reported status; a status SES adds later (unknown here) is stored as FAILED. */
+export function statusCode(status: string): number {
+  return CODES.get(status) ?? FAILED;
+}
+
+export type CountKey = 'sent' | 'failed' | 'pending' | 'canceled';
+
+/** The `counts` bucket a code falls in (suppressed and unknown are parts of failed). */
+export function countKey(code: number): CountKey {
+  if (code <= IN_FLIGHT) return 'pending';
+  if (code === SUCCESS) return 'sent';
+  if (code === CANCELED) return 'canceled';
+  return 'failed';
+}
+
+export function emptyCounts(): JobCounts {
+  return { sent: 0, failed: 0, pending: 0, canceled: 0, suppressed: 0, unknown: 0 };
+}
+
+/** Adds `delta` entries of status `code` to `counts`. */
+export function addCount(counts: JobCounts, code: number, delta: number): void {
+  counts[countKey(code)] += delta;
+  if (code === SUPPRESSED) counts.suppressed += delta;
+  else if (code === UNKNOWN) counts.unknown += delta;
+}

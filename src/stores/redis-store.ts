@@ -1,0 +1,254 @@
+// redisStore(): the shared Store — jobs, per-entry results, idempotency keys and active-job counts in Redis, via Lua.
+import type { Redis } from 'ioredis';
+import type {
+  Clock,
+  EntryResult,
+  IdempotencyClaim,
+  JobCounts,
+  JobRecord,
+  JobStatus,
+  RecordOutcome,
+  Store,
+  StoredResponse,
+} from '../types.js';
+import { addCount, emptyCounts, PENDING, STATUS_NAMES, statusCode } from './entry-codes.js';
+import { closeClient, ownClient, type RedisConnection, redisGuard } from './redis-connection.js';
+import { CLAIM_ENTRIES, CLAIM_IDEMPOTENCY, CREATE_JOB, FINISH_PENDING, GET_RESULTS, RECORD_RESULTS } from './redis-scripts.js';
+
+export interface RedisStoreOptions {
+  /** ioredis options, a redis:// URL, or an ioredis instance; the store opens its own connection from it. */
+  connection: RedisConnection;
+  /** Prefix of every key. Default `ebe`. */
+  prefix?: string;
+  /** How long a finished job stays readable (its keys get this TTL when it finishes). Default 24 h. */
+  retentionMs?: number;
+  /** A command that has not answered after this long fails with 503. Default 5,000 ms. */
+  commandTimeoutMs?: number;
+  /** Time source for `updatedAt`/`completedAt`. Default `Date.now`. */
+  clock?: Pick<Clock, 'now'>;
+}
+
+type Reply = (string | number | null | Reply)[];
+type Script = (...args: (string | number)[]) => Promise<Reply | number | null>;
+interface Scripts {
+  ebeCreateJob: Script;
+  ebeClaimEntries: Script;
+  ebeRecordResults: Script;
+  ebeFinishPending: Script;
+  ebeGetResults: Script;
+  ebeClaimIdempotency: Script;
+}
+
+const SEP = '\x1f';
+const DAY_MS = 24 * 60 * 60 * 1000;
+const COUNT_FIELDS = ['sent', 'failed', 'pending', 'canceled', 'suppressed', 'unknown'] as const;
+
+const clean = (s: string | undefined) => (s === undefined ? '' : s.replaceAll(SEP, ' '));
+const clampAttempts = (n: number) => Math.max(0, Math.min(1_000_000, Math.floor(n) || 0));
+
+function toRecord(flat: Reply): JobRecord {
+  const h: Record<string, string> = {};
+  for (let i = 0; i < flat.length; i += 2) h[String(flat[i])] = String(flat[i + 1]);
+  const counts = emptyCounts();
+  for (const field of COUNT_FIELDS) counts[field] = Number(h[field]);
+  const record: JobRecord = {
+    id: h.id,
+    principalId: h.principalId,
+    status: h.status as JobStatus,
+    createdAt: h.createdAt,
+    updatedAt: h.updatedAt,
+    entries: Number(h.entries),
+    recipients: Number(h.recipients),
+    counts,
+  };
+  if (h.completedAt) record.completedAt = h.completedAt;
+  if (h.estimatedCompletionAt) record.estimatedCompletionAt = h.estimatedCompletionAt;
+  return record;
+}
+
+function outcome(reply: Reply): RecordOutcome {
+  return { finished: reply[0] === 1, job: toRecord(reply[1] as Reply) };
+}
+
+/**
+ * Keys (prefix `ebe`): `ebe:job:{id}` hash (the record, counts, inFlight, dflt), `…:results` hash (index → packed
+ * result; untouched entries are absent), `…:waiting` set (PENDING entries with history), `…:payload` (JSON),
+ * `ebe:active` hash (principal → unfinished jobs), `ebe:idem:{key}` hash (fingerprint, response) with a TTL.
+ * A finished job's keys expire `retentionMs` after it finishes. Standalone Redis or Sentinel (not Cluster).
+ */
+export function redisStore(options: RedisStoreOptions): Store {
+  const prefix = options.prefix ?? 'ebe';
+  const retentionMs = options.retentionMs ?? DAY_MS;
+  const clock = options.clock ?? { now: () => Date.now() };
+  const client = ownClient(options.connection, {
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: true,
+    commandTimeout: options.commandTimeoutMs ?? 5000,
+    connectTimeout: options.commandTimeoutMs ?? 5000,
+    lazyConnect: false,
+  });
+  const guard = redisGuard(client);
+  const define = (name: keyof Scripts, lua: string, numberOfKeys: number) => client.defineCommand(name, { lua, numberOfKeys });
+  define('ebeCreateJob', CREATE_JOB, 5);
+  define('ebeClaimEntries', CLAIM_ENTRIES, 5);
+  define('ebeRecordResults', RECORD_RESULTS, 5);
+  define('ebeFinishPending', FINISH_PENDING, 5);
+  define('ebeGetResults', GET_RESULTS, 2);
+  define('ebeClaimIdempotency', CLAIM_IDEMPOTENCY, 1);
+  const scripts = client as unknown as Redis & Scripts;
+
+  const activeKey = `${prefix}:active`;
+  const jobKeys = (id: string) => {
+    const job = `${prefix}:job:${id}`;
+    return [job, `${job}:results`, `${job}:waiting`, activeKey, `${job}:payload`];
+  };
+  const idemKey = (key: string) => `${prefix}:idem:${key}`;
+  const now = () => new Date(clock.now()).toISOString();
+
+  return {
+    createJob: (job, payload, initial) =>
+      guard(async () => {
+        const n = job.entries;
+        const first = new Map<number, EntryResult>();
+        for (const r of initial) {
+          const prev = first.get(r.index);
+          if (Number.isInteger(r.index) && r.index >= 0 && r.index < n && !(prev && statusCode(prev.status) > PENDING)) {
+            first.set(r.index, r);
+          }
+        }
+        const counts: JobCounts = { ...emptyCounts(), pending: n };
+        const triples: (string | number)[] = [];
+        for (const r of first.values()) {
+          const code = statusCode(r.status);
+          addCount(counts, PENDING, -1);
+          addCount(counts, code, 1);
+          const packed = [code, clampAttempts(r.attempts), clean(r.messageId), clean(r.error)].join(SEP);
+          triples.push(r.index, code, packed);
+        }
+        const done = counts.pending === 0;
+        const status: JobStatus = done ? (job.status === 'canceled' ? 'canceled' : 'completed') : job.status;
+        const completedAt = done ? (job.completedAt ?? job.updatedAt) : job.completedAt;
+        const fields: Record<string, string | number | undefined> = {
+          id: job.id,
+          principalId: job.principalId,
+          status,
+          createdAt: job.createdAt,
+          updatedAt: job.updatedAt,
+          completedAt,
+          estimatedCompletionAt: job.estimatedCompletionAt,
+          entries: n,
+          recipients: job.recipients,
+          ...counts,
+          inFlight: 0,
+          dflt: 0,
+        };
+        const pairs = Object.entries(fields).filter(([, v]) => v !== undefined) as [string, string | number][];
+        const active = status === 'queued' || status === 'sending' ? 1 : 0;
+        const created = await scripts.ebeCreateJob(
+          ...jobKeys(job.id),
+          retentionMs,
+          JSON.stringify(payload),
+          active,
+          pairs.length,
+          ...pairs.flat(),
+          ...triples,
+        );
+        if (created !== 1) throw new Error(`redisStore: job ${job.id} already exists`);
+      }),
+
+    getJob: (id) =>
+      guard(async () => {
+        const h = await client.hgetall(jobKeys(id)[0]);
+        return h.id ? toRecord(Object.entries(h).flat()) : null;
+      }),
+
+    getPayload: (id) =>
+      guard(async () => {
+        const json = await client.get(jobKeys(id)[4]);
+        return json === null ? null : JSON.parse(json);
+      }),
+
+    getResults: (id, after, limit) =>
+      guard(async () => {
+        const [job, res] = jobKeys(id);
+        const start = Math.max(0, Math.floor(after) + 1);
+        const reply = (await scripts.ebeGetResults(job, res, start, Math.max(0, Math.floor(limit)))) as string[] | null;
+        if (!reply) return [];
+        const dflt = Number(reply[1]);
+        const dfltErr = reply[2];
+        return reply.slice(3).map((packed, i): EntryResult => {
+          const index = start + i;
+          if (packed === '') {
+            const result: EntryResult = { index, status: STATUS_NAMES[dflt], attempts: 0 };
+            if (dflt !== PENDING && dfltErr !== '') result.error = dfltErr;
+            return result;
+          }
+          const [code, attempts, messageId, ...error] = packed.split(SEP);
+          const result: EntryResult = { index, status: STATUS_NAMES[Number(code)], attempts: Number(attempts) };
+          if (messageId !== '') result.messageId = messageId;
+          if (error.length > 0 && error.join(SEP) !== '') result.error = error.join(SEP);
+          return result;
+        });
+      }),
+
+    claimEntries: (id, indexes) =>
+      guard(async () => {
+        const [claimed, stale] = (await scripts.ebeClaimEntries(...jobKeys(id), now(), ...indexes)) as number[][];
+        return { claimed, stale };
+      }),
+
+    recordResults: (id, results) =>
+      guard(async () => {
+        const args: (string | number)[] = [];
+        for (const r of results) {
+          args.push(r.index, statusCode(r.status), clampAttempts(r.attempts), clean(r.messageId), clean(r.error));
+        }
+        try {
+          return outcome((await scripts.ebeRecordResults(...jobKeys(id), now(), retentionMs, ...args)) as Reply);
+        } catch (err) {
+          if (/^NOJOB/.test((err as Error).message)) throw new Error(`redisStore: no job ${id}`);
+          throw err;
+        }
+      }),
+
+    finishPending: (id, { status, error, cancel }) =>
+      guard(async () => {
+        const reply = await scripts.ebeFinishPending(
+          ...jobKeys(id),
+          now(),
+          retentionMs,
+          statusCode(status),
+          clean(error),
+          cancel ? 1 : 0,
+        );
+        return reply === null ? null : outcome(reply as Reply);
+      }),
+
+    countActiveJobs: (principalId) => guard(async () => Number((await client.hget(activeKey, principalId)) ?? 0)),
+
+    claimIdempotency: (key, fingerprint, ttlMs) =>
+      guard(async (): Promise<IdempotencyClaim> => {
+        const [state, response] = (await scripts.ebeClaimIdempotency(idemKey(key), fingerprint, Math.max(1, Math.ceil(ttlMs)))) as string[];
+        if (state === 'replay') return { state, response: JSON.parse(response) as StoredResponse };
+        return { state: state as 'new' | 'in_flight' | 'mismatch' };
+      }),
+
+    completeIdempotency: (key, fingerprint, response, ttlMs) =>
+      guard(async () => {
+        const k = idemKey(key);
+        await client
+          .multi()
+          .del(k)
+          .hset(k, 'f', fingerprint, 'r', JSON.stringify(response))
+          .pexpire(k, Math.max(1, Math.ceil(ttlMs)))
+          .exec();
+      }),
+
+    releaseIdempotency: (key) =>
+      guard(async () => {
+        await client.del(idemKey(key));
+      }),
+
+    close: () => closeClient(client),
+  };
+}

@@ -1,0 +1,39 @@
+// The main entry never reaches bullmq or ioredis (optional peers): only src/redis.ts and what it imports may.
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const src = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
+
+/** Every bare package a source file reaches through static or dynamic imports of sibling files. */
+function packagesReached(entry: string): Set<string> {
+  const packages = new Set<string>();
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)) {
+      const spec = m[1];
+      if (spec.startsWith('.')) visit(resolve(dirname(file), spec.replace(/\.js$/, '.ts')));
+      else if (!/^import\s+type\b/.test(m[0])) packages.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]);
+    }
+  };
+  visit(resolve(src, entry));
+  return packages;
+}
+
+describe('entry points', () => {
+  it('index.ts reaches neither bullmq nor ioredis', () => {
+    const reached = packagesReached('index.ts');
+    expect(reached.has('bullmq')).toBe(false);
+    expect(reached.has('ioredis')).toBe(false);
+  });
+
+  it('redis.ts is where they come from', () => {
+    const reached = packagesReached('redis.ts');
+    expect(reached.has('bullmq')).toBe(true);
+    expect(reached.has('ioredis')).toBe(true);
+  });
+});

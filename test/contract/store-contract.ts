@@ -1,0 +1,443 @@
+// describeStoreContract(): the behaviour every Store must show (memory, Redis, or an app's own).
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { EntryResult, JobPayload, JobRecord, Store } from '../../src/types.js';
+
+const payload: JobPayload = {
+  content: { FromEmailAddress: 'sender@example.com', DefaultContent: { Template: { TemplateName: 'welcome', TemplateData: '{}' } } },
+};
+
+function jobRecord(principalId: string, entries: number, overrides: Partial<JobRecord> = {}): JobRecord {
+  const at = new Date().toISOString();
+  return {
+    id: `job-${randomUUID()}`,
+    principalId,
+    status: 'queued',
+    createdAt: at,
+    updatedAt: at,
+    entries,
+    recipients: entries * 2,
+    counts: { sent: 0, failed: 0, pending: entries, canceled: 0, suppressed: 0, unknown: 0 },
+    ...overrides,
+  };
+}
+
+const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+const success = (index: number, attempts = 1): EntryResult => ({ index, status: 'SUCCESS', messageId: `msg-${index}`, attempts });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function expectConsistent(job: JobRecord | null): asserts job is JobRecord {
+  expect(job).not.toBeNull();
+  const c = (job as JobRecord).counts;
+  expect(c.sent + c.failed + c.pending + c.canceled).toBe((job as JobRecord).entries);
+  expect(c.suppressed + c.unknown).toBeLessThanOrEqual(c.failed);
+}
+
+export function describeStoreContract(name: string, makeStore: () => Store | Promise<Store>): void {
+  describe(`Store contract: ${name}`, () => {
+    let store: Store;
+    /** Unique per test: a shared store (Redis) keeps other tests' jobs. */
+    let PRINCIPAL: string;
+    beforeEach(async () => {
+      PRINCIPAL = `principal-${randomUUID()}`;
+      store = await makeStore();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    async function created(entries: number, initial: EntryResult[] = [], overrides: Partial<JobRecord> = {}) {
+      const job = jobRecord(PRINCIPAL, entries, overrides);
+      await store.createJob(job, payload, initial);
+      return job;
+    }
+
+    describe('jobs', () => {
+      it('stores a job and its payload, and answers null for unknown ids', async () => {
+        const job = await created(5, [], { estimatedCompletionAt: '2030-01-01T00:00:00.000Z' });
+        const got = await store.getJob(job.id);
+        expectConsistent(got);
+        expect(got).toMatchObject({
+          id: job.id,
+          principalId: PRINCIPAL,
+          status: 'queued',
+          createdAt: job.createdAt,
+          entries: 5,
+          recipients: 10,
+          estimatedCompletionAt: '2030-01-01T00:00:00.000Z',
+          counts: { sent: 0, failed: 0, pending: 5, canceled: 0, suppressed: 0, unknown: 0 },
+        });
+        expect(got.completedAt).toBeUndefined();
+        expect(await store.getPayload(job.id)).toEqual(payload);
+        expect(await store.getJob('no-such-job')).toBeNull();
+        expect(await store.getPayload('no-such-job')).toBeNull();
+      });
+
+      it('returns copies: changing a returned job changes nothing stored', async () => {
+        const job = await created(2);
+        const got = await store.getJob(job.id);
+        expectConsistent(got);
+        got.status = 'completed';
+        got.counts.sent = 99;
+        expect(await store.getJob(job.id)).toMatchObject({ status: 'queued', counts: { sent: 0, pending: 2 } });
+      });
+
+      it('applies initial results and counts suppressed as failed', async () => {
+        const job = await created(4, [
+          { index: 1, status: 'SUPPRESSED', attempts: 0 },
+          { index: 3, status: 'INVALID_PARAMETER', error: 'missing variable name', attempts: 0 },
+        ]);
+        const got = await store.getJob(job.id);
+        expectConsistent(got);
+        expect(got.counts).toEqual({ sent: 0, failed: 2, pending: 2, canceled: 0, suppressed: 1, unknown: 0 });
+        const results = await store.getResults(job.id, -1, 10);
+        expect(results.map((r) => r.status)).toEqual(['PENDING', 'SUPPRESSED', 'PENDING', 'INVALID_PARAMETER']);
+        expect(results[3].error).toBe('missing variable name');
+      });
+
+      it('stores a job whose every entry is final at creation as completed', async () => {
+        const job = await created(2, [
+          { index: 0, status: 'SUPPRESSED', attempts: 0 },
+          { index: 1, status: 'SUPPRESSED', attempts: 0 },
+        ]);
+        const got = await store.getJob(job.id);
+        expectConsistent(got);
+        expect(got.status).toBe('completed');
+        expect(got.completedAt).toBeDefined();
+        expect(await store.countActiveJobs(PRINCIPAL)).toBe(0);
+      });
+    });
+
+    describe('results pagination', () => {
+      it('pages in index order with `after` as the cursor', async () => {
+        const job = await created(7);
+        const first = await store.getResults(job.id, -1, 3);
+        expect(first.map((r) => r.index)).toEqual([0, 1, 2]);
+        expect(first[0]).toEqual({ index: 0, status: 'PENDING', attempts: 0 });
+        expect((await store.getResults(job.id, 2, 3)).map((r) => r.index)).toEqual([3, 4, 5]);
+        expect((await store.getResults(job.id, 5, 3)).map((r) => r.index)).toEqual([6]);
+        expect(await store.getResults(job.id, 6, 3)).toEqual([]);
+        expect(await store.getResults('no-such-job', -1, 3)).toEqual([]);
+      });
+
+      it('visits every index exactly once while results change between pages', async () => {
+        const job = await created(25);
+        const seen: number[] = [];
+        let after = -1;
+        for (;;) {
+          const page = await store.getResults(job.id, after, 4);
+          if (page.length === 0) break;
+          seen.push(...page.map((r) => r.index));
+          after = page[page.length - 1].index;
+          const next = range(after + 1, Math.min(after + 3, 25));
+          await store.claimEntries(job.id, next);
+          await store.recordResults(job.id, next.map((i) => success(i)));
+        }
+        expect(seen).toEqual(range(0, 25));
+      });
+    });
+
+    describe('claims and results', () => {
+      it('claims pending entries, shows them as PENDING and moves the job to sending', async () => {
+        const job = await created(5);
+        const claim = await store.claimEntries(job.id, [0, 1, 2]);
+        expect(claim).toEqual({ claimed: [0, 1, 2], stale: [] });
+        const got = await store.getJob(job.id);
+        expectConsistent(got);
+        expect(got.status).toBe('sending');
+        expect(got.counts.pending).toBe(5);
+        expect((await store.getResults(job.id, -1, 5)).map((r) => r.status)).toEqual(Array(5).fill('PENDING'));
+      });
+
+      it('ignores duplicate and out-of-range indexes, and unknown jobs', async () => {
+        const job = await created(3);
+        expect(await store.claimEntries(job.id, [1, 1, 7, -1])).toEqual({ claimed: [1], stale: [] });
+        expect(await store.claimEntries('no-such-job', [0])).toEqual({ claimed: [], stale: [] });
+      });
+
+      it('reports entries still in flight as stale to a second claim (a worker died)', async () => {
+        const job = await created(4);
+        await store.claimEntries(job.id, [0, 1]);
+        const second = await store.claimEntries(job.id, [0, 1, 2]);
+        expect(second).toEqual({ claimed: [2], stale: [0, 1] });
+        const out = await store.recordResults(job.id, [
+          { index: 0, status: 'UNKNOWN', error: 'worker died', attempts: 1 },
+          { index: 1, status: 'UNKNOWN', error: 'worker died', attempts: 1 },
+        ]);
+        expectConsistent(out.job);
+        expect(out.job.counts).toMatchObject({ failed: 2, unknown: 2, pending: 2 });
+      });
+
+      it('records outcomes with message ids, errors and attempts', async () => {
+        const job = await created(3);
+        await store.claimEntries(job.id, [0, 1, 2]);
+        const out = await store.recordResults(job.id, [
+          success(0, 2),
+          { index: 1, status: 'MESSAGE_REJECTED', error: 'Email address is not verified', attempts: 1 },
+        ]);
+        expect(out.finished).toBe(false);
+        expectConsistent(out.job);
+        expect(out.job.counts).toMatchObject({ sent: 1, failed: 1, pending: 1 });
+        expect(await store.getResults(job.id, -1, 2)).toEqual([
+          { index: 0, status: 'SUCCESS', messageId: 'msg-0', attempts: 2 },
+          { index: 1, status: 'MESSAGE_REJECTED', error: 'Email address is not verified', attempts: 1 },
+        ]);
+      });
+
+      it('keeps long and non-ASCII message ids and errors intact', async () => {
+        const job = await created(3);
+        await store.claimEntries(job.id, [0, 1, 2]);
+        const long = `id-${'x'.repeat(300)}`;
+        await store.recordResults(job.id, [
+          { index: 0, status: 'SUCCESS', messageId: long, attempts: 1 },
+          { index: 1, status: 'SUCCESS', messageId: 'idé-✓-日本', attempts: 1 },
+          { index: 2, status: 'MESSAGE_REJECTED', error: 'rejected: «bad» | a:b\nline two', attempts: 3 },
+        ]);
+        expect(await store.getResults(job.id, -1, 3)).toEqual([
+          { index: 0, status: 'SUCCESS', messageId: long, attempts: 1 },
+          { index: 1, status: 'SUCCESS', messageId: 'idé-✓-日本', attempts: 1 },
+          { index: 2, status: 'MESSAGE_REJECTED', error: 'rejected: «bad» | a:b\nline two', attempts: 3 },
+        ]);
+      });
+
+      it('treats the SES doc spellings of two statuses as their SDK twins', async () => {
+        const job = await created(2);
+        await store.claimEntries(job.id, [0, 1]);
+        await store.recordResults(job.id, [
+          { index: 0, status: 'TEMPLATE_DOES_NOT_EXIST' as never, attempts: 1 },
+          { index: 1, status: 'CONFIGURATION_SET_DOES_NOT_EXIST' as never, attempts: 1 },
+        ]);
+        const statuses = (await store.getResults(job.id, -1, 2)).map((r) => r.status);
+        expect(statuses).toEqual(['TEMPLATE_NOT_FOUND', 'CONFIGURATION_SET_NOT_FOUND']);
+      });
+
+      it('puts an entry back to wait with a PENDING result, and it can be claimed again', async () => {
+        const job = await created(2);
+        await store.claimEntries(job.id, [0, 1]);
+        await store.recordResults(job.id, [{ index: 0, status: 'PENDING', error: 'ACCOUNT_THROTTLED', attempts: 1 }]);
+        expect((await store.getResults(job.id, -1, 1))[0]).toEqual({
+          index: 0,
+          status: 'PENDING',
+          error: 'ACCOUNT_THROTTLED',
+          attempts: 1,
+        });
+        expect(await store.claimEntries(job.id, [0, 1])).toEqual({ claimed: [0], stale: [1] });
+        await store.recordResults(job.id, [success(0, 2)]);
+        expect((await store.getResults(job.id, -1, 1))[0]).toEqual({ index: 0, status: 'SUCCESS', messageId: 'msg-0', attempts: 2 });
+      });
+
+      it('never overwrites a final status, SUCCESS above all', async () => {
+        const job = await created(3);
+        await store.claimEntries(job.id, [0, 1, 2]);
+        await store.recordResults(job.id, [success(0), { index: 1, status: 'MESSAGE_REJECTED', attempts: 1 }]);
+        const out = await store.recordResults(job.id, [
+          { index: 0, status: 'FAILED', error: 'late duplicate', attempts: 5 },
+          { index: 0, status: 'PENDING', attempts: 5 },
+          { index: 1, status: 'SUCCESS', messageId: 'nope', attempts: 5 },
+        ]);
+        expect(out.finished).toBe(false);
+        expect(await store.claimEntries(job.id, [0, 1])).toEqual({ claimed: [], stale: [] });
+        const results = await store.getResults(job.id, -1, 2);
+        expect(results).toEqual([
+          { index: 0, status: 'SUCCESS', messageId: 'msg-0', attempts: 1 },
+          { index: 1, status: 'MESSAGE_REJECTED', attempts: 1 },
+        ]);
+      });
+
+      it('completes the job when nothing is pending, and says finished exactly once', async () => {
+        const job = await created(3);
+        await store.claimEntries(job.id, [0, 1, 2]);
+        const first = await store.recordResults(job.id, [success(0), success(1)]);
+        expect(first.finished).toBe(false);
+        const last = await store.recordResults(job.id, [{ index: 2, status: 'TRANSIENT_FAILURE', attempts: 6 }]);
+        expect(last.finished).toBe(true);
+        expectConsistent(last.job);
+        expect(last.job.status).toBe('completed');
+        expect(last.job.completedAt).toBeDefined();
+        expect(last.job.counts).toMatchObject({ sent: 2, failed: 1, pending: 0 });
+        const again = await store.recordResults(job.id, [success(2)]);
+        expect(again.finished).toBe(false);
+        expect(again.job.status).toBe('completed');
+      });
+
+      it('says finished exactly once when many writers record at the same time', async () => {
+        const job = await created(200);
+        for (let c = 0; c < 200; c += 50) await store.claimEntries(job.id, range(c, c + 50));
+        const writes = range(0, 20).map((w) => store.recordResults(job.id, range(w * 10, w * 10 + 10).map((i) => success(i))));
+        const duplicates = range(0, 20).map((w) => store.recordResults(job.id, range(w * 10, w * 10 + 10).map((i) => success(i))));
+        const outcomes = await Promise.all([...writes, ...duplicates]);
+        expect(outcomes.filter((o) => o.finished)).toHaveLength(1);
+        const got = await store.getJob(job.id);
+        expectConsistent(got);
+        expect(got).toMatchObject({ status: 'completed', counts: { sent: 200, pending: 0 } });
+      });
+    });
+
+    describe('finishPending', () => {
+      it('cancels waiting entries only; in-flight ones finish later and then the job is complete', async () => {
+        const job = await created(6);
+        await store.claimEntries(job.id, [0, 1, 2]);
+        await store.recordResults(job.id, [success(0)]);
+        const canceled = await store.finishPending(job.id, { status: 'CANCELED', cancel: true });
+        expect(canceled).not.toBeNull();
+        expect(canceled?.finished).toBe(false);
+        expectConsistent(canceled?.job ?? null);
+        expect(canceled?.job).toMatchObject({ status: 'canceled', counts: { sent: 1, canceled: 3, pending: 2 } });
+        expect(canceled?.job.completedAt).toBeUndefined();
+        expect((await store.getResults(job.id, -1, 6)).map((r) => r.status)).toEqual([
+          'SUCCESS',
+          'PENDING',
+          'PENDING',
+          'CANCELED',
+          'CANCELED',
+          'CANCELED',
+        ]);
+        expect(await store.countActiveJobs(PRINCIPAL)).toBe(0);
+
+        const first = await store.recordResults(job.id, [success(1)]);
+        expect(first.finished).toBe(false);
+        const last = await store.recordResults(job.id, [{ index: 2, status: 'PENDING', error: 'throttled', attempts: 1 }]);
+        expect(last.finished).toBe(true);
+        expectConsistent(last.job);
+        expect(last.job).toMatchObject({ status: 'canceled', counts: { sent: 2, canceled: 4, pending: 0 } });
+        expect(last.job.completedAt).toBeDefined();
+        expect((await store.getResults(job.id, 1, 1))[0].status).toBe('CANCELED');
+      });
+
+      it('refuses new claims once canceled but still reports stale entries', async () => {
+        const job = await created(4);
+        await store.claimEntries(job.id, [0]);
+        await store.finishPending(job.id, { status: 'CANCELED', cancel: true });
+        expect(await store.claimEntries(job.id, [0, 1, 2])).toEqual({ claimed: [], stale: [0] });
+      });
+
+      it('finishes a cancel at once when nothing is in flight', async () => {
+        const job = await created(3);
+        const out = await store.finishPending(job.id, { status: 'CANCELED', cancel: true });
+        expect(out?.finished).toBe(true);
+        expect(out?.job).toMatchObject({ status: 'canceled', counts: { canceled: 3, pending: 0 } });
+        expect(out?.job.completedAt).toBeDefined();
+      });
+
+      it('fails the waiting entries with a job-fatal status without canceling the job', async () => {
+        const job = await created(5);
+        await store.claimEntries(job.id, [0, 1]);
+        await store.recordResults(job.id, [{ index: 0, status: 'MAIL_FROM_DOMAIN_NOT_VERIFIED', attempts: 1 }]);
+        const out = await store.finishPending(job.id, {
+          status: 'MAIL_FROM_DOMAIN_NOT_VERIFIED',
+          error: 'MAIL FROM domain is not verified',
+        });
+        expect(out?.finished).toBe(false);
+        expectConsistent(out?.job ?? null);
+        expect(out?.job).toMatchObject({ status: 'sending', counts: { failed: 4, pending: 1 } });
+        const results = await store.getResults(job.id, -1, 5);
+        expect(results[1].status).toBe('PENDING');
+        expect(results[4]).toEqual({
+          index: 4,
+          status: 'MAIL_FROM_DOMAIN_NOT_VERIFIED',
+          error: 'MAIL FROM domain is not verified',
+          attempts: 0,
+        });
+        const last = await store.recordResults(job.id, [success(1)]);
+        expect(last.finished).toBe(true);
+        expect(last.job.status).toBe('completed');
+      });
+
+      it('changes nothing on a finished job and answers null for an unknown one', async () => {
+        const job = await created(1);
+        await store.claimEntries(job.id, [0]);
+        await store.recordResults(job.id, [success(0)]);
+        const out = await store.finishPending(job.id, { status: 'CANCELED', cancel: true });
+        expect(out?.finished).toBe(false);
+        expect(out?.job).toMatchObject({ status: 'completed', counts: { sent: 1, canceled: 0 } });
+        expect(await store.finishPending('no-such-job', { status: 'CANCELED', cancel: true })).toBeNull();
+      });
+    });
+
+    describe('countActiveJobs', () => {
+      it('counts queued and sending jobs per principal', async () => {
+        const principal = `p-${randomUUID()}`;
+        const other = `p-${randomUUID()}`;
+        const a = await created(1, [], { principalId: principal });
+        const b = await created(2, [], { principalId: principal });
+        const c = await created(1, [], { principalId: other });
+        expect(await store.countActiveJobs(principal)).toBe(2);
+        expect(await store.countActiveJobs(other)).toBe(1);
+        expect(await store.countActiveJobs(`p-${randomUUID()}`)).toBe(0);
+        await store.claimEntries(b.id, [0]);
+        expect(await store.countActiveJobs(principal)).toBe(2);
+        await store.finishPending(a.id, { status: 'CANCELED', cancel: true });
+        expect(await store.countActiveJobs(principal)).toBe(1);
+        await store.claimEntries(c.id, [0]);
+        await store.recordResults(c.id, [success(0)]);
+        expect(await store.countActiveJobs(other)).toBe(0);
+      });
+    });
+
+    describe('idempotency', () => {
+      const key = () => `idem-${randomUUID()}`;
+
+      it('claims once, then answers in flight, mismatch and replay', async () => {
+        const k = key();
+        expect(await store.claimIdempotency(k, 'fp-1', 60_000)).toEqual({ state: 'new' });
+        expect(await store.claimIdempotency(k, 'fp-1', 60_000)).toEqual({ state: 'in_flight' });
+        expect(await store.claimIdempotency(k, 'fp-2', 60_000)).toEqual({ state: 'mismatch' });
+        const response = { status: 202, body: { success: true, data: { id: 'job-1', created_at: '2026-01-01T00:00:00.000Z' } } };
+        await store.completeIdempotency(k, 'fp-1', response, 60_000);
+        expect(await store.claimIdempotency(k, 'fp-1', 60_000)).toEqual({ state: 'replay', response });
+        expect(await store.claimIdempotency(k, 'fp-2', 60_000)).toEqual({ state: 'mismatch' });
+      });
+
+      it('gives exactly one of many simultaneous claims the key', async () => {
+        const k = key();
+        const claims = await Promise.all(range(0, 20).map(() => store.claimIdempotency(k, 'fp', 60_000)));
+        expect(claims.filter((c) => c.state === 'new')).toHaveLength(1);
+        expect(claims.filter((c) => c.state === 'in_flight')).toHaveLength(19);
+      });
+
+      it('frees a released key for the next request', async () => {
+        const k = key();
+        await store.claimIdempotency(k, 'fp-1', 60_000);
+        await store.releaseIdempotency(k);
+        expect(await store.claimIdempotency(k, 'fp-2', 60_000)).toEqual({ state: 'new' });
+      });
+
+      it('forgets claims and responses after their TTL', async () => {
+        const inFlight = key();
+        const done = key();
+        await store.claimIdempotency(inFlight, 'fp', 60);
+        await store.claimIdempotency(done, 'fp', 60);
+        await store.completeIdempotency(done, 'fp', { status: 202, body: {} }, 60);
+        await sleep(150);
+        expect(await store.claimIdempotency(inFlight, 'fp', 60_000)).toEqual({ state: 'new' });
+        expect(await store.claimIdempotency(done, 'other', 60_000)).toEqual({ state: 'new' });
+      });
+    });
+
+    it('handles a 10,000-entry job end to end', async () => {
+      const n = 10_000;
+      const job = await created(n, [{ index: 9_999, status: 'SUPPRESSED', attempts: 0 }]);
+      let finished = 0;
+      for (let c = 0; c < n; c += 50) {
+        const indexes = range(c, Math.min(c + 50, n));
+        const { claimed } = await store.claimEntries(job.id, indexes);
+        const out = await store.recordResults(job.id, claimed.map((i) => success(i)));
+        if (out.finished) finished++;
+      }
+      expect(finished).toBe(1);
+      const got = await store.getJob(job.id);
+      expectConsistent(got);
+      expect(got).toMatchObject({ status: 'completed', counts: { sent: 9_999, failed: 1, suppressed: 1, pending: 0 } });
+      const all: EntryResult[] = [];
+      for (let after = -1; ; ) {
+        const page = await store.getResults(job.id, after, 1000);
+        if (page.length === 0) break;
+        all.push(...page);
+        after = page[page.length - 1].index;
+      }
+      expect(all).toHaveLength(n);
+      expect(all[1234]).toEqual(success(1234));
+      expect(all[9_999].status).toBe('SUPPRESSED');
+    });
+  });
+}

@@ -1,0 +1,47 @@
+// Cancel stops what SES has not been handed; Prefer: wait answers 200 when done in time, else 202.
+import request from 'supertest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { bulkBody } from '../helpers/bodies.js';
+import { type HttpApp, httpApp } from '../helpers/http-app.js';
+
+describe('cancel and Prefer: wait', () => {
+  let h: HttpApp;
+  afterEach(async () => {
+    await h.close();
+  });
+
+  it('cancel: entries not yet handed to SES end CANCELED, the rest are recorded, and nothing more is sent', async () => {
+    h = httpApp({ sendRate: 20 });
+    const created = await request(h.app).post('/bulk-email').set('x-user', 'a').send(bulkBody(200)).expect(202);
+    const id = created.body.data.id;
+    await new Promise((r) => setTimeout(r, 300));
+    const res = await request(h.app).post(`/bulk-email/${id}/cancel`).set('x-user', 'a').expect(200);
+    expect(res.body.data.status).toBe('canceled');
+    expect(res.body.data.counts.canceled).toBeGreaterThan(100);
+    await new Promise((r) => setTimeout(r, 500));
+    const sentEntries = h.calls.reduce((n, c) => n + (c.BulkEmailEntries?.length ?? 0), 0);
+    const after = await request(h.app).get(`/bulk-email/${id}`).set('x-user', 'a').expect(200);
+    expect(after.body.data.counts.sent).toBe(sentEntries);
+    expect(after.body.data.counts.sent + after.body.data.counts.canceled).toBe(200);
+    expect(after.body.data.counts.pending).toBe(0);
+    const again = await request(h.app).post(`/bulk-email/${id}/cancel`).set('x-user', 'a').expect(409);
+    expect(again.body.error.code).toBe('NOT_CANCELABLE');
+  });
+
+  it('a finished job is NOT_CANCELABLE', async () => {
+    h = httpApp();
+    const done = await request(h.app).post('/bulk-email').set('x-user', 'a').set('Prefer', 'wait=10').send(bulkBody(2)).expect(200);
+    expect(done.body.data.status).toBe('completed');
+    const res = await request(h.app).post(`/bulk-email/${done.body.data.id}/cancel`).set('x-user', 'a').expect(409);
+    expect(res.body.error.code).toBe('NOT_CANCELABLE');
+  });
+
+  it('Prefer: wait answers 202 when the job does not finish in time', async () => {
+    h = httpApp({ sendRate: 5 });
+    const started = Date.now();
+    const res = await request(h.app).post('/bulk-email').set('x-user', 'a').set('Prefer', 'wait=1').send(bulkBody(50)).expect(202);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect(res.body.data.status).toMatch(/queued|sending/);
+    expect(res.headers['preference-applied']).toBe('wait=1');
+  });
+});

@@ -1,0 +1,80 @@
+// Every response under the mount path is an envelope: parse failures, unknown routes, wrong methods, crashes.
+import request from 'supertest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { bulkBody } from '../helpers/bodies.js';
+import { httpApp } from '../helpers/http-app.js';
+
+describe('envelope on every answer', () => {
+  const h = httpApp({ bodyLimit: '64kb' });
+  const crashing = httpApp({
+    authenticate: () => {
+      throw new Error('database password is hunter2');
+    },
+  });
+  afterAll(async () => {
+    await h.close();
+    await crashing.close();
+  });
+
+  function expectError(res: request.Response, status: number, code: string) {
+    expect(res.status).toBe(status);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.body.success).toBe(false);
+    expect(res.body.error.code).toBe(code);
+    expect(typeof res.body.error.message).toBe('string');
+  }
+
+  it('401 without a principal, on every route', async () => {
+    expectError(await request(h.app).post('/bulk-email').send(bulkBody(1)), 401, 'UNAUTHORIZED');
+    expectError(await request(h.app).get('/bulk-email/abc'), 401, 'UNAUTHORIZED');
+    expectError(await request(h.app).get('/bulk-email/abc/results'), 401, 'UNAUTHORIZED');
+    expectError(await request(h.app).post('/bulk-email/abc/cancel'), 401, 'UNAUTHORIZED');
+    expectError(await request(h.app).get('/bulk-email/openapi.json'), 401, 'UNAUTHORIZED');
+  });
+
+  it('400 INVALID_JSON for a body that is not JSON', async () => {
+    const res = await request(h.app).post('/bulk-email').set('x-user', 'a').set('Content-Type', 'application/json').send('{"a":');
+    expectError(res, 400, 'INVALID_JSON');
+  });
+
+  it('415 for a body that is not application/json', async () => {
+    expectError(await request(h.app).post('/bulk-email').set('x-user', 'a').set('Content-Type', 'text/plain').send('hi'), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    expectError(await request(h.app).post('/bulk-email').set('x-user', 'a'), 415, 'UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('413 for a body over bodyLimit', async () => {
+    const res = await request(h.app).post('/bulk-email').set('x-user', 'a').send(bulkBody(2000));
+    expectError(res, 413, 'PAYLOAD_TOO_LARGE');
+    expect(h.calls).toHaveLength(0);
+  });
+
+  it('404 for unknown routes and unknown jobs', async () => {
+    expectError(await request(h.app).get('/bulk-email/a/b/c').set('x-user', 'a'), 404, 'NOT_FOUND');
+    expectError(await request(h.app).get('/bulk-email/no-such-job').set('x-user', 'a'), 404, 'NOT_FOUND');
+  });
+
+  it('405 with Allow for a known path and the wrong method', async () => {
+    const res = await request(h.app).delete('/bulk-email/abc').set('x-user', 'a');
+    expectError(res, 405, 'METHOD_NOT_ALLOWED');
+    expect(res.headers.allow).toContain('GET');
+    const root = await request(h.app).get('/bulk-email').set('x-user', 'a');
+    expectError(root, 405, 'METHOD_NOT_ALLOWED');
+    expect(root.headers.allow).toBe('POST');
+    const cancel = await request(h.app).get('/bulk-email/abc/cancel').set('x-user', 'a');
+    expect(cancel.headers.allow).toBe('POST');
+  });
+
+  it('500 with a correlation id and nothing internal when a hook crashes', async () => {
+    const res = await request(crashing.app).get('/bulk-email/abc');
+    expectError(res, 500, 'INTERNAL_ERROR');
+    expect(res.body.error.correlation_id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(JSON.stringify(res.body)).not.toContain('hunter2');
+    expect(JSON.stringify(res.body)).not.toContain('at ');
+  });
+
+  it('serves the OpenAPI document in the envelope', async () => {
+    const res = await request(h.app).get('/bulk-email/openapi.json').set('x-user', 'a').expect(200);
+    expect(res.body.success).toBe(true);
+    expect(res.body.data.openapi).toMatch(/^3\.1/);
+  });
+});

@@ -1,0 +1,91 @@
+// The Redis store against the shared Store contract, plus key expiry, sharing between instances and outages.
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { redisStore } from '../../src/redis.js';
+import type { JobRecord } from '../../src/types.js';
+import { describeStoreContract } from '../contract/store-contract.js';
+import { deleteKeys, REDIS_URL, uniquePrefix } from './redis-helpers.js';
+
+const prefix = uniquePrefix('store');
+
+function job(id: string, entries = 2): JobRecord {
+  const at = new Date().toISOString();
+  const counts = { sent: 0, failed: 0, pending: entries, canceled: 0, suppressed: 0, unknown: 0 };
+  return { id, principalId: 'p', status: 'queued', createdAt: at, updatedAt: at, entries, recipients: entries, counts };
+}
+
+describe.skipIf(!REDIS_URL)('redisStore', () => {
+  afterAll(() => deleteKeys(prefix));
+
+  describeStoreContract('redis', () => redisStore({ connection: REDIS_URL as string, prefix }));
+
+  it('accepts an ioredis instance and shares state between store instances', async () => {
+    const instance = new Redis(REDIS_URL as string);
+    const a = redisStore({ connection: instance, prefix });
+    const b = redisStore({ connection: { host: instance.options.host, port: instance.options.port }, prefix });
+    try {
+      await a.createJob(job('shared'), { content: { DefaultContent: {} } }, []);
+      expect(await b.claimEntries('shared', [0, 1])).toEqual({ claimed: [0, 1], stale: [] });
+      expect(await a.claimEntries('shared', [0])).toEqual({ claimed: [], stale: [0] });
+      expect(instance.status).not.toBe('end');
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+      instance.disconnect();
+    }
+  });
+
+  it('gives a finished job’s keys the retention TTL, and none to an unfinished job', async () => {
+    const store = redisStore({ connection: REDIS_URL as string, prefix, retentionMs: 60_000 });
+    const redis = new Redis(REDIS_URL as string);
+    try {
+      await store.createJob(job('ttl', 1), { content: { DefaultContent: {} } }, []);
+      expect(await redis.pttl(`${prefix}:job:ttl`)).toBe(-1);
+      await store.claimEntries('ttl', [0]);
+      await store.recordResults('ttl', [{ index: 0, status: 'SUCCESS', attempts: 1 }]);
+      for (const key of ['', ':results', ':payload']) {
+        const ttl = await redis.pttl(`${prefix}:job:ttl${key}`);
+        expect(ttl).toBeGreaterThan(50_000);
+        expect(ttl).toBeLessThanOrEqual(60_000);
+      }
+    } finally {
+      await store.close();
+      redis.disconnect();
+    }
+  });
+
+  it('cancels a 100,000-entry job without touching each entry', async () => {
+    const store = redisStore({ connection: REDIS_URL as string, prefix });
+    try {
+      await store.createJob(job('huge', 100_000), { content: { DefaultContent: {} } }, []);
+      await store.claimEntries('huge', [0, 1]);
+      await store.recordResults('huge', [{ index: 0, status: 'PENDING', error: 'throttled', attempts: 1 }]);
+      const started = Date.now();
+      const out = await store.finishPending('huge', { status: 'CANCELED', cancel: true });
+      expect(Date.now() - started).toBeLessThan(200);
+      expect(out?.job.counts).toMatchObject({ canceled: 99_999, pending: 1 });
+      const page = await store.getResults('huge', -1, 3);
+      expect(page).toEqual([
+        { index: 0, status: 'CANCELED', attempts: 1 },
+        { index: 1, status: 'PENDING', attempts: 0 },
+        { index: 2, status: 'CANCELED', attempts: 0 },
+      ]);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('redisStore when Redis is unreachable', () => {
+  it('fails fast with SERVICE_UNAVAILABLE and never hangs', async () => {
+    const store = redisStore({ connection: { host: '127.0.0.1', port: 1 }, prefix: 'ebe-unreachable' });
+    try {
+      for (let i = 0; i < 2; i++) {
+        const started = Date.now();
+        await expect(store.getJob('x')).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE', status: 503 });
+        expect(Date.now() - started).toBeLessThan(3000);
+      }
+    } finally {
+      await store.close();
+    }
+  });
+});
