@@ -9,7 +9,12 @@ export const MAX_ENTRIES_PER_CALL = 50;
  * Cuts `entries` into tasks of `size` entries. `entries[i]` keeps index `startIndex + i` (its place in the original
  * request); chunk numbers count from `floor(startIndex / size)`, so the tasks of one job number 0, 1, 2, …
  */
-export function chunkTasks(jobId: string, entries: BulkEmailEntry[], size = MAX_ENTRIES_PER_CALL, startIndex = 0): ChunkTask[] {
+export function chunkTasks(
+  jobId: string,
+  entries: BulkEmailEntry[],
+  size = MAX_ENTRIES_PER_CALL,
+  startIndex = 0,
+): ChunkTask[] {
   if (!(Number.isInteger(size) && size >= 1)) throw new TypeError('chunkTasks: size must be a positive integer');
   const tasks: ChunkTask[] = [];
   const first = Math.floor(startIndex / size);

@@ -34,7 +34,11 @@ const FATAL_STATUSES = new Set([
   'ACCOUNT_SUSPENDED',
   'INVALID_SENDING_POOL_NAME',
 ]);
-const PAUSE_STATUSES = new Set(['ACCOUNT_SENDING_PAUSED', 'CONFIGURATION_SET_SENDING_PAUSED', 'ACCOUNT_DAILY_QUOTA_EXCEEDED']);
+const PAUSE_STATUSES = new Set([
+  'ACCOUNT_SENDING_PAUSED',
+  'CONFIGURATION_SET_SENDING_PAUSED',
+  'ACCOUNT_DAILY_QUOTA_EXCEEDED',
+]);
 /** The SES docs' spellings of two statuses, mapped to the SDK's. */
 const STATUS_TWINS: Record<string, EntryStatus> = {
   CONFIGURATION_SET_DOES_NOT_EXIST: 'CONFIGURATION_SET_NOT_FOUND',
@@ -71,7 +75,16 @@ const THROTTLE_NAMES = new Set([
   'TooManyRequests',
 ]);
 /** Connection-phase failures: no socket to SES ever connected, so nothing was sent. */
-const NEVER_LEFT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENETDOWN', 'EHOSTDOWN']);
+const NEVER_LEFT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'ENETDOWN',
+  'EHOSTDOWN',
+]);
 /** Exceptions SES answers with (§5 of the reference): recognised by name even when no HTTP status is attached. */
 const SES_EXCEPTIONS = new Set([
   'AccountSuspendedException',
@@ -124,7 +137,10 @@ function classifyAnswer(name: string, message: string, httpStatus: number): Pick
   if (name === 'MailFromDomainNotVerifiedException') return { kind: 'fatal', status: 'MAIL_FROM_DOMAIN_NOT_VERIFIED' };
   if (name === 'NotFoundException') return { kind: 'fatal', status: notFoundStatus(message) };
   if (name === 'SendingPausedException') {
-    return { kind: 'pause', status: /configuration set/i.test(message) ? 'CONFIGURATION_SET_SENDING_PAUSED' : 'ACCOUNT_SENDING_PAUSED' };
+    return {
+      kind: 'pause',
+      status: /configuration set/i.test(message) ? 'CONFIGURATION_SET_SENDING_PAUSED' : 'ACCOUNT_SENDING_PAUSED',
+    };
   }
   if (httpStatus >= 500) return { kind: 'retry', status: 'TRANSIENT_FAILURE' };
   if (httpStatus >= 400) {
@@ -154,12 +170,19 @@ export function classifyError(err: unknown): ErrorClass {
   const message = str(e.message) ?? name;
   const httpStatus = typeof e.$metadata?.httpStatusCode === 'number' ? e.$metadata.httpStatusCode : undefined;
   const requestId = str(e.$metadata?.requestId);
-  const answered = httpStatus !== undefined || typeof e.$fault === 'string' || THROTTLE_NAMES.has(name) || SES_EXCEPTIONS.has(name);
+  const answered =
+    httpStatus !== undefined || typeof e.$fault === 'string' || THROTTLE_NAMES.has(name) || SES_EXCEPTIONS.has(name);
   const code = answered
     ? name
-    : (str(e.code) ?? (name === 'AbortError' && str(cause?.name) === 'TimeoutError' ? 'TimeoutError' : undefined) ?? name);
+    : (str(e.code) ??
+      (name === 'AbortError' && str(cause?.name) === 'TimeoutError' ? 'TimeoutError' : undefined) ??
+      name);
   const decided = answered
-    ? classifyAnswer(name, message, httpStatus ?? (e.$fault === 'server' || /Internal|Unavailable/.test(name) ? 500 : 400))
+    ? classifyAnswer(
+        name,
+        message,
+        httpStatus ?? (e.$fault === 'server' || /Internal|Unavailable/.test(name) ? 500 : 400),
+      )
     : classifyNoAnswer(e, code, message);
   const out: ErrorClass = { ...decided, code, message };
   if (httpStatus !== undefined) out.httpStatus = httpStatus;

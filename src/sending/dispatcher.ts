@@ -19,9 +19,9 @@ import { splitCalls } from './chunk.js';
 import { classifyEntryStatus, classifyError, normalizeEntryStatus } from './classify.js';
 import { systemClock } from './clock.js';
 import { countRecipients } from './recipients.js';
-import { type PreparedContent, prepareContent, type SesCallResult, sendBulkEmailCall } from './ses-call.js';
 import { semaphore } from './semaphore.js';
 import { sendTracker } from './send-tracker.js';
+import { type PreparedContent, prepareContent, type SesCallResult, sendBulkEmailCall } from './ses-call.js';
 
 export interface DispatcherOptions {
   ses: SESv2Client;
@@ -115,7 +115,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     try {
       options.onEvent?.(event);
     } catch (err) {
-      logger.error({ code: 'EBE_EVENT_HANDLER', type: event.type, err: String(err) }, 'express-bulk-email: onEvent threw');
+      logger.error(
+        { code: 'EBE_EVENT_HANDLER', type: event.type, err: String(err) },
+        'express-bulk-email: onEvent threw',
+      );
     }
   }
 
@@ -149,7 +152,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   async function failJob(run: Run, fatal: { status: EntryStatus; error: string }): Promise<RecordOutcome | null> {
     run.fatal ??= fatal;
-    logger.error({ jobId: run.task.jobId, chunk: run.task.chunk, status: fatal.status }, 'express-bulk-email: SES refused the job; failing its remaining entries');
+    logger.error(
+      { jobId: run.task.jobId, chunk: run.task.chunk, status: fatal.status },
+      'express-bulk-email: SES refused the job; failing its remaining entries',
+    );
     return store.finishPending(run.task.jobId, fatal);
   }
 
@@ -167,12 +173,30 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     else run.leftover.push(...items);
   }
 
-  function sent(run: Run, items: Item[], counts: { succeeded: number; failed: number; retrying: number }, requestId?: string): void {
+  function sent(
+    run: Run,
+    items: Item[],
+    counts: { succeeded: number; failed: number; retrying: number },
+    requestId?: string,
+  ): void {
     const { jobId, chunk } = run.task;
     const attempt = maxAttempts(items);
     const recipients = recipientsOf(items);
-    emit({ type: 'chunk.sent', jobId, chunk, attempt, entries: items.length, recipients, ...counts, awsRequestId: requestId, at: at() });
-    logger.debug({ jobId, chunk, attempt, entries: items.length, recipients, ...counts, awsRequestId: requestId }, 'express-bulk-email: SES call done');
+    emit({
+      type: 'chunk.sent',
+      jobId,
+      chunk,
+      attempt,
+      entries: items.length,
+      recipients,
+      ...counts,
+      awsRequestId: requestId,
+      at: at(),
+    });
+    logger.debug(
+      { jobId, chunk, attempt, entries: items.length, recipients, ...counts, awsRequestId: requestId },
+      'express-bulk-email: SES call done',
+    );
   }
 
   /** SES answered: one result per entry. */
@@ -215,7 +239,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       }
     });
     if (call.mismatch) {
-      logger.warn({ jobId: run.task.jobId, chunk: run.task.chunk, entries: items.length, awsRequestId: call.requestId }, 'express-bulk-email: SES returned a different number of results than entries');
+      logger.warn(
+        { jobId: run.task.jobId, chunk: run.task.chunk, entries: items.length, awsRequestId: call.requestId },
+        'express-bulk-email: SES returned a different number of results than entries',
+      );
     }
     const recorded = await record(run, results);
     if (throttled) await limiter.penalize();
@@ -234,15 +261,29 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const kind = c.kind === 'unknown' && atLeastOnce ? 'retry' : c.kind;
     const error = clip(`${c.code}: ${c.message}`);
     logger.warn(
-      { jobId, chunk, attempt: maxAttempts(items), entries: items.length, code: c.code, kind: c.kind, httpStatus: c.httpStatus, awsRequestId: c.requestId },
+      {
+        jobId,
+        chunk,
+        attempt: maxAttempts(items),
+        entries: items.length,
+        code: c.code,
+        kind: c.kind,
+        httpStatus: c.httpStatus,
+        awsRequestId: c.requestId,
+      },
       'express-bulk-email: SES call failed',
     );
     const results: EntryResult[] = [];
     const retry: Item[] = [];
     if (kind === 'pause') {
-      for (const item of items) results.push({ index: item.index, status: 'PENDING', error, attempts: item.attempts - 1 });
+      for (const item of items)
+        results.push({ index: item.index, status: 'PENDING', error, attempts: item.attempts - 1 });
       const recorded = await record(run, results);
-      hold(run, items.map((i) => ({ ...i, attempts: i.attempts - 1 })), c.status);
+      hold(
+        run,
+        items.map((i) => ({ ...i, attempts: i.attempts - 1 })),
+        c.status,
+      );
       sent(run, items, { succeeded: 0, failed: 0, retrying: 0 }, c.requestId);
       settled(run, recorded);
       return NOTHING;
@@ -270,15 +311,28 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       return NOTHING;
     }
     const { jobId, chunk } = run.task;
-    const claim = await store.claimEntries(jobId, items.map((i) => i.index));
+    const claim = await store.claimEntries(
+      jobId,
+      items.map((i) => i.index),
+    );
     const claimed = new Set(claim.claimed);
     const staleSet = new Set(claim.stale);
     let toSend = items.filter((i) => claimed.has(i.index));
     const stale = items.filter((i) => staleSet.has(i.index)).map((i) => ({ ...i, attempts: i.attempts + 1 }));
     if (stale.length > 0) {
-      logger.warn({ jobId, chunk, entries: stale.length, resend: atLeastOnce }, 'express-bulk-email: entries were in flight when a worker stopped');
+      logger.warn(
+        { jobId, chunk, entries: stale.length, resend: atLeastOnce },
+        'express-bulk-email: entries were in flight when a worker stopped',
+      );
       if (atLeastOnce) toSend = [...toSend, ...stale].sort(byIndex);
-      else settled(run, await record(run, stale.map((i) => ({ index: i.index, status: 'UNKNOWN', error: STALE_ERROR, attempts: i.attempts }))));
+      else
+        settled(
+          run,
+          await record(
+            run,
+            stale.map((i) => ({ index: i.index, status: 'UNKNOWN', error: STALE_ERROR, attempts: i.attempts })),
+          ),
+        );
     }
     if (toSend.length === 0) return NOTHING;
     const out = toSend.map((i) => ({ ...i, attempts: i.attempts + 1 }));
@@ -309,7 +363,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       run.failure ??= { err };
       return;
     }
-    if (outcome.retry.length > 0) await retryLater(run, outcome);
+    if (outcome.retry.length === 0) return;
+    if (halted(run)) park(run, outcome.retry);
+    else await retryLater(run, outcome);
   }
 
   async function retryLater(run: Run, { retry, reason }: Outcome): Promise<void> {
@@ -317,7 +373,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const attemptNo = maxAttempts(retry);
     const delayMs = backoffDelay(attemptNo, backoff, random);
     emit({ type: 'chunk.retry', jobId, chunk, attempt: attemptNo, entries: retry.length, delayMs, reason, at: at() });
-    logger.info({ jobId, chunk, attempt: attemptNo, entries: retry.length, delayMs, reason }, 'express-bulk-email: retrying entries');
+    logger.info(
+      { jobId, chunk, attempt: attemptNo, entries: retry.length, delayMs, reason },
+      'express-bulk-email: retrying entries',
+    );
     await clock.sleep(delayMs, run.signal);
     await sendAll(run, retry);
   }
@@ -335,11 +394,26 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const entries = items.map(({ index, entry, attempts }) => ({ index, entry, attempts }));
     if (pause) {
       await queue.enqueue([{ jobId, chunk, entries }], { delayMs: pause.delayMs });
-      emit({ type: 'chunk.retry', jobId, chunk, attempt: maxAttempts(items), entries: items.length, delayMs: pause.delayMs, reason: pause.reason, at: at() });
-      logger.warn({ jobId, chunk, entries: items.length, delayMs: pause.delayMs, reason: pause.reason }, 'express-bulk-email: SES paused sending; entries wait');
+      emit({
+        type: 'chunk.retry',
+        jobId,
+        chunk,
+        attempt: maxAttempts(items),
+        entries: items.length,
+        delayMs: pause.delayMs,
+        reason: pause.reason,
+        at: at(),
+      });
+      logger.warn(
+        { jobId, chunk, entries: items.length, delayMs: pause.delayMs, reason: pause.reason },
+        'express-bulk-email: SES paused sending; entries wait',
+      );
     } else {
       await queue.enqueue([{ jobId, chunk, entries }]);
-      logger.info({ jobId, chunk, entries: items.length }, 'express-bulk-email: stopping; entries handed back to the queue');
+      logger.info(
+        { jobId, chunk, entries: items.length },
+        'express-bulk-email: stopping; entries handed back to the queue',
+      );
     }
   }
 
@@ -347,7 +421,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     async processChunk(task, signal) {
       const content = await payloadFor(task.jobId);
       if (!content) {
-        logger.warn({ jobId: task.jobId, chunk: task.chunk }, 'express-bulk-email: no such job (expired or deleted); chunk dropped');
+        logger.warn(
+          { jobId: task.jobId, chunk: task.chunk },
+          'express-bulk-email: no such job (expired or deleted); chunk dropped',
+        );
         return;
       }
       const run: Run = { task, signal, content, leftover: [] };

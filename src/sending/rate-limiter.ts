@@ -1,5 +1,5 @@
 // memoryRateLimiter(): a reservation-based GCRA recipient limiter for one process, plus the pure math the Redis one mirrors.
-import type { Clock, RateLimiter, RateLimiterOptions } from '../types.js';
+import type { RateLimiter, RateLimiterOptions } from '../types.js';
 import { systemClock } from './clock.js';
 
 /*
@@ -56,7 +56,12 @@ export const DEFAULT_GCRA_TUNING: Readonly<GcraTuning> = Object.freeze({
 
 export const INITIAL_GCRA_STATE: Readonly<GcraState> = Object.freeze({ tat: 0, penaltyRate: 0, penaltyAt: 0 });
 
-export function effectiveRate(rate: number, state: GcraState, now: number, tuning: GcraTuning = DEFAULT_GCRA_TUNING): number {
+export function effectiveRate(
+  rate: number,
+  state: GcraState,
+  now: number,
+  tuning: GcraTuning = DEFAULT_GCRA_TUNING,
+): number {
   if (!(state.penaltyRate > 0)) return rate;
   const recovered = state.penaltyRate + (tuning.recoveryPerSecond * rate * Math.max(0, now - state.penaltyAt)) / 1000;
   return Math.min(rate, recovered);
@@ -75,7 +80,12 @@ export function reserveSlot(
   return { state: { ...state, tat: start + spacing }, waitMs: start - now };
 }
 
-export function penalizeState(rate: number, state: GcraState, now: number, tuning: GcraTuning = DEFAULT_GCRA_TUNING): GcraState {
+export function penalizeState(
+  rate: number,
+  state: GcraState,
+  now: number,
+  tuning: GcraTuning = DEFAULT_GCRA_TUNING,
+): GcraState {
   if (state.penaltyRate > 0 && now - state.penaltyAt < tuning.penaltyWindowMs) return state;
   const halved = Math.max(tuning.minFraction * rate, effectiveRate(rate, state, now, tuning) / 2);
   return { ...state, penaltyRate: halved, penaltyAt: now };

@@ -44,7 +44,13 @@ export function createSendRate(options: SendRateOptions): SendRate {
   const logger = options.logger ?? SILENT;
   if (typeof sendRate === 'number') {
     limiter.setRate(sendRate);
-    return { ready: Promise.resolve(), rate: () => sendRate, remaining24h: () => null, refresh: async () => {}, close() {} };
+    return {
+      ready: Promise.resolve(),
+      rate: () => sendRate,
+      remaining24h: () => null,
+      refresh: async () => {},
+      close() {},
+    };
   }
   const fallbackRate = options.fallbackRate ?? 1;
   let rate = fallbackRate;
@@ -63,7 +69,8 @@ export function createSendRate(options: SendRateOptions): SendRate {
       rate = max;
       remaining = remainingQuota(out.SendQuota?.Max24HourSend, out.SendQuota?.SentLast24Hours);
       known = true;
-      if (failing) logger.info({ code: 'EBE_ACCOUNT_RATE', rate }, 'express-bulk-email: read the account send rate again');
+      if (failing)
+        logger.info({ code: 'EBE_ACCOUNT_RATE', rate }, 'express-bulk-email: read the account send rate again');
       failing = false;
     } catch (err) {
       if (!known) rate = fallbackRate;

@@ -35,7 +35,10 @@ export function prepareContent(content: JobContent | PreparedContent): PreparedC
       ...content.DefaultContent,
       Template: {
         ...template,
-        Attachments: template.Attachments.map((a) => ({ ...a, RawContent: new Uint8Array(Buffer.from(a.RawContent, 'base64')) })),
+        Attachments: template.Attachments.map((a) => ({
+          ...a,
+          RawContent: new Uint8Array(Buffer.from(a.RawContent, 'base64')),
+        })),
       },
     };
   }

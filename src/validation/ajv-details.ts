@@ -24,13 +24,13 @@ export function ajvDetail(error: ErrorObject, original: unknown, prefix: string)
       if (name.length > MAX_SHOWN_NAME) {
         return {
           path,
-          message: `unknown field "${name.slice(0, 40)}…" (a ${name.length}-character name)`,
+          message: `unknown field ${JSON.stringify(`${name.slice(0, 40)}…`)} (a ${name.length}-character name)`,
         };
       }
       const known = Object.keys((error.parentSchema?.properties as object | undefined) ?? {});
       return {
         path: joinPointer(path, name),
-        message: `unknown field "${name}"${suggestion(name, known)}`,
+        message: `unknown field ${JSON.stringify(name)}${suggestion(name, known)}`,
       };
     }
     case 'required':
@@ -113,19 +113,17 @@ function withArticle(type: string): string {
 }
 
 /** What a list holds, from its field name: "entries", "headers", "addresses"… */
+const NOUNS: [suffix: string, one: string, many: string][] = [
+  ['Entries', 'entry', 'entries'],
+  ['Addresses', 'address', 'addresses'],
+  ['Headers', 'header', 'headers'],
+  ['Tags', 'tag', 'tags'],
+  ['Attachments', 'attachment', 'attachments'],
+];
+
 function noun(path: string, count: number): string {
   const field = path.slice(path.lastIndexOf('/') + 1);
-  const [one, many] = field.endsWith('Entries')
-    ? ['entry', 'entries']
-    : field.endsWith('Addresses')
-      ? ['address', 'addresses']
-      : field.endsWith('Headers')
-        ? ['header', 'headers']
-        : field.endsWith('Tags')
-          ? ['tag', 'tags']
-          : field === 'Attachments'
-            ? ['attachment', 'attachments']
-            : ['item', 'items'];
+  const [, one, many] = NOUNS.find(([suffix]) => field.endsWith(suffix)) ?? ['', 'item', 'items'];
   return count === 1 ? one : many;
 }
 

@@ -97,12 +97,29 @@ describe('sending through the SES emulator', () => {
     expect(mine.body.data.id).toBe(res.body.data.id);
   });
 
-  it('decodes base64 attachments before the SDK encodes them', async () => {
+  it('decodes base64 attachments before the SDK encodes them, through the app\'s own client middleware', async () => {
+    const client = ses.client();
+    const wire: string[] = [];
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const body = (args.request as { body?: unknown }).body;
+        wire.push(typeof body === 'string' ? body : Buffer.from(body as Uint8Array).toString());
+        return next(args);
+      },
+      { step: 'finalizeRequest', name: 'captureBody' },
+    );
+    const router = bulkEmail({ ses: client, sendRate: 100, authenticate: () => ({ id: 'carol' }) });
+    const local = express().use('/bulk-email', router);
     const body = bulkBody(1);
     body.DefaultContent.Template!.Attachments = [
       { FileName: 'hello.txt', RawContent: Buffer.from('hello').toString('base64'), ContentType: 'text/plain' },
     ];
-    const res = await request(app).post('/bulk-email').set('x-user', 'carol').set('Prefer', 'wait=10').send(body).expect(200);
+    const res = await request(local).post('/bulk-email').set('Prefer', 'wait=10').send(body).expect(200);
+    await router.close();
     expect(res.body.data.counts.sent).toBe(1);
+    expect(wire).toHaveLength(1);
+    const sent = JSON.parse(wire[0]);
+    expect(sent.DefaultContent.Template.Attachments[0].RawContent).toBe('aGVsbG8=');
+    expect(await ses.emails()).toHaveLength(1);
   });
 });

@@ -31,7 +31,11 @@ export function fakeClock(start = 0): FakeClock {
   let sleepers: Sleeper[] = [];
   const slept: number[] = [];
 
-  const earliest = () => sleepers.reduce<Sleeper | undefined>((a, s) => (!a || s.at < a.at || (s.at === a.at && s.seq < a.seq) ? s : a), undefined);
+  const earliest = () =>
+    sleepers.reduce<Sleeper | undefined>(
+      (a, s) => (!a || s.at < a.at || (s.at === a.at && s.seq < a.seq) ? s : a),
+      undefined,
+    );
 
   function wake(s: Sleeper): void {
     sleepers = sleepers.filter((x) => x !== s);

@@ -43,7 +43,9 @@ export function statusBy(pick: (to: string, call: FakeCall) => string): Script {
   return (call) => ({
     results: call.to.map((to, i) => {
       const Status = pick(to, call) as BulkEmailEntryResult['Status'];
-      return Status === 'SUCCESS' ? { Status, MessageId: `m-${call.n}-${i}` } : { Status, Error: `${Status} for ${to}` };
+      return Status === 'SUCCESS'
+        ? { Status, MessageId: `m-${call.n}-${i}` }
+        : { Status, Error: `${Status} for ${to}` };
     }),
     requestId: `req-${call.n}`,
   });
@@ -104,7 +106,10 @@ export function fakeSes(script: Script = success, account?: () => Partial<GetAcc
       };
       calls.push(call);
       const answer = await script(call);
-      return { BulkEmailEntryResults: answer.results ?? [], $metadata: { httpStatusCode: 200, requestId: answer.requestId } };
+      return {
+        BulkEmailEntryResults: answer.results ?? [],
+        $metadata: { httpStatusCode: 200, requestId: answer.requestId },
+      };
     },
     destroy() {},
   };

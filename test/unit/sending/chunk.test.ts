@@ -50,7 +50,10 @@ describe('chunkTasks', () => {
 describe('splitCalls', () => {
   it('packs entries in order up to maxRecipients per call', () => {
     expect(shape(splitCalls(indexed([1, 1, 1, 1, 1]), 2))).toEqual([[0, 1], [2, 3], [4]]);
-    expect(shape(splitCalls(indexed([2, 3, 1, 4]), 5))).toEqual([[0, 1], [2, 3]]);
+    expect(shape(splitCalls(indexed([2, 3, 1, 4]), 5))).toEqual([
+      [0, 1],
+      [2, 3],
+    ]);
   });
 
   it('puts an entry larger than maxRecipients alone', () => {

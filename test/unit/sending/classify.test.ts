@@ -44,7 +44,13 @@ describe('classifyError: SES exceptions (reference §5)', () => {
     ['NotFoundException', 404, 'fatal', 'TEMPLATE_NOT_FOUND', 'Template MyTemplate does not exist.'],
     ['NotFoundException', 404, 'fatal', 'CONFIGURATION_SET_NOT_FOUND', 'Configuration set cs does not exist.'],
     ['SendingPausedException', 400, 'pause', 'ACCOUNT_SENDING_PAUSED', 'Sending is paused for this account.'],
-    ['SendingPausedException', 400, 'pause', 'CONFIGURATION_SET_SENDING_PAUSED', 'Sending is paused for this configuration set.'],
+    [
+      'SendingPausedException',
+      400,
+      'pause',
+      'CONFIGURATION_SET_SENDING_PAUSED',
+      'Sending is paused for this configuration set.',
+    ],
     ['MessageRejected', 400, 'final', 'MESSAGE_REJECTED', 'Email address is not verified.'],
     ['BadRequestException', 400, 'final', 'INVALID_PARAMETER'],
     ['ValidationException', 400, 'final', 'FAILED'],
@@ -69,7 +75,11 @@ describe('classifyError: SES exceptions (reference §5)', () => {
 
   it('reads the emulator’s untyped errors (name Unknown, type in the body)', () => {
     const err = Object.assign(sesError('Unknown', 404, 'Not Found'), { type: 'NotFoundException' });
-    expect(classifyError(err)).toMatchObject({ kind: 'fatal', code: 'NotFoundException', status: 'TEMPLATE_NOT_FOUND' });
+    expect(classifyError(err)).toMatchObject({
+      kind: 'fatal',
+      code: 'NotFoundException',
+      status: 'TEMPLATE_NOT_FOUND',
+    });
   });
 
   it('an error with a 2xx status (an answer the SDK could not read) is an unknown outcome', () => {
@@ -89,8 +99,16 @@ describe('classifyError: no answer (Node codes and the send stage)', () => {
     ['ECONNRESET', Object.assign(nodeError('ECONNRESET', 'read ECONNRESET'), { name: 'TimeoutError' })],
     ['ECONNRESET', nodeError('ECONNRESET', 'socket hang up')],
     ['EPIPE', nodeError('EPIPE', 'write EPIPE')],
-    ['ETIMEDOUT', Object.assign(nodeError('ETIMEDOUT', 'a request has exceeded the configured 5000 ms requestTimeout'), { name: 'TimeoutError' })],
-    ['TimeoutError', Object.assign(new Error('socket timed out after 3000 ms of inactivity'), { name: 'TimeoutError' })],
+    [
+      'ETIMEDOUT',
+      Object.assign(nodeError('ETIMEDOUT', 'a request has exceeded the configured 5000 ms requestTimeout'), {
+        name: 'TimeoutError',
+      }),
+    ],
+    [
+      'TimeoutError',
+      Object.assign(new Error('socket timed out after 3000 ms of inactivity'), { name: 'TimeoutError' }),
+    ],
     ['AbortError', Object.assign(new Error('Request aborted'), { name: 'AbortError' })],
     ['Error', new Error('something odd')],
   ];
@@ -108,7 +126,9 @@ describe('classifyError: no answer (Node codes and the send stage)', () => {
 
   it('a connection timeout (no socket ever connected) → retry', () => {
     const err = Object.assign(
-      new Error('@smithy/node-http-handler - the request socket did not establish a connection with the server within the configured timeout of 1000 ms.'),
+      new Error(
+        '@smithy/node-http-handler - the request socket did not establish a connection with the server within the configured timeout of 1000 ms.',
+      ),
       { name: 'TimeoutError' },
     );
     expect(classifyError(err).kind).toBe('retry');
@@ -117,10 +137,14 @@ describe('classifyError: no answer (Node codes and the send stage)', () => {
   it('uses the send stage: before the handler or not connected → retry; connected → unknown', () => {
     const staged = (err: Error, stage: string) => Object.defineProperty(err, SEND_STAGE, { value: stage });
     expect(classifyError(staged(new Error('Could not load credentials'), 'before-handler')).kind).toBe('retry');
-    expect(classifyError(staged(Object.assign(new Error('Request aborted'), { name: 'AbortError' }), 'not-connected')).kind).toBe('retry');
+    expect(
+      classifyError(staged(Object.assign(new Error('Request aborted'), { name: 'AbortError' }), 'not-connected')).kind,
+    ).toBe('retry');
     expect(classifyError(staged(nodeError('ECONNRESET'), 'not-connected')).kind).toBe('retry');
     expect(classifyError(staged(nodeError('ECONNRESET'), 'connected')).kind).toBe('unknown');
-    expect(classifyError(staged(Object.assign(new Error('Request aborted'), { name: 'AbortError' }), 'connected')).kind).toBe('unknown');
+    expect(
+      classifyError(staged(Object.assign(new Error('Request aborted'), { name: 'AbortError' }), 'connected')).kind,
+    ).toBe('unknown');
     // An SES answer wins over any stage.
     expect(classifyError(staged(sesError('BadRequestException', 400), 'connected')).kind).toBe('final');
   });

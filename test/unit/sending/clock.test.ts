@@ -79,8 +79,12 @@ describe('semaphore', () => {
     const a = await sem.acquire();
     const b = await sem.acquire();
     const order: string[] = [];
-    const c = sem.acquire().then((r) => (order.push('c'), r));
-    const d = sem.acquire().then((r) => (order.push('d'), r));
+    const track = (name: string) => (release: (() => void) | null) => {
+      order.push(name);
+      return release;
+    };
+    const c = sem.acquire().then(track('c'));
+    const d = sem.acquire().then(track('d'));
     await flush();
     expect(sem.active).toBe(2);
     expect(sem.waiting).toBe(2);

@@ -4,16 +4,39 @@ import { chunkTasks } from '../../../src/sending/chunk.js';
 import { createDispatcher, type DispatcherOptions } from '../../../src/sending/dispatcher.js';
 import { memoryRateLimiter } from '../../../src/sending/rate-limiter.js';
 import { memoryStore } from '../../../src/stores/memory-store.js';
-import type { BulkEmailEntry, BulkEmailEvent, ChunkTask, JobContent, JobRecord, Logger, Store } from '../../../src/types.js';
+import type {
+  BulkEmailEntry,
+  BulkEmailEvent,
+  ChunkTask,
+  JobContent,
+  JobRecord,
+  Logger,
+  Store,
+} from '../../../src/types.js';
 import { fakeClock } from '../../helpers/fake-clock.js';
-import { type FakeCall, fakeSes, hang, nodeError, type Script, sequence, sesError, statusBy, success } from '../../helpers/fake-ses.js';
+import {
+  type FakeCall,
+  fakeSes,
+  hang,
+  nodeError,
+  type Script,
+  sequence,
+  sesError,
+  statusBy,
+  success,
+} from '../../helpers/fake-ses.js';
 
 const JOB = 'job-1';
 const addr = (i: number) => `r${i}@example.com`;
 const entryFor = (i: number): BulkEmailEntry => ({ Destination: { ToAddresses: [addr(i)] } });
 const CONTENT: JobContent = {
   FromEmailAddress: 'sender@example.com',
-  DefaultContent: { Template: { TemplateContent: { Subject: 'Secret subject {{x}}', Text: 'Secret body {{x}}' }, TemplateData: '{"x":"1"}' } },
+  DefaultContent: {
+    Template: {
+      TemplateContent: { Subject: 'Secret subject {{x}}', Text: 'Secret body {{x}}' },
+      TemplateData: '{"x":"1"}',
+    },
+  },
 };
 
 interface SetupOptions extends Partial<DispatcherOptions> {
@@ -89,7 +112,17 @@ describe('dispatcher: success and per-entry retries', () => {
       { index: 2, status: 'SUCCESS', messageId: 'm-0-2', attempts: 1 },
     ]);
     expect(types(t.events)).toEqual(['chunk.sent', 'job.completed']);
-    expect(t.events[0]).toMatchObject({ jobId: JOB, chunk: 0, attempt: 1, entries: 3, recipients: 3, succeeded: 3, failed: 0, retrying: 0, awsRequestId: 'req-0' });
+    expect(t.events[0]).toMatchObject({
+      jobId: JOB,
+      chunk: 0,
+      attempt: 1,
+      entries: 3,
+      recipients: 3,
+      succeeded: 3,
+      failed: 0,
+      retrying: 0,
+      awsRequestId: 'req-0',
+    });
     expect(t.events[1]).toMatchObject({ status: 'completed', counts: { sent: 3, pending: 0 } });
     expect((await t.store.getJob(JOB))?.status).toBe('completed');
   });
@@ -101,7 +134,10 @@ describe('dispatcher: success and per-entry retries', () => {
       script: statusBy((to, call) => (call.n === 0 && failing.has(to) ? 'TRANSIENT_FAILURE' : 'SUCCESS')),
     });
     await t.process();
-    expect(sentTo(t.ses.calls)).toEqual([[addr(0), addr(1), addr(2), addr(3), addr(4)], [addr(1), addr(3)]]);
+    expect(sentTo(t.ses.calls)).toEqual([
+      [addr(0), addr(1), addr(2), addr(3), addr(4)],
+      [addr(1), addr(3)],
+    ]);
     const r = await t.results();
     expect(r.map((x) => x.status)).toEqual(Array(5).fill('SUCCESS'));
     expect(r.map((x) => x.attempts)).toEqual([1, 2, 1, 2, 1]);
@@ -113,7 +149,10 @@ describe('dispatcher: success and per-entry retries', () => {
 
   it('never resends a SUCCESS, whatever mix of retryable statuses comes back', async () => {
     let seed = 7;
-    const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    const random = () => {
+      seed = (seed * 16807) % 2147483647;
+      return seed / 2147483647;
+    };
     const mix = ['SUCCESS', 'SUCCESS', 'TRANSIENT_FAILURE', 'ACCOUNT_THROTTLED', 'FAILED'];
     const succeeded = new Set<string>();
     const t = await setup({
@@ -137,7 +176,11 @@ describe('dispatcher: success and per-entry retries', () => {
   });
 
   it('out of attempts: the last status is final', async () => {
-    const t = await setup({ entries: 2, retry: { attempts: 3 }, script: statusBy((to) => (to === addr(0) ? 'TRANSIENT_FAILURE' : 'SUCCESS')) });
+    const t = await setup({
+      entries: 2,
+      retry: { attempts: 3 },
+      script: statusBy((to) => (to === addr(0) ? 'TRANSIENT_FAILURE' : 'SUCCESS')),
+    });
     await t.process();
     expect(sentTo(t.ses.calls)).toEqual([[addr(0), addr(1)], [addr(0)], [addr(0)]]);
     expect(await t.results()).toEqual([
@@ -170,14 +213,22 @@ describe('dispatcher: success and per-entry retries', () => {
 
 describe('dispatcher: whole-call outcomes', () => {
   it('TooManyRequestsException: penalizes the limiter, backs off, resends the call', async () => {
-    const t = await setup({ script: sequence(() => Promise.reject(sesError('TooManyRequestsException', 429, 'Maximum sending rate exceeded.')), success) });
+    const t = await setup({
+      script: sequence(
+        () => Promise.reject(sesError('TooManyRequestsException', 429, 'Maximum sending rate exceeded.')),
+        success,
+      ),
+    });
     await t.process();
     expect(t.ses.calls).toHaveLength(2);
     expect(t.ses.calls[1].to).toEqual(t.ses.calls[0].to);
     expect(await t.statuses()).toEqual(['SUCCESS', 'SUCCESS', 'SUCCESS']);
     expect((await t.results()).map((r) => r.attempts)).toEqual([2, 2, 2]);
     expect(t.limiter.effectiveRate()).toBeLessThan(1000);
-    expect(t.events.find((e) => e.type === 'chunk.retry')).toMatchObject({ reason: 'TooManyRequestsException', entries: 3 });
+    expect(t.events.find((e) => e.type === 'chunk.retry')).toMatchObject({
+      reason: 'TooManyRequestsException',
+      entries: 3,
+    });
   });
 
   it('5xx: retried without penalty', async () => {
@@ -196,10 +247,21 @@ describe('dispatcher: whole-call outcomes', () => {
   });
 
   it('throttled every time: ends ACCOUNT_THROTTLED after the allowed attempts', async () => {
-    const t = await setup({ entries: 1, retry: { attempts: 4 }, script: () => Promise.reject(sesError('TooManyRequestsException', 429)) });
+    const t = await setup({
+      entries: 1,
+      retry: { attempts: 4 },
+      script: () => Promise.reject(sesError('TooManyRequestsException', 429)),
+    });
     await t.process();
     expect(t.ses.calls).toHaveLength(4);
-    expect(await t.results()).toEqual([{ index: 0, status: 'ACCOUNT_THROTTLED', error: 'TooManyRequestsException: TooManyRequestsException', attempts: 4 }]);
+    expect(await t.results()).toEqual([
+      {
+        index: 0,
+        status: 'ACCOUNT_THROTTLED',
+        error: 'TooManyRequestsException: TooManyRequestsException',
+        attempts: 4,
+      },
+    ]);
   });
 
   it('unknown outcome (reset after the request left): entries UNKNOWN, not resent', async () => {
@@ -223,14 +285,19 @@ describe('dispatcher: whole-call outcomes', () => {
   });
 
   it('atLeastOnce: an unknown outcome is resent', async () => {
-    const t = await setup({ atLeastOnce: true, script: sequence(() => Promise.reject(nodeError('ECONNRESET')), success) });
+    const t = await setup({
+      atLeastOnce: true,
+      script: sequence(() => Promise.reject(nodeError('ECONNRESET')), success),
+    });
     await t.process();
     expect(t.ses.calls).toHaveLength(2);
     expect(await t.statuses()).toEqual(['SUCCESS', 'SUCCESS', 'SUCCESS']);
   });
 
   it('a final 4xx (BadRequestException) fails the call’s entries only', async () => {
-    const t = await setup({ script: () => Promise.reject(sesError('BadRequestException', 400, 'Invalid template data')) });
+    const t = await setup({
+      script: () => Promise.reject(sesError('BadRequestException', 400, 'Invalid template data')),
+    });
     await t.process();
     expect(t.ses.calls).toHaveLength(1);
     expect(await t.statuses()).toEqual(['INVALID_PARAMETER', 'INVALID_PARAMETER', 'INVALID_PARAMETER']);
@@ -264,7 +331,10 @@ describe('dispatcher: job-fatal outcomes', () => {
   });
 
   it('a fatal exception (AccountSuspendedException) fails the rest of the job', async () => {
-    const t = await setup({ entries: 60, script: () => Promise.reject(sesError('AccountSuspendedException', 400, 'Account suspended')) });
+    const t = await setup({
+      entries: 60,
+      script: () => Promise.reject(sesError('AccountSuspendedException', 400, 'Account suspended')),
+    });
     await t.process(t.tasks[0]);
     expect(t.ses.calls).toHaveLength(1);
     const r = await t.results();
@@ -301,7 +371,12 @@ describe('dispatcher: pause', () => {
     expect(t.ses.calls).toHaveLength(1);
     expect(await t.statuses()).toEqual(['PENDING', 'PENDING', 'PENDING']);
     expect((await t.results()).map((r) => r.attempts)).toEqual([0, 0, 0]);
-    expect(t.enqueued).toEqual([{ tasks: [{ jobId: JOB, chunk: 0, entries: t.tasks[0].entries.map((e) => ({ ...e, attempts: 0 })) }], delayMs: 60_000 }]);
+    expect(t.enqueued).toEqual([
+      {
+        tasks: [{ jobId: JOB, chunk: 0, entries: t.tasks[0].entries.map((e) => ({ ...e, attempts: 0 })) }],
+        delayMs: 60_000,
+      },
+    ]);
     expect(t.events.at(-1)).toMatchObject({ type: 'chunk.retry', delayMs: 60_000, reason: 'ACCOUNT_SENDING_PAUSED' });
   });
 
@@ -319,7 +394,9 @@ describe('dispatcher: pause', () => {
       entries: 4,
       rate: 20,
       concurrency: 1,
-      script: sequence(success, () => Promise.reject(sesError('SendingPausedException', 400, 'Sending paused for this account'))),
+      script: sequence(success, () =>
+        Promise.reject(sesError('SendingPausedException', 400, 'Sending paused for this account')),
+      ),
     });
     await t.process();
     expect(sentTo(t.ses.calls)).toEqual([[addr(0)], [addr(1)]]);
@@ -420,7 +497,15 @@ describe('dispatcher: stale entries (a worker died mid-call)', () => {
 describe('dispatcher: pacing, concurrency, payloads, failures', () => {
   it('paces calls through the limiter (rate 20/s → one recipient every 50 ms)', async () => {
     const at: number[] = [];
-    const t = await setup({ entries: 5, rate: 20, concurrency: 8, script: (call) => (at.push(t.clock.now()), success(call)) });
+    const t = await setup({
+      entries: 5,
+      rate: 20,
+      concurrency: 8,
+      script: (call) => {
+        at.push(t.clock.now());
+        return success(call);
+      },
+    });
     await t.process();
     expect(at.map((x) => x - at[0])).toEqual([0, 50, 100, 150, 200]);
   });
@@ -439,7 +524,12 @@ describe('dispatcher: pacing, concurrency, payloads, failures', () => {
         return success(call);
       },
     });
-    await t.clock.run(Promise.all([t.dispatcher.processChunk(t.tasks[0], new AbortController().signal), t.dispatcher.processChunk(t.tasks[1], new AbortController().signal)]));
+    await t.clock.run(
+      Promise.all([
+        t.dispatcher.processChunk(t.tasks[0], new AbortController().signal),
+        t.dispatcher.processChunk(t.tasks[1], new AbortController().signal),
+      ]),
+    );
     expect(most).toBe(3);
     expect(t.ses.calls).toHaveLength(100);
     expect((await t.store.getJob(JOB))?.status).toBe('completed');
@@ -448,7 +538,12 @@ describe('dispatcher: pacing, concurrency, payloads, failures', () => {
   it('decodes attachments once per job and sends bytes, never base64 strings', async () => {
     const content: JobContent = {
       ...CONTENT,
-      DefaultContent: { Template: { ...CONTENT.DefaultContent.Template, Attachments: [{ FileName: 'a.pdf', RawContent: Buffer.from('%PDF-1.7').toString('base64') }] } },
+      DefaultContent: {
+        Template: {
+          ...CONTENT.DefaultContent.Template,
+          Attachments: [{ FileName: 'a.pdf', RawContent: Buffer.from('%PDF-1.7').toString('base64') }],
+        },
+      },
     };
     const store = memoryStore();
     const getPayload = vi.spyOn(store, 'getPayload');
@@ -484,11 +579,21 @@ describe('dispatcher: pacing, concurrency, payloads, failures', () => {
   it('logs carry jobId, chunk, attempt and awsRequestId, never message bodies or addresses', async () => {
     const t = await setup({
       entries: 2,
-      script: sequence(() => Promise.reject(sesError('InternalServiceErrorException', 500)), statusBy(() => 'SUCCESS')),
+      script: sequence(
+        () => Promise.reject(sesError('InternalServiceErrorException', 500)),
+        statusBy(() => 'SUCCESS'),
+      ),
     });
     await t.process();
     const warn = t.logs.find(([level]) => level === 'warn');
-    expect(warn?.[1]).toMatchObject({ jobId: JOB, chunk: 0, attempt: 1, code: 'InternalServiceErrorException', httpStatus: 500, awsRequestId: 'err-req' });
+    expect(warn?.[1]).toMatchObject({
+      jobId: JOB,
+      chunk: 0,
+      attempt: 1,
+      code: 'InternalServiceErrorException',
+      httpStatus: 500,
+      awsRequestId: 'err-req',
+    });
     expect(t.logs.some(([, o]) => (o as { awsRequestId?: string }).awsRequestId === 'req-1')).toBe(true);
     const text = JSON.stringify(t.logs);
     expect(text).not.toMatch(/Secret|example\.com/);
@@ -502,6 +607,8 @@ describe('dispatcher: pacing, concurrency, payloads, failures', () => {
     });
     await t.process();
     expect(await t.statuses()).toEqual(['SUCCESS', 'SUCCESS', 'SUCCESS']);
-    expect(t.logs.some(([level, o]) => level === 'error' && (o as { code?: string }).code === 'EBE_EVENT_HANDLER')).toBe(true);
+    expect(
+      t.logs.some(([level, o]) => level === 'error' && (o as { code?: string }).code === 'EBE_EVENT_HANDLER'),
+    ).toBe(true);
   });
 });

@@ -23,7 +23,9 @@ describe('createSendRate', () => {
   });
 
   it("'account': uses SendQuota.MaxSendRate and the remaining 24-hour quota", async () => {
-    const ses = fakeSes(undefined, () => ({ SendQuota: { MaxSendRate: 14, Max24HourSend: 50_000, SentLast24Hours: 1234 } }));
+    const ses = fakeSes(undefined, () => ({
+      SendQuota: { MaxSendRate: 14, Max24HourSend: 50_000, SentLast24Hours: 1234 },
+    }));
     const lim = limiter();
     const rate = createSendRate({ ses: ses.client, sendRate: 'account', limiter: lim });
     await rate.ready;

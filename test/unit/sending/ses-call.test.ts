@@ -1,14 +1,16 @@
 // Unit tests: one SES call through a real SESv2Client against tiny local servers — SDK retries off for that command only,
 // the send stage on errors ("never left" vs "unknown"), timeouts, results and attachment bytes.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+
+// Unit tests: one SES call through a real SESv2Client against tiny local servers — SDK retries off for that command only,
+// the send stage on errors ("never left" vs "unknown"), timeouts, results and attachment bytes.
+import http, { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import net from 'node:net';
-import http from 'node:http';
 import { GetAccountCommand, SESv2Client, type SESv2ClientConfig } from '@aws-sdk/client-sesv2';
 import { afterEach, describe, expect, it } from 'vitest';
 import { classifyError, SEND_STAGE } from '../../../src/sending/classify.js';
-import { prepareContent, sendBulkEmailCall } from '../../../src/sending/ses-call.js';
 import { sendTracker } from '../../../src/sending/send-tracker.js';
+import { prepareContent, sendBulkEmailCall } from '../../../src/sending/ses-call.js';
 import type { IndexedEntry, JobContent } from '../../../src/types.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
@@ -58,7 +60,12 @@ const resetAll: Handler = (req) => req.socket.resetAndDestroy();
 
 function client(endpoint: string, extra: Partial<SESv2ClientConfig> = {}): SESv2Client {
   // SDK defaults otherwise (standard retries, maxAttempts 3), as an app would have.
-  return new SESv2Client({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, ...extra });
+  return new SESv2Client({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+    ...extra,
+  });
 }
 
 const content: JobContent = {
@@ -67,7 +74,9 @@ const content: JobContent = {
     Template: {
       TemplateContent: { Subject: 'Hi {{name}}', Text: 'Hello {{name}}' },
       TemplateData: '{"name":"you"}',
-      Attachments: [{ FileName: 'a.txt', RawContent: Buffer.from('hello bytes').toString('base64'), ContentType: 'text/plain' }],
+      Attachments: [
+        { FileName: 'a.txt', RawContent: Buffer.from('hello bytes').toString('base64'), ContentType: 'text/plain' },
+      ],
     },
   },
 };
@@ -112,13 +121,22 @@ describe('sendBulkEmailCall: SDK retries are off for this command only', () => {
 
   it('a 429 TooManyRequestsException is answered once (the SDK would retry it 3 times)', async () => {
     const server = await local((_req, res) => {
-      res.writeHead(429, { 'content-type': 'application/json', 'x-amzn-ErrorType': 'TooManyRequestsException', 'x-amzn-RequestId': 'rid-429' });
+      res.writeHead(429, {
+        'content-type': 'application/json',
+        'x-amzn-ErrorType': 'TooManyRequestsException',
+        'x-amzn-RequestId': 'rid-429',
+      });
       res.end(JSON.stringify({ message: 'Maximum sending rate exceeded.' }));
     });
     const ses = client(server.url);
     const err = await failure(sendBulkEmailCall(ses, content, entries, { timeoutMs: 5000 }));
     expect(server.requests).toHaveLength(1);
-    expect(classifyError(err)).toMatchObject({ kind: 'throttle', code: 'TooManyRequestsException', httpStatus: 429, requestId: 'rid-429' });
+    expect(classifyError(err)).toMatchObject({
+      kind: 'throttle',
+      code: 'TooManyRequestsException',
+      httpStatus: 429,
+      requestId: 'rid-429',
+    });
     ses.destroy();
   });
 });
@@ -140,8 +158,14 @@ describe('sendBulkEmailCall: never left vs unknown', () => {
   it('our timeout while the socket is still connecting (DNS never answers) → not-connected → retry', async () => {
     const agent = new http.Agent({ keepAlive: true });
     // Every connection looks its host up with a resolver that never answers: the socket stays "connecting".
-    (agent as unknown as { createConnection: typeof net.createConnection }).createConnection = ((opts: net.NetConnectOpts) =>
-      net.createConnection({ ...(opts as net.TcpNetConnectOpts), host: 'never.invalid', lookup: () => {} })) as typeof net.createConnection;
+    (agent as unknown as { createConnection: typeof net.createConnection }).createConnection = ((
+      opts: net.NetConnectOpts,
+    ) =>
+      net.createConnection({
+        ...(opts as net.TcpNetConnectOpts),
+        host: 'never.invalid',
+        lookup: () => {},
+      })) as typeof net.createConnection;
     const ses = client('http://127.0.0.1:9', { requestHandler: { httpAgent: agent } });
     const err = await failure(sendBulkEmailCall(ses, content, entries, { timeoutMs: 150, tracker: sendTracker() }));
     expect(err.name).toBe('AbortError');
@@ -192,12 +216,22 @@ describe('sendBulkEmailCall: request and results', () => {
   it('sends the content plus the entries, attachments as the original bytes (base64 once on the wire)', async () => {
     const server = await local((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json', 'x-amzn-RequestId': 'rid-ok' });
-      res.end(JSON.stringify({ BulkEmailEntryResults: [{ Status: 'SUCCESS', MessageId: 'm1' }, { Status: 'MESSAGE_REJECTED', Error: 'virus' }] }));
+      res.end(
+        JSON.stringify({
+          BulkEmailEntryResults: [
+            { Status: 'SUCCESS', MessageId: 'm1' },
+            { Status: 'MESSAGE_REJECTED', Error: 'virus' },
+          ],
+        }),
+      );
     });
     const ses = client(server.url);
     const out = await sendBulkEmailCall(ses, content, entries, { timeoutMs: 5000 });
     expect(out).toEqual({
-      results: [{ Status: 'SUCCESS', MessageId: 'm1' }, { Status: 'MESSAGE_REJECTED', Error: 'virus' }],
+      results: [
+        { Status: 'SUCCESS', MessageId: 'm1' },
+        { Status: 'MESSAGE_REJECTED', Error: 'virus' },
+      ],
       requestId: 'rid-ok',
       mismatch: false,
     });

@@ -1,0 +1,78 @@
+// The example apps, driven as importable apps through HTTP against the SES emulator.
+import request from 'supertest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createApp as apiKeyApp } from '../../examples/api-key-auth/app.js';
+import { createApp as basicApp } from '../../examples/basic/app.js';
+import { createApp as folderApp } from '../../examples/templates-from-folder/app.js';
+import { bulkBody } from '../helpers/bodies.js';
+import { type SesEmulator, startSesEmulator } from '../helpers/ses-emulator.js';
+
+describe('examples', () => {
+  let ses: SesEmulator;
+  beforeAll(async () => {
+    ses = await startSesEmulator();
+  });
+  afterAll(async () => {
+    await ses.close();
+  });
+  beforeEach(async () => {
+    await ses.clear();
+  });
+
+  it('basic: sends a bulk request end to end', async () => {
+    const { app, close } = basicApp({ ses: ses.client(), sendRate: 200 });
+    const res = await request(app).post('/bulk-email').set('Prefer', 'wait=20').send(bulkBody(60)).expect(200);
+    await close();
+    expect(res.body.data.counts.sent).toBe(60);
+    expect(await ses.emails()).toHaveLength(60);
+  });
+
+  it('api-key-auth: keys are principals, senders are per tenant, jobs are private', async () => {
+    const { app, close } = apiKeyApp({ ses: ses.client(), sendRate: 200 });
+    try {
+      await request(app).post('/bulk-email').send(bulkBody(1)).expect(401);
+      await request(app).post('/bulk-email').set('Authorization', 'Bearer wrong').send(bulkBody(1)).expect(401);
+      const acme = 'Bearer key-acme-123';
+      const refused = await request(app).post('/bulk-email').set('Authorization', acme).send(bulkBody(1)).expect(403);
+      expect(refused.body.error.code).toBe('FORBIDDEN');
+      const ok = await request(app)
+        .post('/bulk-email')
+        .set('Authorization', acme)
+        .set('Prefer', 'wait=20')
+        .send(bulkBody(3, { from: 'news@acme.test' }))
+        .expect(200);
+      expect(ok.body.data.counts.sent).toBe(3);
+      await request(app).get(`/bulk-email/${ok.body.data.id}`).set('Authorization', 'Bearer key-globex-456').expect(404);
+      const big = await request(app)
+        .post('/bulk-email')
+        .set('Authorization', 'Bearer key-globex-456')
+        .send(bulkBody(101, { from: 'a@globex.test' }))
+        .expect(403);
+      expect(big.body.error.message).toMatch(/at most 100/);
+      const cooling = await request(app)
+        .post('/bulk-email')
+        .set('Authorization', acme)
+        .send({ ...bulkBody(1, { from: 'news@acme.test' }), ConfigurationSetName: 'blocked' })
+        .expect(429);
+      expect(cooling.headers['retry-after']).toBe('60');
+    } finally {
+      await close();
+    }
+  });
+
+  it('templates-from-folder: a named template is filled in from the folder; an unknown one is 422', async () => {
+    const { app, close } = folderApp({ ses: ses.client(), sendRate: 200 });
+    try {
+      const body = bulkBody(2, { template: { TemplateName: 'welcome', TemplateData: JSON.stringify({ name: 'x', team: 'Acme' }) } });
+      const res = await request(app).post('/bulk-email').set('Prefer', 'wait=20').send(body).expect(200);
+      expect(res.body.data.counts.sent).toBe(2);
+      const subjects = (await ses.emails()).map((e) => e.subject).sort();
+      expect(subjects).toEqual(['Welcome aboard, User 0', 'Welcome aboard, User 1']);
+      const missing = bulkBody(1, { template: { TemplateName: 'nope' } });
+      const r = await request(app).post('/bulk-email').send(missing).expect(422);
+      expect(r.body.error.code).toBe('TEMPLATE_NOT_FOUND');
+    } finally {
+      await close();
+    }
+  });
+});
