@@ -1,7 +1,6 @@
 // createDispatcher(): runs one chunk task — pace, claim, send, classify, record, retry, and hand the rest back.
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type {
-  BulkEmailEntry,
   BulkEmailEvent,
   ChunkTask,
   Clock,
@@ -16,8 +15,9 @@ import type {
 } from '../types.js';
 import { backoffDelay } from './backoff.js';
 import { splitCalls } from './chunk.js';
-import { classifyEntryStatus, classifyError, normalizeEntryStatus } from './classify.js';
+import { classifyError, type ErrorClass } from './classify.js';
 import { systemClock } from './clock.js';
+import { type CallEntry, type CallPlan, planFromAnswer, planFromError } from './outcomes.js';
 import { countRecipients } from './recipients.js';
 import { semaphore } from './semaphore.js';
 import { sendTracker } from './send-tracker.js';
@@ -55,11 +55,7 @@ export interface Dispatcher {
 }
 
 /** An entry on its way; `attempts` counts the SES calls that carried it (a paused call does not count). */
-interface Item {
-  index: number;
-  entry: BulkEmailEntry;
-  attempts: number;
-}
+type Item = CallEntry;
 
 /** The state of one processChunk run. */
 interface Run {
@@ -83,14 +79,12 @@ interface Outcome {
 
 const NOTHING: Outcome = { retry: [], reason: '' };
 const STALE_ERROR = 'in flight when a worker stopped; SES may or may not have sent it';
-const MISSING_RESULT = 'SES returned no result for this entry';
 const SILENT: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const PAYLOAD_CACHE_SIZE = 100;
 
 const byIndex = (a: Item, b: Item) => a.index - b.index;
 const maxAttempts = (items: Item[]) => items.reduce((m, i) => Math.max(m, i.attempts), 0);
 const recipientsOf = (items: Item[]) => items.reduce((n, i) => n + countRecipients(i.entry), 0);
-const clip = (s: string) => (s.length > 500 ? `${s.slice(0, 497)}...` : s);
 
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { ses, store, queue, limiter } = options;
@@ -199,107 +193,26 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     );
   }
 
-  /** SES answered: one result per entry. */
-  async function onAnswer(run: Run, items: Item[], call: SesCallResult): Promise<Outcome> {
-    const results: EntryResult[] = [];
-    const retry: Item[] = [];
-    const held: Item[] = [];
-    const reasons = new Set<string>();
-    let succeeded = 0;
-    let failed = 0;
-    let throttled = false;
-    let heldStatus: EntryStatus = 'ACCOUNT_SENDING_PAUSED';
-    let fatal: { status: EntryStatus; error: string } | undefined;
-    items.forEach((item, i) => {
-      const raw = call.results[i] ?? {};
-      const status = normalizeEntryStatus(raw.Status);
-      const kind = classifyEntryStatus(status);
-      const { index, attempts } = item;
-      const error = raw.Status ? raw.Error : MISSING_RESULT;
-      const final: EntryResult = { index, status, attempts };
-      if (error !== undefined) final.error = clip(error);
-      if (kind === 'success') {
-        if (raw.MessageId !== undefined) final.messageId = raw.MessageId;
-        results.push(final);
-        succeeded++;
-      } else if (kind === 'retry' && attempts < attemptsAllowed) {
-        throttled ||= status === 'ACCOUNT_THROTTLED';
-        results.push({ ...final, status: 'PENDING' });
-        retry.push(item);
-        reasons.add(status);
-      } else if (kind === 'pause') {
-        results.push({ ...final, status: 'PENDING', attempts: attempts - 1 });
-        held.push({ ...item, attempts: attempts - 1 });
-        heldStatus = status;
-      } else {
-        throttled ||= status === 'ACCOUNT_THROTTLED';
-        if (kind === 'fatal') fatal ??= { status, error: clip(`${status}: ${error ?? 'SES refused the job'}`) };
-        results.push(final);
-        failed++;
-      }
-    });
-    if (call.mismatch) {
-      logger.warn(
-        { jobId: run.task.jobId, chunk: run.task.chunk, entries: items.length, awsRequestId: call.requestId },
-        'express-bulk-email: SES returned a different number of results than entries',
-      );
-    }
-    const recorded = await record(run, results);
-    if (throttled) await limiter.penalize();
-    const swept = fatal ? await failJob(run, fatal) : null;
-    if (held.length > 0) hold(run, held, heldStatus);
-    sent(run, items, { succeeded, failed, retrying: retry.length }, call.requestId);
+  /** Writes a call's plan: results, limiter penalty, job failure, held entries, then the events. */
+  async function apply(run: Run, items: CallEntry[], plan: CallPlan, requestId?: string): Promise<CallEntry[]> {
+    const recorded = await record(run, plan.results);
+    if (plan.throttled) await limiter.penalize();
+    const swept = plan.fatal ? await failJob(run, plan.fatal) : null;
+    if (plan.held.length > 0 && plan.heldStatus) hold(run, plan.held, plan.heldStatus);
+    sent(run, items, plan.counts, requestId);
     settled(run, recorded);
     settled(run, swept);
-    return { retry, reason: [...reasons].join(',') };
+    return plan.retry;
   }
 
-  /** The whole call failed. */
-  async function onError(run: Run, items: Item[], err: unknown): Promise<Outcome> {
-    const c = classifyError(err);
+  function logFailure(run: Run, items: CallEntry[], c: ErrorClass): void {
     const { jobId, chunk } = run.task;
-    const kind = c.kind === 'unknown' && atLeastOnce ? 'retry' : c.kind;
-    const error = clip(`${c.code}: ${c.message}`);
+    const { code, kind, httpStatus, requestId: awsRequestId } = c;
+    const attempt = maxAttempts(items);
     logger.warn(
-      {
-        jobId,
-        chunk,
-        attempt: maxAttempts(items),
-        entries: items.length,
-        code: c.code,
-        kind: c.kind,
-        httpStatus: c.httpStatus,
-        awsRequestId: c.requestId,
-      },
+      { jobId, chunk, attempt, entries: items.length, code, kind, httpStatus, awsRequestId },
       'express-bulk-email: SES call failed',
     );
-    const results: EntryResult[] = [];
-    const retry: Item[] = [];
-    if (kind === 'pause') {
-      for (const item of items)
-        results.push({ index: item.index, status: 'PENDING', error, attempts: item.attempts - 1 });
-      const recorded = await record(run, results);
-      hold(
-        run,
-        items.map((i) => ({ ...i, attempts: i.attempts - 1 })),
-        c.status,
-      );
-      sent(run, items, { succeeded: 0, failed: 0, retrying: 0 }, c.requestId);
-      settled(run, recorded);
-      return NOTHING;
-    }
-    for (const item of items) {
-      const again = (kind === 'throttle' || kind === 'retry') && item.attempts < attemptsAllowed;
-      results.push({ index: item.index, status: again ? 'PENDING' : c.status, error, attempts: item.attempts });
-      if (again) retry.push(item);
-    }
-    if (kind === 'throttle') await limiter.penalize();
-    const recorded = await record(run, results);
-    const swept = kind === 'fatal' ? await failJob(run, { status: c.status, error }) : null;
-    sent(run, items, { succeeded: 0, failed: items.length - retry.length, retrying: retry.length }, c.requestId);
-    settled(run, recorded);
-    settled(run, swept);
-    return { retry, reason: c.code };
   }
 
   /** One SES call: wait for a slot of the rate limiter, claim, send, record. */
@@ -340,9 +253,19 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     try {
       call = await sendBulkEmailCall(ses, run.content, out, { timeoutMs: callTimeoutMs, clock, tracker });
     } catch (err) {
-      return onError(run, out, err);
+      const c = classifyError(err);
+      logFailure(run, out, c);
+      const plan = planFromError(out, c, attemptsAllowed, atLeastOnce);
+      return { retry: await apply(run, out, plan, c.requestId), reason: plan.reason };
     }
-    return onAnswer(run, out, call);
+    if (call.mismatch) {
+      logger.warn(
+        { jobId, chunk, entries: out.length, awsRequestId: call.requestId },
+        'express-bulk-email: SES returned a different number of results than entries',
+      );
+    }
+    const plan = planFromAnswer(out, call.results, attemptsAllowed);
+    return { retry: await apply(run, out, plan, call.requestId), reason: plan.reason };
   }
 
   async function runCall(run: Run, items: Item[]): Promise<void> {

@@ -36,6 +36,12 @@ export const MAX_LIST_ITEMS = 50;
  */
 const ADDRESS =
   "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\\.)+[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?";
+/**
+ * An RFC 5322 display name: atoms (plus '.' and spaces) and quoted strings, nothing else. An unquoted ',' ';' ':' '@'
+ * '<' or '>' is refused, so `a@x.com, Me <me@y.com>` cannot smuggle a second From mailbox past the sender policy.
+ * Non-ASCII names must be RFC 2047 encoded words (`=?UTF-8?B?…?=`), which are atoms.
+ */
+const DISPLAY_NAME = "(?:[A-Za-z0-9!#$%&'*+/=?^_`{|}~. -]|\"(?:[ !#-\\[\\]-~]|\\\\[ -~])*\")*";
 const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
 
 /** Every `pattern` the schema uses, with the message a failure gets. Characters only: lengths are separate keywords. */
@@ -65,10 +71,12 @@ export const PATTERNS = {
     pattern: '^[A-Za-z0-9_-]*$',
     message: "may only contain letters, digits, '_' and '-'",
   },
-  /** `user@example.com` or `Display Name <user@example.com>`; a non-ASCII display name must be RFC 2047 encoded. */
+  /** `user@example.com` or `Display Name <user@example.com>`. */
   mailbox: {
-    pattern: `^(?:${ADDRESS}|[ -;=?-~]*<${ADDRESS}>)$`,
-    message: 'must be an email address, optionally with a display name: "Name <user@example.com>"',
+    pattern: `^(?:${ADDRESS}|${DISPLAY_NAME}<${ADDRESS}>)$`,
+    message:
+      'must be an email address, optionally with a display name: Name <user@example.com> ' +
+      '(quote a name that holds , ; : @ or other specials: "Doe, Jane" <user@example.com>)',
   },
   /** DNS host label(s), as the SDK's endpoint rules check `EndpointId`. */
   hostLabel: {

@@ -298,7 +298,10 @@ describe('renderCheck: performance (printed, not asserted)', () => {
     const strict = await time('strict/merge, 10% bad', request(template, bad), 'strict', true);
     expect(strict.badEntries).toBe(N / 10);
     expect(strict.details).toHaveLength(101);
-    const permissive = await time('permissive/fallback, 10% bad', request(template, bad), 'permissive', false);
+    const permissive = await time('permissive/merge, 10% bad', request(template, bad), 'permissive', true);
     expect(permissive.invalid.size).toBe(N / 10);
+    // without the merge, each entry's data replaces TemplateData whole, so greeting/footer are missing everywhere
+    const fallback = await time('permissive/fallback, all bad', request(template, good), 'permissive', false);
+    expect(fallback.invalid.size).toBe(N);
   });
 });
