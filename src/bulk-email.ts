@@ -42,7 +42,8 @@ export function bulkEmail<P extends Principal = Principal>(options: BulkEmailOpt
   router.close = () => {
     closing ??= (async () => {
       await ctx.engine.close();
-      if (config.owned.queue) await config.queue.close();
+      // A queue this router consumes is closed with it: its consumer cannot be stopped on its own.
+      if (config.owned.queue || config.worker) await config.queue.close();
       if (config.owned.store) await config.store.close();
       if (config.owned.ses) config.ses.destroy();
     })();

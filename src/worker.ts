@@ -34,7 +34,10 @@ export function startSender(config: SenderConfig): Sender {
   });
   const ready = (async () => {
     await sendRate.ready;
-    await config.queue.start((task, signal) => dispatcher.processChunk(task, signal), { concurrency: config.concurrency });
+    await config.queue.start((task, signal) => dispatcher.processChunk(task, signal), {
+      concurrency: config.concurrency,
+      logger: config.logger,
+    });
   })();
   ready.catch((err: unknown) => {
     config.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'express-bulk-email: the sender could not start');

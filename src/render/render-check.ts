@@ -38,7 +38,13 @@ function quoteList(names: string[]): string {
 }
 
 function emptyResult(skipped?: string): RenderCheckResult {
-  const result: RenderCheckResult = { details: [], invalid: new Map(), templateProblems: [], badEntries: 0, required: [] };
+  const result: RenderCheckResult = {
+    details: [],
+    invalid: new Map(),
+    templateProblems: [],
+    badEntries: 0,
+    required: [],
+  };
   if (skipped !== undefined) result.skipped = skipped;
   return result;
 }
@@ -68,7 +74,10 @@ async function contentOf(
  * once and each entry's data once; entries without data share one answer. Throws TEMPLATE_NOT_FOUND (422) when
  * `fetchStoredTemplate` says the stored template does not exist; any other fetch failure skips the check (`skipped`).
  */
-export async function renderCheck(request: SendBulkEmailRequest, options: RenderCheckOptions): Promise<RenderCheckResult> {
+export async function renderCheck(
+  request: SendBulkEmailRequest,
+  options: RenderCheckOptions,
+): Promise<RenderCheckResult> {
   const template = request.DefaultContent?.Template;
   if (!template) return emptyResult();
   const source = await contentOf(template, options.fetchStoredTemplate);
@@ -117,7 +126,7 @@ export async function renderCheck(request: SendBulkEmailRequest, options: Render
           ? 'ReplacementTemplateData merged over TemplateData'
           : Object.keys(data ?? {}).length > 0
             ? 'ReplacementTemplateData (which replaces TemplateData as a whole)'
-            : 'TemplateData (the entry\'s ReplacementTemplateData is empty)';
+            : "TemplateData (the entry's ReplacementTemplateData is empty)";
         message = `${missing.length === 1 ? 'template variable' : 'template variables'} ${quoteList(missing)} missing from ${from}`;
       }
     }

@@ -36,7 +36,10 @@ function isNotFound(err: unknown): boolean {
  * the answer cached for `ttlMs` (a miss, `NotFoundException` → null, for `missTtlMs`). Other errors are not cached
  * and reject, so the caller can skip the check and try again next time.
  */
-export function storedTemplateFetcher(ses: SESv2Client, options: StoredTemplateFetcherOptions = {}): FetchStoredTemplate {
+export function storedTemplateFetcher(
+  ses: SESv2Client,
+  options: StoredTemplateFetcherOptions = {},
+): FetchStoredTemplate {
   const ttlMs = options.ttlMs ?? 5 * 60_000;
   const missTtlMs = options.missTtlMs ?? 30_000;
   const maxNames = options.maxNames ?? 1_000;

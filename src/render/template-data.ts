@@ -24,7 +24,7 @@ function isPlainObject(value: unknown): value is TemplateData {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-const hasOwn = (obj: object, key: string) => Object.prototype.hasOwnProperty.call(obj, key);
+const hasOwn = (obj: object, key: string) => Object.hasOwn(obj, key);
 
 function hasAny(data: TemplateData): boolean {
   for (const key in data) if (hasOwn(data, key)) return true;

@@ -267,12 +267,20 @@ export function scanTags(src: string): Tag[] {
 }
 
 function readTag(src: string, open: number): Tag {
-  const error = (text: string, length = 40): Tag => ({ kind: 'error', source: src.slice(open, open + length).split('\n')[0], offset: open, text });
+  const error = (text: string, length = 40): Tag => ({
+    kind: 'error',
+    source: src.slice(open, open + length).split('\n')[0],
+    offset: open,
+    text,
+  });
   let p = open + 2;
   if (src.startsWith('{{', p)) {
     const headEnd = src.indexOf('}}}}', p);
     if (headEnd < 0) return error('unterminated {{{{ raw block');
-    const name = src.slice(p + 2, headEnd).trim().split(/\s+/)[0];
+    const name = src
+      .slice(p + 2, headEnd)
+      .trim()
+      .split(/\s+/)[0];
     const closeTag = `{{{{/${name}}}}}`;
     const end = src.indexOf(closeTag, headEnd + 4);
     if (end < 0) return error(`raw block {{{{${name}}}}} is never closed`, headEnd + 4 - open);
@@ -303,7 +311,8 @@ function readTag(src: string, open: number): Tag {
   else if (body.startsWith('#*')) [kind, body] = ['decorator-block', body.slice(2)];
   else if (body.startsWith('#')) [kind, body] = ['open', body.slice(1)];
   else if (body.startsWith('/')) [kind, body] = ['close', body.slice(1)];
-  else if (body.startsWith('^')) [kind, body] = body.slice(1).trim() === '' ? ['else', ''] : ['inverse-open', body.slice(1)];
+  else if (body.startsWith('^'))
+    [kind, body] = body.slice(1).trim() === '' ? ['else', ''] : ['inverse-open', body.slice(1)];
   else if (body.startsWith('>')) [kind, body] = ['partial', body.slice(1)];
   else if (body.startsWith('&')) [kind, body] = ['mustache', body.slice(1)];
   else if (body.startsWith('*')) [kind, body] = ['decorator', body.slice(1)];

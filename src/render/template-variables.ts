@@ -1,6 +1,6 @@
 // templateVariables(): which data variables a template's Subject/Text/Html use, which are required, what SES cannot render.
 import type { EmailTemplateContent } from '../types.js';
-import { type Call, type Param, type PathExpr, type Tag, scanTags } from './template-scanner.js';
+import { type Call, type Param, type PathExpr, scanTags, type Tag } from './template-scanner.js';
 
 export type TemplatePart = 'Subject' | 'Text' | 'Html';
 
@@ -56,11 +56,21 @@ interface Problem {
 }
 
 /** Handlebars' built-in helpers: the only ones SES has (custom helpers cannot be registered). */
-const BUILTIN_HELPERS = new Set(['if', 'unless', 'each', 'with', 'lookup', 'log', 'helperMissing', 'blockHelperMissing']);
+const BUILTIN_HELPERS = new Set([
+  'if',
+  'unless',
+  'each',
+  'with',
+  'lookup',
+  'log',
+  'helperMissing',
+  'blockHelperMissing',
+]);
 
 function headName(call: Call): string | undefined {
   const head = call.head;
-  if (head.type === 'path' && !head.data && head.up === 0 && !head.explicitThis && head.parts.length === 1) return head.parts[0];
+  if (head.type === 'path' && !head.data && head.up === 0 && !head.explicitThis && head.parts.length === 1)
+    return head.parts[0];
   if (head.type === 'literal' && typeof head.value === 'string') return head.value;
   return undefined;
 }
@@ -89,7 +99,14 @@ function buildTree(tags: Tag[], problems: Problem[]): Node[] {
       case 'inverse-open':
       case 'partial-block':
       case 'decorator-block': {
-        const block: BlockNode = { type: 'block', tag, kind: tag.kind, call: tag.call as Call, program: [], inverse: null };
+        const block: BlockNode = {
+          type: 'block',
+          tag,
+          kind: tag.kind,
+          call: tag.call as Call,
+          program: [],
+          inverse: null,
+        };
         target.push(block);
         stack.push({ block, tail: block, target: block.program });
         target = block.program;
@@ -124,8 +141,10 @@ function buildTree(tags: Tag[], problems: Problem[]): Node[] {
           problems.push({ tag, reason: `{{/${tag.text}}} closes nothing` });
           break;
         }
-        const opened = frame.block.kind === 'decorator-block' ? headName(frame.block.call) : closeName(frame.block.call);
-        if (opened !== tag.text) problems.push({ tag, reason: `{{/${tag.text}}} does not match ${frame.block.tag.source}` });
+        const opened =
+          frame.block.kind === 'decorator-block' ? headName(frame.block.call) : closeName(frame.block.call);
+        if (opened !== tag.text)
+          problems.push({ tag, reason: `{{/${tag.text}}} does not match ${frame.block.tag.source}` });
         target = stack.length ? stack[stack.length - 1].target : root;
         break;
       }
@@ -140,7 +159,8 @@ function buildTree(tags: Tag[], problems: Problem[]): Node[] {
         break;
     }
   }
-  for (const frame of stack) problems.push({ tag: frame.block.tag, reason: `${frame.block.tag.source} is never closed` });
+  for (const frame of stack)
+    problems.push({ tag: frame.block.tag, reason: `${frame.block.tag.source} is never closed` });
   return root;
 }
 
@@ -150,7 +170,8 @@ function collectPartials(nodes: Node[], into: Map<string, Node[]>): Map<string, 
     if (node.type !== 'block') continue;
     if (node.kind === 'decorator-block' && headName(node.call) === 'inline') {
       const name = node.call.params[0];
-      if (name && (name.type === 'literal' || name.type === 'path')) into.set(String(name.type === 'literal' ? name.value : name.original), node.program);
+      if (name && (name.type === 'literal' || name.type === 'path'))
+        into.set(String(name.type === 'literal' ? name.value : name.original), node.program);
     }
     collectPartials(node.program, into);
     if (node.inverse) collectPartials(node.inverse, into);
@@ -173,7 +194,9 @@ interface Scope {
 const EXPANSION_BUDGET = 10_000;
 
 function displayName(path: string[]): string {
-  return path.map((seg, i) => (/^[A-Za-z0-9_$-]+$/.test(seg) ? (i ? `.${seg}` : seg) : i ? `.[${seg}]` : `[${seg}]`)).join('');
+  return path
+    .map((seg, i) => (/^[A-Za-z0-9_$-]+$/.test(seg) ? (i ? `.${seg}` : seg) : i ? `.[${seg}]` : `[${seg}]`))
+    .join('');
 }
 
 function shorten(source: string): string {
@@ -254,7 +277,10 @@ export function templateVariables(content: EmailTemplateContent, options: { inli
       const { call, tag } = node;
       const name = headName(call);
       const isHelper =
-        call.params.length > 0 || call.hash.length > 0 || call.head.type === 'sexpr' || (name !== undefined && BUILTIN_HELPERS.has(name) && call.head.type === 'path');
+        call.params.length > 0 ||
+        call.hash.length > 0 ||
+        call.head.type === 'sexpr' ||
+        (name !== undefined && BUILTIN_HELPERS.has(name) && call.head.type === 'path');
       if (isHelper) return walkHelper(tag, call, scope);
       if (call.head.type === 'path') addRef(call.head, scope, true);
     };
@@ -297,12 +323,21 @@ export function templateVariables(content: EmailTemplateContent, options: { inli
         if (subject?.type === 'path') addRef(subject, scope, true);
         walkArgs(tag, call.params.slice(subject?.type === 'path' ? 1 : 0), call.hash, scope);
         walk(node.program, inner);
-      } else if (call.params.length === 0 && call.hash.length === 0 && call.head.type === 'path' && !(name && BUILTIN_HELPERS.has(name))) {
+      } else if (
+        call.params.length === 0 &&
+        call.hash.length === 0 &&
+        call.head.type === 'path' &&
+        !(name && BUILTIN_HELPERS.has(name))
+      ) {
         // {{#section}}…{{/section}}: rendered when truthy, iterated when a list, with the value as context
         addRef(call.head, scope, false);
         walk(node.program, inner);
       } else {
-        if (!options.inline) report(tag, `block helper "#${name ?? closeName(call)}" is not a Handlebars built-in (SES cannot register custom helpers)`);
+        if (!options.inline)
+          report(
+            tag,
+            `block helper "#${name ?? closeName(call)}" is not a Handlebars built-in (SES cannot register custom helpers)`,
+          );
         walkArgs(tag, call.params, call.hash, scope);
         walk(node.program, inner);
       }
@@ -321,7 +356,8 @@ export function templateVariables(content: EmailTemplateContent, options: { inli
       if (name === '@partial-block') return;
       const body = partials.get(name);
       if (!body) {
-        if (!options.inline && !block) report(tag, `partial "${name}" is not defined in this part (SES has no registered partials)`);
+        if (!options.inline && !block)
+          report(tag, `partial "${name}" is not defined in this part (SES has no registered partials)`);
         return;
       }
       const context = call.params[0];

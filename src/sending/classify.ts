@@ -12,7 +12,7 @@ export type ErrorKind = 'throttle' | 'retry' | 'unknown' | 'fatal' | 'pause' | '
  */
 export type SendStage = 'before-handler' | 'not-connected' | 'connected';
 
-export const SEND_STAGE: unique symbol = Symbol.for('express-bulk-email.sendStage') as never;
+export const SEND_STAGE = Symbol.for('express-bulk-email.sendStage');
 
 export interface ErrorClass {
   kind: ErrorKind;

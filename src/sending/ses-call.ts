@@ -13,7 +13,7 @@ import { type CallTrace, newTrace, type SendTracker, stageOf } from './send-trac
 /** Job content as the SDK wants it: attachments decoded to bytes. Build it once per job with prepareContent(). */
 export type PreparedContent = Omit<SendBulkEmailCommandInput, 'BulkEmailEntries'> & { readonly [PREPARED]: true };
 
-const PREPARED: unique symbol = Symbol.for('express-bulk-email.preparedContent') as never;
+const PREPARED = Symbol.for('express-bulk-email.preparedContent');
 
 function isPrepared(content: JobContent | PreparedContent): content is PreparedContent {
   return (content as Partial<PreparedContent>)[PREPARED] === true;

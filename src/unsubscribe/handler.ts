@@ -40,7 +40,9 @@ export function unsubscribeHandler(options: UnsubscribeHandlerOptions): RequestH
       throw new BulkEmailError('INVALID_TOKEN', MESSAGES[verified.reason], { details: { reason: verified.reason } });
     }
     const { payload } = verified;
-    const key = `unsubscribe:${createHash('sha256').update(req.params.token as string).digest('base64url')}`;
+    const key = `unsubscribe:${createHash('sha256')
+      .update(req.params.token as string)
+      .digest('base64url')}`;
     const ttlMs = Math.max(1000, payload.expiresAt - now);
     res.set('Cache-Control', 'no-store');
     const claim = await store.claimIdempotency(key, FINGERPRINT, ttlMs);
@@ -49,7 +51,9 @@ export function unsubscribeHandler(options: UnsubscribeHandlerOptions): RequestH
       return;
     }
     if (claim.state === 'in_flight') {
-      throw new BulkEmailError('IDEMPOTENCY_IN_FLIGHT', 'This unsubscribe request is already being processed', { retryAfter: 1 });
+      throw new BulkEmailError('IDEMPOTENCY_IN_FLIGHT', 'This unsubscribe request is already being processed', {
+        retryAfter: 1,
+      });
     }
     const body = ok({ unsubscribed: true });
     if (claim.state === 'new') {

@@ -64,7 +64,8 @@ export function unsubscribeHeaders(entry: BulkEmailEntry, options: UnsubscribeHe
   );
   let value = `<${options.url.replace(/\/+$/, '')}/${token}>`;
   if (options.mailto) value += `, <mailto:${options.mailto}?subject=unsubscribe>`;
-  if (!/^[ -~]+$/.test(value)) return 'the List-Unsubscribe value has characters SES does not allow in a header (use an ASCII url and mailto)';
+  if (!/^[ -~]+$/.test(value))
+    return 'the List-Unsubscribe value has characters SES does not allow in a header (use an ASCII url and mailto)';
   if (value.length > MAX_VALUE) {
     return `the List-Unsubscribe value would be ${value.length} characters, over SES's limit of ${MAX_VALUE} (shorten the url, the address or the principal id)`;
   }

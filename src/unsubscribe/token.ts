@@ -46,7 +46,8 @@ export function verifyToken(token: unknown, secret: string | Uint8Array, now: nu
   const signaturePart = token.slice(dot + 1);
   if (!BASE64URL.test(payloadPart) || !BASE64URL.test(signaturePart)) return fail('malformed');
   const given = Buffer.from(signaturePart, 'base64url');
-  if (given.length !== 32) return fail('malformed');
+  // only the canonical encoding: one token string per signature, so a token's hash identifies it
+  if (given.length !== 32 || given.toString('base64url') !== signaturePart) return fail('malformed');
   if (!timingSafeEqual(given, mac(payloadPart, secret))) return fail('bad-signature');
   let raw: unknown;
   try {

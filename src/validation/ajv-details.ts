@@ -51,7 +51,7 @@ export function ajvDetail(error: ErrorObject, original: unknown, prefix: string)
     case 'maxLength':
       return {
         path,
-        message: `must be at most ${params.limit} characters long (got ${lengthOf(error.data)})`,
+        message: `must be at most ${params.limit} characters long (got ${lengthOf(getByPointer(original, error.instancePath))})`,
       };
     case 'minItems':
       return {
@@ -92,10 +92,15 @@ function hasControl(value: unknown): boolean {
   return typeof value === 'string' && !ONE_LINE.test(value);
 }
 
-/** Length in code points, as `maxLength` counts, without copying the string. */
+/** Length in code points, as `maxLength` counts: every UTF-16 unit but the second half of a surrogate pair. */
 function lengthOf(value: unknown): number {
   let count = 0;
-  if (typeof value === 'string') for (const _ of value) count++;
+  if (typeof value === 'string') {
+    for (let i = 0; i < value.length; i++) {
+      const unit = value.charCodeAt(i);
+      if (unit < 0xdc00 || unit > 0xdfff) count++;
+    }
+  }
   return count;
 }
 

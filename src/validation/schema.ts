@@ -41,7 +41,7 @@ const ADDRESS =
  * '<' or '>' is refused, so `a@x.com, Me <me@y.com>` cannot smuggle a second From mailbox past the sender policy.
  * Non-ASCII names must be RFC 2047 encoded words (`=?UTF-8?B?…?=`), which are atoms.
  */
-const DISPLAY_NAME = "(?:[A-Za-z0-9!#$%&'*+/=?^_`{|}~. -]|\"(?:[ !#-\\[\\]-~]|\\\\[ -~])*\")*";
+const DISPLAY_NAME = '(?:[A-Za-z0-9!#$%&\'*+/=?^_`{|}~. -]|"(?:[ !#-\\[\\]-~]|\\\\[ -~])*")*';
 const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
 
 /** Every `pattern` the schema uses, with the message a failure gets. Characters only: lengths are separate keywords. */

@@ -11,7 +11,9 @@ import type { BulkEmailEntry, SendBulkEmailRequest, Template } from '../../src/t
 function entry(data?: unknown, to = 'a@example.com'): BulkEmailEntry {
   const e: BulkEmailEntry = { Destination: { ToAddresses: [to] } };
   if (data !== undefined) {
-    e.ReplacementEmailContent = { ReplacementTemplate: { ReplacementTemplateData: typeof data === 'string' ? data : JSON.stringify(data) } };
+    e.ReplacementEmailContent = {
+      ReplacementTemplate: { ReplacementTemplateData: typeof data === 'string' ? data : JSON.stringify(data) },
+    };
   }
   return e;
 }
@@ -29,10 +31,13 @@ const DATA_PATH = 'ReplacementEmailContent/ReplacementTemplate/ReplacementTempla
 
 describe('renderCheck: strict', () => {
   it('passes when every entry has what the template needs', async () => {
-    const result = await renderCheck(request(inline('{{name}} {{code}}', { code: 'D0' }), [entry({ name: 'A' }), entry({ name: 'B', code: 'X' })]), {
-      mode: 'strict',
-      merge: true,
-    });
+    const result = await renderCheck(
+      request(inline('{{name}} {{code}}', { code: 'D0' }), [entry({ name: 'A' }), entry({ name: 'B', code: 'X' })]),
+      {
+        mode: 'strict',
+        merge: true,
+      },
+    );
     expect(result).toMatchObject({ details: [], templateProblems: [], badEntries: 0, required: ['name', 'code'] });
     expect(result.invalid.size).toBe(0);
   });
@@ -41,10 +46,14 @@ describe('renderCheck: strict', () => {
     const entries = [entry({ name: 'ok', code: 'c' }), entry({ code: 'c' }), entry(), entry({ other: 1 }), entry('')];
     const result = await renderCheck(request(inline('{{name}} {{code}}'), entries), { mode: 'strict', merge: true });
     expect(result.details).toEqual([
-      { path: `/BulkEmailEntries/1/${DATA_PATH}`, message: 'template variable "name" missing from ReplacementTemplateData merged over TemplateData' },
+      {
+        path: `/BulkEmailEntries/1/${DATA_PATH}`,
+        message: 'template variable "name" missing from ReplacementTemplateData merged over TemplateData',
+      },
       {
         path: '/BulkEmailEntries/2',
-        message: 'template variables "name", "code" missing: the entry has no ReplacementTemplateData and TemplateData lacks them',
+        message:
+          'template variables "name", "code" missing: the entry has no ReplacementTemplateData and TemplateData lacks them',
       },
       { path: `/BulkEmailEntries/3/${DATA_PATH}`, message: expect.stringContaining('"name", "code"') },
       { path: `/BulkEmailEntries/4/${DATA_PATH}`, message: expect.stringContaining('no ReplacementTemplateData') },
@@ -60,13 +69,17 @@ describe('renderCheck: strict', () => {
     expect(fallback.details).toEqual([
       {
         path: `/BulkEmailEntries/0/${DATA_PATH}`,
-        message: 'template variable "code" missing from ReplacementTemplateData (which replaces TemplateData as a whole)',
+        message:
+          'template variable "code" missing from ReplacementTemplateData (which replaces TemplateData as a whole)',
       },
     ]);
   });
 
   it('reports data that is not a JSON object', async () => {
-    const result = await renderCheck(request(inline('{{name}}'), [entry('{bad'), entry('[1]')]), { mode: 'strict', merge: true });
+    const result = await renderCheck(request(inline('{{name}}'), [entry('{bad'), entry('[1]')]), {
+      mode: 'strict',
+      merge: true,
+    });
     expect(result.details).toEqual([
       { path: `/BulkEmailEntries/0/${DATA_PATH}`, message: 'ReplacementTemplateData is not valid JSON' },
       { path: `/BulkEmailEntries/1/${DATA_PATH}`, message: 'ReplacementTemplateData must be a JSON object' },
@@ -75,7 +88,11 @@ describe('renderCheck: strict', () => {
 
   it('caps details and adds one summary', async () => {
     const entries = Array.from({ length: 250 }, (_, i) => (i % 2 ? entry({ name: 'x' }) : entry({})));
-    const result = await renderCheck(request(inline('{{name}}'), entries), { mode: 'strict', merge: true, maxDetails: 100 });
+    const result = await renderCheck(request(inline('{{name}}'), entries), {
+      mode: 'strict',
+      merge: true,
+      maxDetails: 100,
+    });
     expect(result.badEntries).toBe(125);
     expect(result.details).toHaveLength(101);
     expect(result.details[99].path).toBe(`/BulkEmailEntries/198/${DATA_PATH}`);
@@ -116,8 +133,14 @@ describe('renderCheck: template problems', () => {
     const t: Template = { TemplateContent: { Subject: '{{#if a}}x{{/if}}', Html: '{{> footer}}', Text: '{{name}}' } };
     const result = await renderCheck(request(t, [entry({ name: 'x' })]), { mode: 'strict', merge: true });
     expect(result.templateProblems).toEqual([
-      { path: '/DefaultContent/Template/TemplateContent/Subject', message: expect.stringContaining('{{#if a}}: block helper "#if"') },
-      { path: '/DefaultContent/Template/TemplateContent/Html', message: expect.stringContaining('{{> footer}}: partial "footer"') },
+      {
+        path: '/DefaultContent/Template/TemplateContent/Subject',
+        message: expect.stringContaining('{{#if a}}: block helper "#if"'),
+      },
+      {
+        path: '/DefaultContent/Template/TemplateContent/Html',
+        message: expect.stringContaining('{{> footer}}: partial "footer"'),
+      },
     ]);
     expect(result.details).toEqual([]);
   });
@@ -125,7 +148,9 @@ describe('renderCheck: template problems', () => {
   it('TemplateData that is not an object', async () => {
     const t: Template = { TemplateContent: { Subject: 's', Text: '{{name}}' }, TemplateData: '[]' };
     const result = await renderCheck(request(t, [entry({ name: 'x' })]), { mode: 'strict', merge: true });
-    expect(result.templateProblems).toEqual([{ path: '/DefaultContent/Template/TemplateData', message: 'TemplateData must be a JSON object' }]);
+    expect(result.templateProblems).toEqual([
+      { path: '/DefaultContent/Template/TemplateData', message: 'TemplateData must be a JSON object' },
+    ]);
   });
 
   it('nothing to check without a template', async () => {
@@ -138,20 +163,28 @@ describe('renderCheck: stored templates', () => {
   const stored = { Subject: 'Hi {{name}}', Html: '{{#each items}}{{this}}{{/each}}' };
 
   it('skips without a fetcher', async () => {
-    const result = await renderCheck(request({ TemplateName: 'welcome' }, [entry({})]), { mode: 'strict', merge: true });
+    const result = await renderCheck(request({ TemplateName: 'welcome' }, [entry({})]), {
+      mode: 'strict',
+      merge: true,
+    });
     expect(result.details).toEqual([]);
     expect(result.skipped).toContain('"welcome" not checked');
   });
 
   it('checks with the fetched content, stored rules (no unsupported constructs)', async () => {
     const fetchStoredTemplate = async (name: string) => (name === 'welcome' ? stored : null);
-    const result = await renderCheck(request({ TemplateName: 'welcome' }, [entry({ name: 'A', items: [] }), entry({ name: 'B' })]), {
-      mode: 'strict',
-      merge: true,
-      fetchStoredTemplate,
-    });
+    const result = await renderCheck(
+      request({ TemplateName: 'welcome' }, [entry({ name: 'A', items: [] }), entry({ name: 'B' })]),
+      {
+        mode: 'strict',
+        merge: true,
+        fetchStoredTemplate,
+      },
+    );
     expect(result.templateProblems).toEqual([]);
-    expect(result.details).toEqual([{ path: `/BulkEmailEntries/1/${DATA_PATH}`, message: expect.stringContaining('"items"') }]);
+    expect(result.details).toEqual([
+      { path: `/BulkEmailEntries/1/${DATA_PATH}`, message: expect.stringContaining('"items"') },
+    ]);
   });
 
   it('resolves the name from TemplateArn', async () => {
@@ -210,7 +243,9 @@ describe('storedTemplateFetcher', () => {
 
   it('calls GetEmailTemplate once per name and caches for ttlMs', async () => {
     const { ses, mock, clock, advance } = setup();
-    mock.on(GetEmailTemplateCommand).resolves({ TemplateName: 'w', TemplateContent: { Subject: 'S {{a}}', Html: 'H' } });
+    mock
+      .on(GetEmailTemplateCommand)
+      .resolves({ TemplateName: 'w', TemplateContent: { Subject: 'S {{a}}', Html: 'H' } });
     const fetch = storedTemplateFetcher(ses, { ttlMs: 1000, clock });
     const [a, b] = await Promise.all([fetch('w'), fetch('w')]);
     expect(a).toEqual({ Subject: 'S {{a}}', Html: 'H' });
@@ -237,7 +272,9 @@ describe('storedTemplateFetcher', () => {
 
   it('a 404 without the error name (the emulator) is a miss too', async () => {
     const { ses, mock, clock } = setup();
-    mock.on(GetEmailTemplateCommand).rejects(Object.assign(new Error('x'), { name: 'Unknown', $metadata: { httpStatusCode: 404 } }));
+    mock
+      .on(GetEmailTemplateCommand)
+      .rejects(Object.assign(new Error('x'), { name: 'Unknown', $metadata: { httpStatusCode: 404 } }));
     expect(await storedTemplateFetcher(ses, { clock })('t')).toBeNull();
   });
 
@@ -276,7 +313,10 @@ describe('renderCheck: performance (printed, not asserted)', () => {
     };
     const N = 100_000;
     const good = Array.from({ length: N }, (_, i) =>
-      entry({ contact: { firstName: `First${i}`, lastName: `Last${i}` }, code: `C${i}`, vip: i % 2 === 0 }, `u${i}@example.com`),
+      entry(
+        { contact: { firstName: `First${i}`, lastName: `Last${i}` }, code: `C${i}`, vip: i % 2 === 0 },
+        `u${i}@example.com`,
+      ),
     );
     const bad = good.map((e, i) => (i % 10 === 0 ? entry({ contact: { firstName: 'x' } }) : e));
 
@@ -289,7 +329,9 @@ describe('renderCheck: performance (printed, not asserted)', () => {
       t = performance.now();
       const result = await renderCheck(req, { mode, merge });
       const ms = performance.now() - t;
-      console.log(`renderCheck ${label}: ${N} entries in ${ms.toFixed(1)} ms (${((ms * 1000) / N).toFixed(2)} µs/entry), bad=${result.badEntries}`);
+      console.log(
+        `renderCheck ${label}: ${N} entries in ${ms.toFixed(1)} ms (${((ms * 1000) / N).toFixed(2)} µs/entry), bad=${result.badEntries}`,
+      );
       return result;
     };
     console.log(`templateVariables (3 parts): ${parseUs.toFixed(1)} µs per parse`);

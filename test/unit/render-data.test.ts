@@ -2,7 +2,7 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { checkEntryData, parseTemplateData } from '../../src/render/template-data.js';
-import { type VariableRef, templateVariables } from '../../src/render/template-variables.js';
+import { templateVariables, type VariableRef } from '../../src/render/template-variables.js';
 
 function required(source: string): VariableRef[] {
   return templateVariables({ Text: source }, { inline: false }).variables.filter((v) => v.required);
@@ -73,7 +73,11 @@ describe('checkEntryData', () => {
 
   it('reading through a scalar or null is missing', () => {
     const r = required('{{a.length}} {{b.x}} {{c.x}}');
-    expect(checkEntryData(r, undefined, JSON.stringify({ a: 'text', b: null, c: 5 }), merge)).toEqual(['a.length', 'b.x', 'c.x']);
+    expect(checkEntryData(r, undefined, JSON.stringify({ a: 'text', b: null, c: 5 }), merge)).toEqual([
+      'a.length',
+      'b.x',
+      'c.x',
+    ]);
   });
 
   it('inherited properties do not count', () => {
@@ -105,9 +109,15 @@ describe('merge: true matches the emulator', () => {
   const r = required('{{a.b.c}} {{a.d}} {{e}} {{f.0}} {{g.h}}');
 
   it.each([
-    [{ a: { b: { c: 1 } }, e: 1 }, { a: { d: 2 }, f: [1], g: { h: 1 } }],
+    [
+      { a: { b: { c: 1 } }, e: 1 },
+      { a: { d: 2 }, f: [1], g: { h: 1 } },
+    ],
     [{ a: { b: 'x' } }, { a: { b: { c: 1 }, d: 1 }, e: 1, f: [], g: {} }],
-    [{ a: null, f: { 0: 'x' } }, { a: { b: { c: 1 }, d: 1 }, e: 0, g: { h: null } }],
+    [
+      { a: null, f: { 0: 'x' } },
+      { a: { b: { c: 1 }, d: 1 }, e: 0, g: { h: null } },
+    ],
     [{}, { a: { b: { c: 1 }, d: 1 }, e: 0, f: ['z'], g: { h: 1 } }],
     [{ a: [1], e: undefined }, { a: { b: { c: 1 } } }],
   ])('entry %j over defaults %j', (entry, defaults) => {

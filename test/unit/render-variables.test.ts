@@ -33,7 +33,11 @@ describe('templateVariables: variables of stored templates', () => {
     ['comment with ~', '{{~!-- x --~}}{{shown}}', 'shown!'],
     ['escaped mustache', '\\{{literal}} {{real}}', 'real!'],
     ['double backslash is not an escape', '\\\\{{real}}', 'real!'],
-    ['#if: condition and body are conditional', '{{#if vip}}{{vipName}}{{else}}{{plainName}}{{/if}}', 'vip? vipName? plainName?'],
+    [
+      '#if: condition and body are conditional',
+      '{{#if vip}}{{vipName}}{{else}}{{plainName}}{{/if}}',
+      'vip? vipName? plainName?',
+    ],
     ['#if with includeZero', '{{#if n includeZero=true}}{{n}}{{/if}}', 'n?'],
     ['#unless', '{{#unless optedOut}}{{offer}}{{/unless}}', 'optedOut? offer?'],
     ['else if chain', '{{#if a}}{{x}}{{else if b}}{{y}}{{else}}{{z}}{{/if}}', 'a? x? b? y? z?'],
@@ -113,7 +117,10 @@ describe('templateVariables: variables of stored templates', () => {
 
   it('ignores missing parts and parts without tags', () => {
     expect(templateVariables({}, { inline: true })).toEqual({ variables: [], unsupported: [] });
-    expect(templateVariables({ Subject: 'plain', Text: '' }, { inline: true })).toEqual({ variables: [], unsupported: [] });
+    expect(templateVariables({ Subject: 'plain', Text: '' }, { inline: true })).toEqual({
+      variables: [],
+      unsupported: [],
+    });
   });
 });
 
@@ -152,14 +159,20 @@ describe('templateVariables: what SES cannot render', () => {
   });
 
   it('names the part and the reason', () => {
-    const { unsupported: list } = templateVariables({ Subject: 'ok {{a}}', Text: '{{#if b}}x{{/if}}' }, { inline: true });
+    const { unsupported: list } = templateVariables(
+      { Subject: 'ok {{a}}', Text: '{{#if b}}x{{/if}}' },
+      { inline: true },
+    );
     expect(list).toEqual([
       { construct: '{{#if b}}', part: 'Text', reason: expect.stringContaining('simple substitutions only') },
     ]);
   });
 
   it('reports each construct once per part', () => {
-    const { unsupported: list } = templateVariables({ Html: '{{#if a}}1{{/if}}{{#if a}}2{{/if}}', Text: '{{#if a}}3{{/if}}' }, { inline: true });
+    const { unsupported: list } = templateVariables(
+      { Html: '{{#if a}}1{{/if}}{{#if a}}2{{/if}}', Text: '{{#if a}}3{{/if}}' },
+      { inline: true },
+    );
     expect(list.map((u) => `${u.part} ${u.construct}`)).toEqual(['Text {{#if a}}', 'Html {{#if a}}']);
   });
 
@@ -194,7 +207,10 @@ describe('templateVariables: what SES cannot render', () => {
   });
 
   it('a partial defined in another part is not available', () => {
-    const { unsupported: list } = templateVariables({ Html: '{{#*inline "p"}}x{{/inline}}', Text: '{{> p}}' }, { inline: false });
+    const { unsupported: list } = templateVariables(
+      { Html: '{{#*inline "p"}}x{{/inline}}', Text: '{{> p}}' },
+      { inline: false },
+    );
     expect(list).toEqual([expect.objectContaining({ part: 'Text', construct: '{{> p}}' })]);
   });
 

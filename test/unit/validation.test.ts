@@ -152,6 +152,23 @@ describe('bounded work', () => {
     expect(details.length).toBeLessThanOrEqual(101);
   });
 
+  it('cuts huge strings before running patterns (V8 overflows its stack on some ~16 MB inputs)', () => {
+    const huge = 'a.'.repeat(10_000_000);
+    const body = { ...validBody(), FromEmailAddress: huge, EndpointId: huge };
+    body.BulkEmailEntries = [{ Destination: { ToAddresses: [huge] } }];
+    const details = validator(body);
+    expect(details).toEqual(
+      expect.arrayContaining([
+        { path: '/FromEmailAddress', message: 'must be at most 320 characters long (got 20000000)' },
+        { path: '/EndpointId', message: 'must be at most 253 characters long (got 20000000)' },
+        {
+          path: '/BulkEmailEntries/0/Destination/ToAddresses/0',
+          message: 'must be at most 254 characters long (got 20000000)',
+        },
+      ]),
+    );
+  });
+
   it('takes maxDetails', () => {
     const details = createValidator({ maxDetails: 2 })({
       ...validBody(),
