@@ -66,8 +66,15 @@ class ParseError extends Error {}
 /** Characters Handlebars does not allow in an identifier (its lexer's ID rule). */
 const NOT_ID = new Set(Array.from(' \t\r\n\f\v!"#%&\'()*+,./;<=>@[\\]^`{|}~'));
 
+function isSpace(c: string | undefined): boolean {
+  return (
+    c !== undefined &&
+    (c === ' ' || c === '\n' || c === '\t' || c === '\r' || (c > '~' && /\s/.test(c)) || c === '\f' || c === '\v')
+  );
+}
+
 function isIdChar(c: string | undefined): boolean {
-  return c !== undefined && !NOT_ID.has(c) && !/\s/.test(c);
+  return c !== undefined && !NOT_ID.has(c) && !isSpace(c);
 }
 
 /** Reads a tag body from `p` up to its close (`}}`, or `}}}` for a triple), skipping quotes and `[…]` segments. */
@@ -102,11 +109,18 @@ function readBody(src: string, p: number, triple: boolean): { body: string; end:
 
 /** Parses the inside of one tag (`if premium`, `name`, `lookup a b`, `> p ctx k=v`). */
 export function parseCall(text: string): Call {
+  // sticky, so they match at i without slicing; local, since lastIndex is state
+  const NUMBER = /-?[0-9]+(?:\.[0-9]+)?/y;
+  const BLOCK_PARAMS = /as\s+\|/y;
+  const HASH_KEY = /([^\s!"#%&'()*+,./;<=>@[\\\]^`{|}~]+)\s*=/y;
   let i = 0;
   const ws = () => {
-    while (i < text.length && /\s/.test(text[i])) i++;
+    while (i < text.length && isSpace(text[i])) i++;
   };
-  const atDelimiter = (j: number) => j >= text.length || /[\s)=|]/.test(text[j]);
+  const atDelimiter = (j: number) => {
+    const c = text[j];
+    return c === undefined || c === ')' || c === '=' || c === '|' || isSpace(c);
+  };
 
   function readSegment(): string {
     if (text[i] === '[') {
@@ -191,7 +205,8 @@ export function parseCall(text: string): Call {
       i++;
       return { type: 'literal', value, original: text.slice(start, i) };
     }
-    const num = /^-?[0-9]+(?:\.[0-9]+)?/.exec(text.slice(i));
+    NUMBER.lastIndex = i;
+    const num = NUMBER.exec(text);
     if (num && atDelimiter(i + num[0].length)) {
       i += num[0].length;
       return { type: 'literal', value: Number(num[0]), original: num[0] };
@@ -217,7 +232,8 @@ export function parseCall(text: string): Call {
     for (;;) {
       ws();
       if (i >= text.length || (nested && text[i] === ')')) break;
-      if (/^as\s+\|/.test(text.slice(i)) && !nested) {
+      BLOCK_PARAMS.lastIndex = i;
+      if (!nested && BLOCK_PARAMS.test(text)) {
         i = text.indexOf('|', i) + 1;
         const close = text.indexOf('|', i);
         if (close < 0) throw new ParseError('unclosed block params');
@@ -225,7 +241,8 @@ export function parseCall(text: string): Call {
         i = close + 1;
         continue;
       }
-      const key = /^([^\s!"#%&'()*+,./;<=>@[\\\]^`{|}~]+)\s*=/.exec(text.slice(i));
+      HASH_KEY.lastIndex = i;
+      const key = HASH_KEY.exec(text);
       if (key) {
         i += key[0].length;
         ws();

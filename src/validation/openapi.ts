@@ -262,8 +262,10 @@ export function buildOpenApi(options: OpenApiOptions = {}): OpenApiDocument {
             },
           },
           {
-            '200': ok('The address is unsubscribed (once per token)', {
+            '200': ok('The address is unsubscribed (onUnsubscribe runs once per token)', {
               type: 'object',
+              required: ['unsubscribed'],
+              properties: { unsubscribed: { const: true } },
             }),
           },
           UNSUBSCRIBE_ERRORS,

@@ -60,7 +60,7 @@ async function forward(target: string, req: IncomingMessage, body: Buffer): Prom
   for (const [k, v] of Object.entries(req.headers)) {
     if (typeof v === 'string' && !['host', 'content-length', 'connection'].includes(k)) headers[k] = v;
   }
-  const res = await fetch(`${target}${req.url}`, { method: req.method, headers, body: req.method === 'GET' ? undefined : body });
+  const res = await fetch(`${target}${req.url}`, { method: req.method, headers, body: req.method === 'GET' ? undefined : new Uint8Array(body) });
   return { status: res.status, headers: res.headers, text: await res.text() };
 }
 

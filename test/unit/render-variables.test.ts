@@ -1,5 +1,6 @@
 // templateVariables(): the variable table over many template shapes, inline-unsupported constructs, and a cross-check against Handlebars.
 import { createRequire } from 'node:module';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { templateVariables } from '../../src/render/template-variables.js';
 
@@ -279,5 +280,48 @@ describe('templateVariables agrees with Handlebars strict rendering', () => {
     for (const v of variables.filter((x) => x.required)) {
       expect(() => render(without(full, v.path)), `without ${v.name}`).toThrow();
     }
+  });
+});
+
+describe('templateVariables on generated templates', () => {
+  const fragments = [
+    'text ',
+    '{{a}}',
+    '{{b.c}}',
+    '{{{d}}}',
+    '{{~e~}}',
+    '{{& f}}',
+    '{{! note }}',
+    '{{!-- {{hidden}} --}}',
+    '\\{{escaped}}',
+    '{{lookup m n}}',
+    '{{#each list}}{{this}}{{../k}}{{/each}}',
+    '{{#unless u}}{{v}}{{/unless}}',
+    '{{#if p}}{{q}}{{else if r}}{{s}}{{else}}{{t}}{{/if}}',
+  ];
+  const template = fc.letrec((tie) => ({
+    node: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      fc.constantFrom(...fragments),
+      fc.tuple(fc.constantFrom('w', 'x', 'y'), tie('list')).map(([c, body]) => `{{#if ${c}}}${body}{{/if}}`),
+      tie('list'),
+    ),
+    list: fc.array(tie('node'), { maxLength: 5 }).map((parts) => (parts as string[]).join('')),
+  })).list;
+
+  it('parses whatever Handlebars parses, and every required variable is needed by strict Handlebars', () => {
+    fc.assert(
+      fc.property(template, (source) => {
+        const { variables, unsupported } = templateVariables({ Html: source }, { inline: false });
+        expect(unsupported).toEqual([]);
+        const full = dataWith(variables.map((v) => v.path));
+        const render = hb.compile(source, { strict: true, noEscape: true });
+        render(full);
+        for (const v of variables.filter((x) => x.required && x.name !== 'list')) {
+          expect(() => render(without(full, v.path)), `${source} without ${v.name}`).toThrow();
+        }
+      }),
+      { numRuns: 150 },
+    );
   });
 });

@@ -154,8 +154,12 @@ describe('bounded work', () => {
 
   it('cuts huge strings before running patterns (V8 overflows its stack on some ~16 MB inputs)', () => {
     const huge = 'a.'.repeat(10_000_000);
-    const body = { ...validBody(), FromEmailAddress: huge, EndpointId: huge };
-    body.BulkEmailEntries = [{ Destination: { ToAddresses: [huge] } }];
+    const body = {
+      ...validBody(),
+      FromEmailAddress: huge,
+      EndpointId: huge,
+      BulkEmailEntries: [{ Destination: { ToAddresses: [huge] } }],
+    };
     const details = validator(body);
     expect(details).toEqual(
       expect.arrayContaining([

@@ -1,5 +1,4 @@
-// Unit tests: one SES call through a real SESv2Client against tiny local servers — SDK retries off for that command only,
-// the send stage on errors ("never left" vs "unknown"), timeouts, results and attachment bytes.
+// Unit tests: one SES call through a real SESv2Client against local servers — SDK retry override, send stage, timeouts, results.
 
 // Unit tests: one SES call through a real SESv2Client against tiny local servers — SDK retries off for that command only,
 // the send stage on errors ("never left" vs "unknown"), timeouts, results and attachment bytes.
