@@ -1,9 +1,12 @@
 // bulkEmail(options): resolve options, wire the parts, return the Router (with close()).
 import type { Router } from 'express';
-import type { RouteContext } from './http/context.js';
+import { admissionLedger } from './http/admission.js';
+import type { Engine, RouteContext } from './http/context.js';
 import { buildRouter } from './http/router.js';
 import { resolveOptions } from './options.js';
-import type { BulkEmailOptions, Principal } from './types.js';
+import { storedTemplateFetcher } from './render/stored-template-fetcher.js';
+import { type SendRate, createSendRate } from './sending/send-rate.js';
+import type { BulkEmailEvent, Principal, BulkEmailOptions } from './types.js';
 import { createValidator } from './validation/validator.js';
 import { startSender } from './worker.js';
 
@@ -11,6 +14,9 @@ export interface BulkEmailRouter extends Router {
   /** Stops this router's sender (finishing calls in flight) and closes what bulkEmail() itself created. */
   close(): Promise<void>;
 }
+
+/** How long a per-entry ACCOUNT_DAILY_QUOTA_EXCEEDED makes admission treat the quota as spent. */
+const QUOTA_SPENT_MS = 15 * 60 * 1000;
 
 export function bulkEmail<P extends Principal = Principal>(options: BulkEmailOptions<P>): BulkEmailRouter {
   const config = resolveOptions(options);
@@ -25,25 +31,44 @@ export function bulkEmail<P extends Principal = Principal>(options: BulkEmailOpt
       'express-bulk-email: a memory store with a distributed queue: workers in other processes cannot see these jobs; use redisStore()',
     );
   }
+  // SES's per-entry ACCOUNT_DAILY_QUOTA_EXCEEDED feeds back into admission: the quota counts as spent for a while.
+  let quotaSpentUntil = 0;
+  const emit = config.emit;
+  config.emit = (event: BulkEmailEvent) => {
+    if (event.type === 'chunk.retry' && event.reason === 'ACCOUNT_DAILY_QUOTA_EXCEEDED') {
+      quotaSpentUntil = config.clock.now() + QUOTA_SPENT_MS;
+    }
+    emit(event);
+  };
+
   const validator = createValidator({ maxEntries: config.maxEntries });
   const sender = config.worker ? startSender(config) : undefined;
+  // A web-only process still reads the account, for estimates and quota-aware admission.
+  const rates: SendRate =
+    sender?.sendRate ?? createSendRate({ ses: config.ses, sendRate: config.sendRate, limiter: { setRate() {} }, logger: config.logger });
+  const engine: Engine = {
+    rate: () => rates.rate(),
+    remaining24h: () => (config.clock.now() < quotaSpentUntil ? 0 : rates.remaining24h()),
+    ready: rates.ready,
+    close: async () => {
+      if (sender) await sender.close();
+      else rates.close();
+    },
+  };
   const ctx: RouteContext<P> = {
     config,
     validator,
-    engine: {
-      rate: () => sender?.rate() ?? (typeof config.sendRate === 'number' ? config.sendRate : undefined),
-      close: async () => {
-        await sender?.close();
-      },
-    },
+    engine,
+    admission: admissionLedger(config.store),
+    fetchStoredTemplate: storedTemplateFetcher(config.ses),
   };
   const router = buildRouter(ctx) as BulkEmailRouter;
   let closing: Promise<void> | undefined;
   router.close = () => {
     closing ??= (async () => {
-      await ctx.engine.close();
       // A queue this router consumes is closed with it: its consumer cannot be stopped on its own.
       if (config.owned.queue || config.worker) await config.queue.close();
+      await engine.close();
       if (config.owned.store) await config.store.close();
       if (config.owned.ses) config.ses.destroy();
     })();

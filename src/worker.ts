@@ -2,12 +2,14 @@
 import { checkSenderKeys, resolveSenderOptions, type SenderConfig } from './options.js';
 import { createDispatcher } from './sending/dispatcher.js';
 import { memoryRateLimiter } from './sending/rate-limiter.js';
-import { createSendRate } from './sending/send-rate.js';
+import { type SendRate, createSendRate } from './sending/send-rate.js';
 import type { Queue, SenderOptions, Store } from './types.js';
 
 export interface Sender {
   /** Recipients per second in force now. */
   rate(): number;
+  /** The send rate and 24-hour quota as last read from the account. */
+  sendRate: SendRate;
   /** Resolves once the queue consumer runs. */
   ready: Promise<void>;
   close(): Promise<void>;
@@ -44,6 +46,7 @@ export function startSender(config: SenderConfig): Sender {
   });
   return {
     rate: () => limiter.rate,
+    sendRate,
     ready,
     close: async () => {
       sendRate.close();

@@ -2,12 +2,17 @@
 import type { Request } from 'express';
 import { BulkEmailError } from '../errors.js';
 import type { RouterConfig } from '../options.js';
-import type { Principal } from '../types.js';
+import type { EmailTemplateContent, Principal } from '../types.js';
+import type { Admission } from './admission.js';
 import type { RequestValidator } from '../validation/validator.js';
 
 export interface Engine {
   /** Recipients per second the senders currently use, when known. */
   rate(): number | undefined;
+  /** Max24HourSend − SentLast24Hours as last read; -1 = unlimited; null = unknown (fixed rate, or never read). */
+  remaining24h(): number | null;
+  /** Resolves once the account has been read (at once for a fixed rate); never rejects. */
+  ready: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -15,6 +20,9 @@ export interface RouteContext<P extends Principal = Principal> {
   config: RouterConfig<P>;
   validator: RequestValidator;
   engine: Engine;
+  admission: Admission;
+  /** Loads stored templates (GetEmailTemplate, cached) for the render check. */
+  fetchStoredTemplate: (name: string) => Promise<EmailTemplateContent | null>;
 }
 
 /** Runs `authenticate`; UNAUTHORIZED without a principal, INTERNAL_ERROR for a principal without an id. */

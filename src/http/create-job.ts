@@ -1,19 +1,25 @@
-// POST /: check the request, run the app's hooks in order, store the job and queue its chunks.
+// POST /: check the request, run the app's hooks in order, then store the job and queue its chunks (or plan a dry run).
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { acceptedView, jobView, ok } from '../envelope.js';
-import { BulkEmailError, forbidden, validationError } from '../errors.js';
+import { BulkEmailError, type ValidationDetail, forbidden, validationError } from '../errors.js';
+import { renderCheck } from '../render/render-check.js';
+import { splitCalls } from '../sending/chunk.js';
+import { burstFor } from '../sending/rate-limiter.js';
 import { countRecipients } from '../sending/recipients.js';
 import type {
   BulkEmailEntry,
   ChunkTask,
   EntryResult,
   HookContext,
+  IndexedEntry,
   JobRecord,
   Principal,
   SendBulkEmailRequest,
   StoredResponse,
 } from '../types.js';
+import { stripUnsubscribeHeaders, unsubscribeHeaders } from '../unsubscribe/headers.js';
+import { admit } from './admission.js';
 import { type RouteContext, principalOf } from './context.js';
 import { IDEMPOTENCY_TTL_MS, fingerprint, idempotencyKey, scopedKey } from './idempotency.js';
 import { preferredWait } from './prefer.js';
@@ -21,10 +27,43 @@ import { senderViolations } from './sender-policy.js';
 import { allRecipients, applySuppression } from './suppression.js';
 import { waitForJob } from './wait.js';
 
-const CHUNK_SIZE = 50;
+/** A request that passed every check: what to send, and the entries that end before sending. */
+interface Prepared {
+  request: SendBulkEmailRequest;
+  /** Entries to send, by original index, in index order. */
+  entries: Map<number, BulkEmailEntry>;
+  /** Entries that end at once (SUPPRESSED, or INVALID_PARAMETER from a permissive render check). */
+  initial: EntryResult[];
+  recipients: number;
+}
 
-/** Everything that can refuse a request, in the contract's order; returns the request to store. */
-async function checkRequest<P extends Principal>(ctx: RouteContext<P>, hook: HookContext<P>) {
+async function checkTemplate<P extends Principal>(ctx: RouteContext<P>, request: SendBulkEmailRequest) {
+  const { config } = ctx;
+  if (config.renderCheck === 'off') return new Map<number, string>();
+  const check = await renderCheck(request, {
+    mode: config.renderCheck,
+    merge: config.mergeTemplateData,
+    fetchStoredTemplate: ctx.fetchStoredTemplate,
+  });
+  if (check.skipped) {
+    config.logger.warn({ code: 'EBE_RENDER_CHECK_SKIPPED', reason: check.skipped }, 'express-bulk-email: render check skipped');
+  }
+  if (config.renderCheck === 'strict') {
+    const problems = [...check.templateProblems, ...check.details];
+    if (problems.length) throw validationError(problems);
+    return new Map<number, string>();
+  }
+  if (check.templateProblems.length) {
+    config.logger.warn(
+      { code: 'EBE_INLINE_TEMPLATE', problems: check.templateProblems },
+      'express-bulk-email: the inline template uses constructs SES does not render',
+    );
+  }
+  return check.invalid;
+}
+
+/** Everything that can refuse a request, in the contract's order. */
+async function prepare<P extends Principal>(ctx: RouteContext<P>, hook: HookContext<P>): Promise<Prepared> {
   const { config } = ctx;
   if (config.validate) await config.validate(hook.request, hook);
   if (config.authorize) {
@@ -44,28 +83,106 @@ async function checkRequest<P extends Principal>(ctx: RouteContext<P>, hook: Hoo
     const name = requested.TemplateName ?? requested.TemplateArn ?? 'inline';
     throw new BulkEmailError('TEMPLATE_NOT_FOUND', `No template named "${name}"`, { details: { template: name } });
   }
-  const request: SendBulkEmailRequest = { ...hook.request, DefaultContent: { ...hook.request.DefaultContent, Template: template } };
+  const request: SendBulkEmailRequest = {
+    ...hook.request,
+    DefaultContent: { ...hook.request.DefaultContent, Template: template },
+  };
+  const invalid = await checkTemplate(ctx, request);
   const toSkip = config.suppress ? await config.suppress(allRecipients(request.BulkEmailEntries), hook) : undefined;
   const { entries, suppressed } = applySuppression(request.BulkEmailEntries, toSkip ?? []);
-  return { request, entries, suppressed };
+  const initial: EntryResult[] = suppressed.map((index) => ({
+    index,
+    status: 'SUPPRESSED',
+    error: 'every recipient is on the suppression list',
+    attempts: 0,
+  }));
+  for (const [index, error] of invalid) {
+    if (!entries.delete(index)) continue;
+    initial.push({ index, status: 'INVALID_PARAMETER', error, attempts: 0 });
+  }
+  initial.sort((a, b) => a.index - b.index);
+  let recipients = 0;
+  for (const entry of entries.values()) recipients += countRecipients(entry);
+  return { request, entries, initial, recipients };
 }
 
-function chunksOf(jobId: string, entries: Map<number, BulkEmailEntry>): ChunkTask[] {
-  const tasks: ChunkTask[] = [];
-  let current: ChunkTask | undefined;
-  for (const [index, entry] of entries) {
-    if (!current || current.entries.length === CHUNK_SIZE) {
-      current = { jobId, chunk: tasks.length, entries: [] };
-      tasks.push(current);
+/** The SES calls the senders will make, as the dispatcher builds them: chunks of 50, split to the rate's burst. */
+function planCalls(entries: Map<number, BulkEmailEntry>, rate: number | undefined) {
+  const indexed: IndexedEntry[] = [...entries].map(([index, entry]) => ({ index, entry }));
+  const burst = rate ? burstFor(rate) : 50 * 50;
+  const calls: { entries: number[]; recipients: number }[] = [];
+  for (let i = 0; i < indexed.length; i += 50) {
+    for (const call of splitCalls(indexed.slice(i, i + 50), burst)) {
+      calls.push({ entries: call.map((c) => c.index), recipients: call.reduce((n, c) => n + countRecipients(c.entry), 0) });
     }
-    current.entries.push({ index, entry });
   }
+  return calls;
+}
+
+function tasksOf(jobId: string, entries: Map<number, BulkEmailEntry>): ChunkTask[] {
+  const indexed: IndexedEntry[] = [...entries].map(([index, entry]) => ({ index, entry }));
+  const tasks: ChunkTask[] = [];
+  for (let i = 0; i < indexed.length; i += 50) tasks.push({ jobId, chunk: tasks.length, entries: indexed.slice(i, i + 50) });
   return tasks;
+}
+
+/** Adds signed List-Unsubscribe headers to every entry to send. */
+function withUnsubscribe<P extends Principal>(ctx: RouteContext<P>, prepared: Prepared, jobId: string, principalId: string) {
+  const u = ctx.config.unsubscribe;
+  if (!u) return prepared;
+  const now = ctx.config.clock.now();
+  const problems: ValidationDetail[] = [];
+  const entries = new Map<number, BulkEmailEntry>();
+  for (const [index, entry] of prepared.entries) {
+    const out = unsubscribeHeaders(entry, { url: u.url, mailto: u.mailto, secret: u.secret, ttlSeconds: u.ttl, jobId, principalId, now });
+    if (typeof out === 'string') problems.push({ path: `/BulkEmailEntries/${index}/ReplacementHeaders`, message: out });
+    else entries.set(index, out);
+  }
+  if (problems.length) throw validationError(problems.slice(0, 100));
+  const template = prepared.request.DefaultContent.Template;
+  const request =
+    template?.Headers === undefined
+      ? prepared.request
+      : {
+          ...prepared.request,
+          DefaultContent: { ...prepared.request.DefaultContent, Template: { ...template, Headers: stripUnsubscribeHeaders(template.Headers) } },
+        };
+  return { ...prepared, request, entries };
+}
+
+async function estimate<P extends Principal>(ctx: RouteContext<P>, recipients: number, now: number) {
+  await ctx.engine.ready;
+  return admit({
+    recipients,
+    outstanding: await ctx.admission.outstanding(),
+    remaining: ctx.engine.remaining24h(),
+    rate: ctx.engine.rate(),
+    policy: ctx.config.quota,
+    now,
+  });
+}
+
+async function dryRun<P extends Principal>(ctx: RouteContext<P>, hook: HookContext<P>) {
+  const prepared = withUnsubscribe(ctx, await prepare(ctx, hook), 'dry-run', hook.principal.id);
+  const { estimatedCompletionAt } = await estimate(ctx, prepared.recipients, ctx.config.clock.now());
+  const rate = ctx.engine.rate();
+  return {
+    dry_run: true,
+    entries: hook.request.BulkEmailEntries.length,
+    recipients: prepared.recipients,
+    calls: planCalls(prepared.entries, rate),
+    suppressed: prepared.initial.filter((r) => r.status === 'SUPPRESSED').map((r) => r.index),
+    invalid: prepared.initial.filter((r) => r.status === 'INVALID_PARAMETER').map((r) => ({ index: r.index, error: r.error })),
+    send_rate: rate ?? null,
+    estimated_completion_at: estimatedCompletionAt ?? null,
+  };
 }
 
 async function createJob<P extends Principal>(ctx: RouteContext<P>, hook: HookContext<P>): Promise<JobRecord> {
   const { config } = ctx;
-  const { request, entries, suppressed } = await checkRequest(ctx, hook);
+  const id = randomUUID();
+  const prepared = withUnsubscribe(ctx, await prepare(ctx, hook), id, hook.principal.id);
+  const { entries, initial, recipients } = prepared;
   if (Number.isFinite(config.maxActiveJobs)) {
     const active = await config.store.countActiveJobs(hook.principal.id);
     if (active >= config.maxActiveJobs) {
@@ -74,60 +191,65 @@ async function createJob<P extends Principal>(ctx: RouteContext<P>, hook: HookCo
       });
     }
   }
-  let recipients = 0;
-  for (const entry of entries.values()) recipients += countRecipients(entry);
-  const now = new Date(config.clock.now());
-  const rate = ctx.engine.rate();
-  const id = randomUUID();
+  const now = config.clock.now();
+  const { estimatedCompletionAt } = await estimate(ctx, recipients, now);
+  const at = new Date(now).toISOString();
+  const suppressed = initial.filter((r) => r.status === 'SUPPRESSED').length;
   const job: JobRecord = {
     id,
     principalId: hook.principal.id,
     status: entries.size === 0 ? 'completed' : 'queued',
-    createdAt: now.toISOString(),
-    updatedAt: now.toISOString(),
-    entries: request.BulkEmailEntries.length,
+    createdAt: at,
+    updatedAt: at,
+    entries: hook.request.BulkEmailEntries.length,
     recipients,
-    counts: { sent: 0, failed: suppressed.length, pending: entries.size, canceled: 0, suppressed: suppressed.length, unknown: 0 },
+    counts: { sent: 0, failed: initial.length, pending: entries.size, canceled: 0, suppressed, unknown: 0 },
   };
-  if (entries.size === 0) job.completedAt = job.createdAt;
-  if (rate) job.estimatedCompletionAt = new Date(now.getTime() + Math.ceil((recipients / rate) * 1000)).toISOString();
-  const { BulkEmailEntries: _entries, ...content } = request;
-  const initial: EntryResult[] = suppressed.map((index) => ({
-    index,
-    status: 'SUPPRESSED',
-    error: 'every recipient is on the suppression list',
-    attempts: 0,
-  }));
+  if (entries.size === 0) job.completedAt = at;
+  if (estimatedCompletionAt) job.estimatedCompletionAt = entries.size === 0 ? at : estimatedCompletionAt;
+  const { BulkEmailEntries: _entries, ...content } = prepared.request;
   await config.store.createJob(job, { content }, initial);
   try {
-    if (entries.size) await config.queue.enqueue(chunksOf(id, entries));
+    if (entries.size) await config.queue.enqueue(tasksOf(id, entries));
   } catch (err) {
-    await config.store
-      .finishPending(id, { status: 'FAILED', error: 'the job could not be queued', cancel: false })
-      .catch(() => undefined);
+    await config.store.finishPending(id, { status: 'FAILED', error: 'the job could not be queued' }).catch(() => undefined);
     throw err;
   }
-  config.emit({ type: 'job.created', jobId: id, principalId: job.principalId, entries: job.entries, recipients, at: job.createdAt });
+  ctx.admission.track(id, recipients);
+  config.emit({ type: 'job.created', jobId: id, principalId: job.principalId, entries: job.entries, recipients, at });
   config.logger.info({ jobId: id, entries: job.entries, recipients }, 'express-bulk-email: job created');
   return job;
+}
+
+function isDryRun(req: Request): boolean {
+  const value = req.query.dry_run;
+  if (value === undefined || value === 'false' || value === '0') return false;
+  if (value === 'true' || value === '1' || value === '') return true;
+  throw validationError({ path: '/dry_run', message: 'dry_run must be true or false' });
 }
 
 export function createJobHandler<P extends Principal>(ctx: RouteContext<P>) {
   return async (req: Request, res: Response): Promise<void> => {
     const principal = await principalOf(ctx, req);
     const key = idempotencyKey(req);
+    const dry = isDryRun(req);
     const body: unknown = req.body;
     const problems = ctx.validator(body);
     if (problems.length) throw validationError(problems);
-    const request = body as SendBulkEmailRequest;
-    const hook: HookContext<P> = { principal, request, req };
+    const hook: HookContext<P> = { principal, request: body as SendBulkEmailRequest, req };
+
+    if (dry) {
+      // Stores nothing, the idempotency key included: a dry run can be repeated freely.
+      res.status(200).json(ok(await dryRun(ctx, hook)));
+      return;
+    }
 
     let claimed: string | undefined;
     let print = '';
     if (key !== undefined) {
       const store = ctx.config.store;
       claimed = scopedKey(principal.id, key);
-      print = fingerprint(body, req.originalUrl.includes('dry_run') ? 'dry' : '');
+      print = fingerprint(body);
       const claim = await store.claimIdempotency(claimed, print, IDEMPOTENCY_TTL_MS);
       if (claim.state === 'replay') {
         res.set('Idempotent-Replayed', 'true').status(claim.response.status).json(claim.response.body);

@@ -9,6 +9,7 @@ import { jsonBody } from './body.js';
 import { type RouteContext, principalOf } from './context.js';
 import { createJobHandler } from './create-job.js';
 import { errorHandler } from './error-handler.js';
+import { unsubscribeHandler } from '../unsubscribe/handler.js';
 import { cancelHandler, getJobHandler, getResultsHandler } from './job-routes.js';
 
 function methodNotAllowed(allow: string): RequestHandler {
@@ -21,7 +22,7 @@ function methodNotAllowed(allow: string): RequestHandler {
   };
 }
 
-export function buildRouter<P extends Principal>(ctx: RouteContext<P>, extra?: (router: Router) => void): Router {
+export function buildRouter<P extends Principal>(ctx: RouteContext<P>): Router {
   const router = express.Router({ strict: false, caseSensitive: true });
   const openapi = buildOpenApi({ schema: ctx.validator.schema });
 
@@ -31,7 +32,15 @@ export function buildRouter<P extends Principal>(ctx: RouteContext<P>, extra?: (
   }));
   router.all('/openapi.json', methodNotAllowed('GET, HEAD'));
 
-  extra?.(router);
+  const unsubscribe = ctx.config.unsubscribe;
+  if (unsubscribe) {
+    // No authenticate and no JSON body parser: the mailbox provider posts `List-Unsubscribe=One-Click` form data.
+    const { secret, onUnsubscribe } = unsubscribe;
+    const { store, clock } = ctx.config;
+    router.post('/unsubscribe/:token', unsubscribeHandler({ secret, onUnsubscribe, store, clock }));
+    // GET must not unsubscribe: mail scanners prefetch links.
+    router.all('/unsubscribe/:token', methodNotAllowed('POST'));
+  }
 
   router.post('/', ...jsonBody(ctx.config.bodyLimit), asyncHandler(createJobHandler(ctx)));
   router.all('/', methodNotAllowed('POST'));

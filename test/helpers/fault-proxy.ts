@@ -21,6 +21,8 @@ export interface ProxyCall {
   at: number;
   entries: number;
   recipients: number;
+  /** The first To address of each entry, in call order. */
+  to: string[];
   fault?: Fault['kind'];
 }
 
@@ -90,7 +92,8 @@ export async function startFaultProxy(
       const entries = body.BulkEmailEntries ?? [];
       const recipients = recipientsOf(entries);
       const at = Date.now();
-      const call: ProxyCall = { n: ++n, at, entries: entries.length, recipients };
+      const to = entries.map((e) => e.Destination?.ToAddresses?.[0] ?? '');
+      const call: ProxyCall = { n: ++n, at, entries: entries.length, recipients, to };
       calls.push(call);
       let fault = decide({ n: call.n, entries, recipients });
       if (!fault && options.limitRate !== undefined) {

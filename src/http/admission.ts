@@ -1,0 +1,66 @@
+// Quota-aware admission and the completion estimate: what this router has accepted but not yet seen finish.
+import { BulkEmailError } from '../errors.js';
+import type { Store } from '../types.js';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** Jobs looked up per admission at most; older ones beyond this are assumed still outstanding. */
+const MAX_TRACKED = 1000;
+
+export interface Admission {
+  /** Recipients of accepted jobs not sent yet (estimated from each job's pending share). */
+  outstanding(): Promise<number>;
+  track(jobId: string, recipients: number): void;
+}
+
+export function admissionLedger(store: Store): Admission {
+  const jobs = new Map<string, number>();
+  return {
+    async outstanding() {
+      let total = 0;
+      for (const [id, recipients] of [...jobs].slice(-MAX_TRACKED)) {
+        const job = await store.getJob(id);
+        if (!job || job.status === 'completed' || job.status === 'canceled') {
+          jobs.delete(id);
+          continue;
+        }
+        total += job.entries ? Math.ceil((recipients * job.counts.pending) / job.entries) : 0;
+      }
+      return total;
+    },
+    track(jobId, recipients) {
+      jobs.set(jobId, recipients);
+      if (jobs.size > MAX_TRACKED * 2) jobs.delete(jobs.keys().next().value as string);
+    },
+  };
+}
+
+export interface Estimate {
+  estimatedCompletionAt?: string;
+}
+
+/**
+ * Compares a new job with the remaining 24-hour quota (null = unknown, -1 = unlimited) and estimates its completion:
+ * the work queued ahead plus this job, at `rate`; overflow beyond the quota waits a rolling day.
+ */
+export function admit(options: {
+  recipients: number;
+  outstanding: number;
+  remaining: number | null;
+  rate: number | undefined;
+  policy: 'defer' | 'refuse';
+  now: number;
+}): Estimate {
+  const { recipients, outstanding, remaining, rate, policy, now } = options;
+  const left = remaining === null || remaining < 0 ? Number.POSITIVE_INFINITY : Math.max(0, remaining - outstanding);
+  if (recipients > left && policy === 'refuse') {
+    throw new BulkEmailError(
+      'QUOTA_EXCEEDED',
+      `This job needs ${recipients} recipients but only ${left} remain in the 24-hour sending quota`,
+      { details: { needed: recipients, remaining: left }, retryAfter: 3600 },
+    );
+  }
+  if (!rate) return {};
+  let ms = ((outstanding + recipients) / rate) * 1000;
+  if (recipients > left) ms = Math.max(ms, DAY_MS + ((recipients - left) / rate) * 1000);
+  return { estimatedCompletionAt: new Date(now + Math.ceil(ms)).toISOString() };
+}
