@@ -204,6 +204,9 @@ export function resolveOptions<P extends Principal>(options: BulkEmailOptions<P>
     checkKeys(u, ['secret', 'url', 'mailto', 'ttl', 'onUnsubscribe'], 'unsubscribe');
     if (typeof u.secret !== 'string' || u.secret.length < 16) fail('unsubscribe.secret must be a string of at least 16 characters');
     if (typeof u.url !== 'string' || !/^https?:\/\//.test(u.url)) fail('unsubscribe.url must be the absolute URL of this router\'s /unsubscribe route');
+    if (!/^https?:\/\/[!-~]+$/.test(u.url)) fail('unsubscribe.url must be plain ASCII without spaces (it goes into a mail header)');
+    if (u.mailto !== undefined && !/^[!-~]+@[!-~]+$/.test(u.mailto)) fail('unsubscribe.mailto must be a plain ASCII address');
+    if (u.ttl !== undefined && !(typeof u.ttl === 'number' && u.ttl > 0)) fail('unsubscribe.ttl must be a positive number of seconds');
     if (typeof u.onUnsubscribe !== 'function') fail('unsubscribe.onUnsubscribe must be a function');
   }
   const bodyLimit = options.bodyLimit ?? '20mb';

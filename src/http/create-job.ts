@@ -217,6 +217,7 @@ async function createJob<P extends Principal>(ctx: RouteContext<P>, hook: HookCo
   }
   ctx.admission.track(id, recipients);
   config.emit({ type: 'job.created', jobId: id, principalId: job.principalId, entries: job.entries, recipients, at });
+  if (job.status === 'completed') config.emit({ type: 'job.completed', jobId: id, status: job.status, counts: job.counts, at });
   config.logger.info({ jobId: id, entries: job.entries, recipients }, 'express-bulk-email: job created');
   return job;
 }

@@ -1,4 +1,5 @@
 // bullmqQueue(): the distributed Queue — chunk tasks in BullMQ, consumed by any number of worker processes.
+import { setMaxListeners } from 'node:events';
 import { Queue as BullQueue, type ConnectionOptions, Worker } from 'bullmq';
 import { failFast, ownClient, type RedisConnection, redisGuard, redisOptions } from '../stores/redis-connection.js';
 import type { ChunkTask, Logger, Queue, RateLimiter } from '../types.js';
@@ -51,6 +52,8 @@ export function bullmqQueue(options: BullmqQueueOptions): Queue {
   });
   queue.on('error', (err) => logger?.error({ code: 'EBE_QUEUE_ERROR', err }, 'BullMQ queue error'));
   const controller = new AbortController();
+  // Every running task's sleeps and semaphore waits listen on this one signal: many listeners are expected.
+  setMaxListeners(0, controller.signal);
   const limiters = new Set<RateLimiter>();
   let worker: Worker<ChunkTask> | undefined;
   let closing: Promise<void> | undefined;

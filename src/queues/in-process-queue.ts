@@ -1,4 +1,5 @@
 // inProcessQueue(): the embedded Queue — chunk tasks in memory, consumed by this process with bounded concurrency.
+import { setMaxListeners } from 'node:events';
 import { memoryRateLimiter } from '../sending/rate-limiter.js';
 import type { ChunkProcessor, ChunkTask, Logger, Queue } from '../types.js';
 
@@ -29,6 +30,8 @@ export function inProcessQueue(options: InProcessQueueOptions = {}): Queue {
   const timers = new Set<NodeJS.Timeout>();
   const running = new Set<Promise<void>>();
   const controller = new AbortController();
+  // Every running task's sleeps and semaphore waits listen on this one signal: many listeners are expected.
+  setMaxListeners(0, controller.signal);
   let processor: ChunkProcessor | undefined;
   let concurrency = 1;
   let closed = false;
