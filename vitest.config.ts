@@ -18,10 +18,15 @@ export default defineConfig({
     pool: 'forks',
     maxWorkers: 2,
     projects: [
-      { resolve: { alias: self }, test: { ...shared, name: 'express5', include: ['test/**/*.test.ts'] } },
+      { resolve: { alias: self }, test: { ...shared, name: 'express5', include: ['test/**/*.test.ts'], env: { EXPRESS_MAJOR: '5' } } },
       {
         resolve: { alias: [...self, { find: /^express$/, replacement: express4 }] },
-        test: { ...shared, name: 'express4', include: ['test/http/**/*.test.ts', 'test/examples/**/*.test.ts'] },
+        test: {
+          ...shared,
+          name: 'express4',
+          include: ['test/http/**/*.test.ts', 'test/examples/**/*.test.ts'],
+          env: { EXPRESS_MAJOR: '4' },
+        },
       },
     ],
   },

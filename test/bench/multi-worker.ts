@@ -99,16 +99,17 @@ export const run: Bench = async ({ quick, redisUrl }) => {
   const rate = 300;
   const latency = 250;
   const concurrency = 2;
+  const n = quick ? 1200 : 4500;
+  const tn = quick ? 1500 : 3000;
   try {
     const shared = await runScenario(backend, redisUrl, {
       workers: 3,
-      recipients: quick ? 1200 : 4500,
+      recipients: n,
       sendRate: rate,
       concurrency: 8,
       limitRate: rate,
     });
     const s = `3 workers, ${rate}/s shared`;
-    const n = quick ? 1200 : 4500;
     rows.push(
       info(s, 'recipients sent by each worker', shared.perWorker.join(' / ')),
       atLeast(s, 'achieved / configured, all workers (arrivals)', round(shared.arrivalRate / rate), 0.95),
@@ -118,7 +119,6 @@ export const run: Bench = async ({ quick, redisUrl }) => {
       oneEach(s, n, shared.ses),
     );
 
-    const tn = quick ? 1500 : 3000;
     const one = await runScenario(backend, redisUrl, { workers: 1, recipients: tn, sendRate: 100_000, concurrency, delayMs: latency });
     const three = await runScenario(backend, redisUrl, { workers: 3, recipients: tn, sendRate: 100_000, concurrency, delayMs: latency });
     const tput = (r: typeof one) => (tn * 1000) / r.jobMs;
@@ -140,7 +140,7 @@ export const run: Bench = async ({ quick, redisUrl }) => {
     title,
     rows,
     notes: [
-      `Workers are separate processes running createWorker({ store: redisStore(), queue: bullmqQueue(), sendRate }) with one Redis-held rate limiter; the web side (bulkEmail({ worker: false })) and the SES emulator + proxy run in two more processes. 5 processes on ${'2'} cores.`,
+      `Workers are separate processes running createWorker({ store: redisStore(), queue: bullmqQueue(), sendRate }) with one Redis-held rate limiter; the web side (bulkEmail({ worker: false })) and the SES emulator + proxy run in two more processes. 5 processes on 2 cores.`,
       `Shared rate: proxy throttles above 1.1 × ${rate}/s in any trailing second; rate measured as in bench 1 (arrivals at the endpoint).`,
       `Throughput: sendRate 100000, every SES call held ${latency} ms by the proxy, concurrency ${concurrency} per worker, ${tn} recipients; throughput = recipients ÷ (job created → completed).`,
     ],
