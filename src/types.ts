@@ -92,6 +92,7 @@ export interface HookContext<P extends Principal = Principal> {
 type MaybePromise<T> = T | Promise<T>;
 
 export type AuthenticateHook<P extends Principal = Principal> = (req: Request) => MaybePromise<P | null | undefined>;
+// biome-ignore lint/suspicious/noConfusingVoidType: a hook that only throws forbidden() returns nothing, which means allow.
 export type AuthorizeHook<P extends Principal = Principal> = (ctx: HookContext<P>) => MaybePromise<boolean | undefined | void>;
 /** Addresses (`a@b.com`), domains (`@b.com`) and identity ARNs this principal may send from; `undefined`/`null` = any. */
 export type SendersHook<P extends Principal = Principal> = (

@@ -35,9 +35,15 @@ export function sendError(res: Response, err: BulkEmailError, correlationId?: st
 /** Express error middleware (four arguments) closing the router. */
 export function errorHandler(logger: Logger) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
-    if (isBulkEmailError(err)) return sendError(res, err);
-    const parsed = typeof err === 'object' && err !== null ? fromBodyParser(err as { type?: string }) : undefined;
-    if (parsed) return sendError(res, parsed);
+    const known = isBulkEmailError(err)
+      ? err
+      : typeof err === 'object' && err !== null
+        ? fromBodyParser(err as { type?: string })
+        : undefined;
+    if (known) {
+      sendError(res, known);
+      return;
+    }
     const correlationId = randomUUID();
     logger.error(
       { err: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err), correlationId, method: req.method, path: req.originalUrl },

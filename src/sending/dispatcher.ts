@@ -10,7 +10,7 @@ import type {
   Queue,
   RateLimiter,
   RecordOutcome,
-  RetryOptions,
+  SenderOptions,
   Store,
 } from '../types.js';
 import { backoffDelay } from './backoff.js';
@@ -23,21 +23,12 @@ import { semaphore } from './semaphore.js';
 import { sendTracker } from './send-tracker.js';
 import { type PreparedContent, prepareContent, type SesCallResult, sendBulkEmailCall } from './ses-call.js';
 
-export interface DispatcherOptions {
+export interface DispatcherOptions
+  extends Pick<SenderOptions, 'retry' | 'atLeastOnce' | 'callTimeoutMs' | 'concurrency' | 'onEvent' | 'logger' | 'clock'> {
   ses: SESv2Client;
   store: Store;
   queue: Pick<Queue, 'enqueue'>;
   limiter: RateLimiter;
-  retry?: RetryOptions;
-  /** Resend calls whose outcome is unknown instead of recording UNKNOWN. Default false. */
-  atLeastOnce?: boolean;
-  /** Default 30,000 ms. */
-  callTimeoutMs?: number;
-  /** SES calls in flight at once, shared by every chunk this dispatcher runs. Default 8. */
-  concurrency?: number;
-  onEvent?: (event: BulkEmailEvent) => void;
-  logger?: Logger;
-  clock?: Clock;
   /** Wait before resending entries SES held because sending is paused. Default 60,000 ms. */
   pausedDelayMs?: number;
   /** Wait before resending entries SES held because the daily quota is used up. Default 15 min. */

@@ -23,7 +23,13 @@ async function measure(mode: 'package' | 'bare', body: string, warmS: number, du
   const child = await forkChild(fileURLToPath(new URL('./support/accept-server.ts', import.meta.url)), [mode]);
   try {
     const url = await child.call<string>('url');
-    const opts = { url: `${url}/`, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: CONNECTIONS };
+    const opts = {
+      url: `${url}/`,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      connections: CONNECTIONS,
+    };
     await autocannon({ ...opts, duration: warmS });
     await child.call('mark');
     const r = await autocannon({ ...opts, duration: durationS });

@@ -5,8 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bulkBody } from '../helpers/bodies.js';
-import { postJob } from './support/http.js';
-import { atLeast, atMost, type Bench, info, median, type Row, round } from './support/result.js';
+import { atMost, type Bench, info, median, type Row, round } from './support/result.js';
 import { forkChild } from './support/rpc.js';
 
 const SERVER = fileURLToPath(new URL('./support/big-job-server.ts', import.meta.url));
@@ -71,11 +70,27 @@ export const run: Bench = async ({ quick, redisUrl }) => {
     info(s, 'body size', round(body.length / 2 ** 20, 1), 'MiB'),
     info(s, 'package: time to 202', round(oursMs, 0), 'ms'),
     info(s, 'bare express.json + validator over HTTP: time to 202', round(median(bare.map((b) => b.ms)), 0), 'ms'),
-    info(s, 'JSON.parse + validation alone (JSON.parse part)', `${round(parseMs, 0)} (${round(median(parse.map((p) => p.parseMs)), 0)})`, 'ms'),
+    info(
+      s,
+      'JSON.parse + validation alone (JSON.parse part)',
+      `${round(parseMs, 0)} (${round(median(parse.map((p) => p.parseMs)), 0)})`,
+      'ms',
+    ),
     atMost(s, 'package time to 202 ÷ JSON.parse + validation', round(oursMs / parseMs, 2), 3),
-    atMost(s, 'package: peak RSS of the accepting process', round(Math.max(...ours.map((o) => o.peakMB)), 0), 300, 'MiB'),
+    atMost(
+      s,
+      'package: peak RSS of the accepting process',
+      round(Math.max(...ours.map((o) => o.peakMB)), 0),
+      300,
+      'MiB',
+    ),
     info(s, 'package: RSS before the request', round(median(ours.map((o) => o.baselineMB)), 0), 'MiB'),
-    info(s, 'bare / parse-only: peak RSS', `${round(Math.max(...bare.map((b) => b.peakMB)), 0)} / ${round(Math.max(...parse.map((p) => p.peakMB)), 0)}`, 'MiB'),
+    info(
+      s,
+      'bare / parse-only: peak RSS',
+      `${round(Math.max(...bare.map((b) => b.peakMB)), 0)} / ${round(Math.max(...parse.map((p) => p.peakMB)), 0)}`,
+      'MiB',
+    ),
   ];
 
   // Memory per stored entry.
@@ -98,8 +113,18 @@ export const run: Bench = async ({ quick, redisUrl }) => {
       }>('redis', { url: redisUrl, n: storeN });
       if (r.status !== 'completed') throw new Error(`redis store job ended ${r.status}`);
       rows.push(
-        info('redis store', 'bytes per entry, pending (MEMORY USAGE / used_memory Δ)', `${round(r.pendingKeyBytes, 1)} / ${round(r.pendingUsedBytes, 1)}`, 'B'),
-        info('redis store', 'bytes per entry, sent (MEMORY USAGE / used_memory Δ)', `${round(r.finishedKeyBytes, 1)} / ${round(r.finishedUsedBytes, 1)}`, 'B'),
+        info(
+          'redis store',
+          'bytes per entry, pending (MEMORY USAGE / used_memory Δ)',
+          `${round(r.pendingKeyBytes, 1)} / ${round(r.pendingUsedBytes, 1)}`,
+          'B',
+        ),
+        info(
+          'redis store',
+          'bytes per entry, sent (MEMORY USAGE / used_memory Δ)',
+          `${round(r.finishedKeyBytes, 1)} / ${round(r.finishedUsedBytes, 1)}`,
+          'B',
+        ),
       );
     } else {
       rows.push(info('redis store', 'bytes per entry', 'skipped: set REDIS_URL'));

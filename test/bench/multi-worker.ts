@@ -58,8 +58,17 @@ async function runScenario(backend: Backend, redisUrl: string, sc: Scenario) {
   });
   const server = await listen(express().use('/bulk-email', router));
   try {
-    const config: WorkerChildConfig = { redisUrl, sesUrl, prefix, queueName, sendRate: sc.sendRate, concurrency: sc.concurrency };
-    workers.push(...(await Promise.all(Array.from({ length: sc.workers }, () => forkChild(WORKER, [JSON.stringify(config)])))));
+    const config: WorkerChildConfig = {
+      redisUrl,
+      sesUrl,
+      prefix,
+      queueName,
+      sendRate: sc.sendRate,
+      concurrency: sc.concurrency,
+    };
+    workers.push(
+      ...(await Promise.all(Array.from({ length: sc.workers }, () => forkChild(WORKER, [JSON.stringify(config)])))),
+    );
     const job = await postJob(`${server.url}/bulk-email`, bulkBody(sc.recipients));
     const done = await until(
       'the job to complete',
@@ -71,7 +80,9 @@ async function runScenario(backend: Backend, redisUrl: string, sc: Scenario) {
       25,
     );
     const ses = await backend.report();
-    const stats = await Promise.all(workers.map((w) => w.call<{ sent: number; calls: number; retries: number }>('stats')));
+    const stats = await Promise.all(
+      workers.map((w) => w.call<{ sent: number; calls: number; retries: number }>('stats')),
+    );
     return {
       jobMs: Date.parse(done.completedAt ?? done.updatedAt) - Date.parse(job.createdAt),
       sent: done.counts.sent,
@@ -119,8 +130,20 @@ export const run: Bench = async ({ quick, redisUrl }) => {
       oneEach(s, n, shared.ses),
     );
 
-    const one = await runScenario(backend, redisUrl, { workers: 1, recipients: tn, sendRate: 100_000, concurrency, delayMs: latency });
-    const three = await runScenario(backend, redisUrl, { workers: 3, recipients: tn, sendRate: 100_000, concurrency, delayMs: latency });
+    const one = await runScenario(backend, redisUrl, {
+      workers: 1,
+      recipients: tn,
+      sendRate: 100_000,
+      concurrency,
+      delayMs: latency,
+    });
+    const three = await runScenario(backend, redisUrl, {
+      workers: 3,
+      recipients: tn,
+      sendRate: 100_000,
+      concurrency,
+      delayMs: latency,
+    });
     const tput = (r: typeof one) => (tn * 1000) / r.jobMs;
     const ideal = (w: number) => (w * concurrency * 50 * 1000) / latency;
     rows.push(

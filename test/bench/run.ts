@@ -2,9 +2,9 @@
 // BENCH_QUICK=1 for a ~1-minute smaller run; BENCH_ONLY=send-rate,big-job to run some; REDIS_URL for the Redis parts.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { forkChild } from './support/rpc.js';
 import { machine } from './support/machine.js';
 import type { BenchContext, BenchResult, Row } from './support/result.js';
+import { forkChild } from './support/rpc.js';
 
 const BENCHES = [
   { id: 'send-rate', file: 'send-rate.ts', title: '1. Send-rate fidelity, single process' },
@@ -15,7 +15,9 @@ const BENCHES = [
 ];
 
 const quick = process.env.BENCH_QUICK === '1' || process.env.BENCH_QUICK === 'true';
-const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
+const only = process.env.BENCH_ONLY?.split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 const ctx: BenchContext = { quick, redisUrl: process.env.REDIS_URL || undefined };
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -64,7 +66,9 @@ export function table(results: BenchResult[]): string {
   for (const res of results) {
     const n = res.title.split('.')[0];
     for (const r of res.rows) {
-      lines.push(`| ${n} | ${cell(r.scenario)} | ${cell(r.metric)} | ${cell(formatValue(r))} | ${cell(r.goal ?? '')} | ${status(r)} |`);
+      lines.push(
+        `| ${n} | ${cell(r.scenario)} | ${cell(r.metric)} | ${cell(formatValue(r))} | ${cell(r.goal ?? '')} | ${status(r)} |`,
+      );
     }
   }
   return lines.join('\n');

@@ -46,7 +46,11 @@ export const run: Bench = async ({ quick }) => {
       const proxyUrl = await backend.startProxy({ kind: 'fault', limitRate: rate });
       let completedAt = 0;
       const router = bulkEmail({
-        ses: { endpoint: proxyUrl, region: 'us-east-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } },
+        ses: {
+          endpoint: proxyUrl,
+          region: 'us-east-1',
+          credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+        },
         sendRate: rate,
         authenticate: () => ({ id: 'bench' }),
         onEvent: (e: BulkEmailEvent) => {
@@ -56,7 +60,12 @@ export const run: Bench = async ({ quick }) => {
       const server = await listen(express().use('/bulk-email', router));
       try {
         const job = await postJob(`${server.url}/bulk-email`, bulkBody(recipients));
-        await until('the job to complete', () => (completedAt ? true : undefined), (recipients / rate) * 3000 + 30_000, 20);
+        await until(
+          'the job to complete',
+          () => (completedAt ? true : undefined),
+          (recipients / rate) * 3000 + 30_000,
+          20,
+        );
         const ses = await backend.report();
         const { arrivalRate: achieved, spanMs } = arrivalRate(ses.calls);
         const jobMs = completedAt - Date.parse(job.createdAt);
@@ -64,7 +73,11 @@ export const run: Bench = async ({ quick }) => {
         const throttles = ses.calls.filter((c) => c.fault === 'throttle').length;
         const delivered = ses.calls.filter((c) => c.fault === null);
         rows.push(
-          info(s, 'recipients × calls', `${recipients} in ${delivered.length} calls (${round(recipients / delivered.length, 1)}/call)`),
+          info(
+            s,
+            'recipients × calls',
+            `${recipients} in ${delivered.length} calls (${round(recipients / delivered.length, 1)}/call)`,
+          ),
           atLeast(s, 'achieved / configured (arrivals)', round(achieved / rate), 0.97),
           info(s, 'achieved / configured (job created → completed)', round((recipients * 1000) / jobMs / rate)),
           info(s, 'first → last arrival', round(spanMs / 1000, 2), 's'),

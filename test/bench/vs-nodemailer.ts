@@ -1,6 +1,6 @@
 // Bench 2 — SES calls, wall time and CPU: N personalised single-recipient emails through this package and through
 // nodemailer 7's SES transport with an equal concurrency pool, against the same emulator behind a fixed-latency proxy.
-import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import express from 'express';
 import nodemailer from 'nodemailer';
 import { bulkEmail } from '../../src/index.js';

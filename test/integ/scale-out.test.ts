@@ -2,6 +2,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { QueueEvents } from 'bullmq';
 import express from 'express';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -255,6 +256,12 @@ describe.skipIf(!REDIS_URL)('scale-out across worker processes', () => {
     // Every call takes ~150 ms, so the killed worker almost surely has calls in flight.
     const c = await cluster('kill', { workers: 2, sendRate: rate, decide: () => ({ kind: 'delay', ms: 150 }) });
     const [victim, survivor] = c.workers;
+    // BullMQ's own view: when the dead worker's tasks are moved back to the wait list.
+    const events = new QueueEvents(c.queueName, { connection: { url }, prefix: c.prefix });
+    cleanups.push(() => events.close());
+    const stalledAt: number[] = [];
+    events.on('stalled', () => stalledAt.push(Date.now()));
+    await events.waitUntilReady();
     const created = await post(c.web.app, bulkBody(n, { domain: 'kill.test' })).expect(202);
     const id: string = created.body.data.id;
 
@@ -299,7 +306,8 @@ describe.skipIf(!REDIS_URL)('scale-out across worker processes', () => {
       else throw new Error(`entry ${r.index} ended ${r.status}`);
     }
     expect(statuses.SUCCESS).toBe(seen.counts.sent);
-    measured.kill = { recipients: n, rate, sentBeforeKill, recoveredAfterMs, completedAfterMs, statuses };
+    const stalled = stalledAt.map((t) => t - killedAt);
+    measured.kill = { recipients: n, rate, victimTasks: victimChunks.size, sentBeforeKill, stalledAfterMs: stalled, recoveredAfterMs, completedAfterMs, statuses };
     expect(completedAfterMs).toBeLessThan(30_000);
   }, 60_000);
 

@@ -2,7 +2,7 @@
 // process under measurement does none of the SES side's work. Driven over IPC by backend-client.ts.
 import { type FaultProxy, startFaultProxy } from '../../helpers/fault-proxy.js';
 import { startSesEmulator } from '../../helpers/ses-emulator.js';
-import { startLatencyProxy, type LatencyProxy } from './latency-proxy.js';
+import { type LatencyProxy, startLatencyProxy } from './latency-proxy.js';
 import { serve } from './rpc.js';
 
 export type ProxySpec =
@@ -52,7 +52,9 @@ serve({
     for (const n of perRecipient.values()) if (n > 1) duplicates += n - 1;
     const cpu = process.cpuUsage(cpuMark);
     return {
-      calls: fault?.calls.map((c) => ({ at: c.at, entries: c.entries, recipients: c.recipients, fault: c.fault ?? null })) ?? [],
+      calls:
+        fault?.calls.map((c) => ({ at: c.at, entries: c.entries, recipients: c.recipients, fault: c.fault ?? null })) ??
+        [],
       maxRecipientsPerSecond: fault?.maxRecipientsPerSecond() ?? 0,
       paths: latency?.counts() ?? {},
       emails: emails.length,

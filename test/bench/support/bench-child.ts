@@ -1,6 +1,7 @@
 // Child process that runs one benchmark module (argv[2], a file name in test/bench) so each starts from a fresh process.
-import { serve } from './rpc.js';
+
 import type { Bench, BenchContext } from './result.js';
+import { serve } from './rpc.js';
 
 serve({
   async run(args: { file: string; ctx: BenchContext }) {

@@ -34,7 +34,9 @@ async function server() {
     const validate = createValidator({ maxEntries });
     app.post('/', express.json({ limit: BODY_LIMIT }), (req, res) => {
       const problems = validate(req.body);
-      res.status(problems.length ? 400 : 202).json({ success: problems.length === 0, data: { problems: problems.length } });
+      res
+        .status(problems.length ? 400 : 202)
+        .json({ success: problems.length === 0, data: { problems: problems.length } });
     });
   }
   return listen(app);

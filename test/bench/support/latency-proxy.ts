@@ -33,7 +33,7 @@ export async function startLatencyProxy(target: string, delayMs: number): Promis
       const out = await fetch(`${target}${req.url}`, {
         method: req.method,
         headers,
-        body: req.method === 'GET' || req.method === 'HEAD' ? undefined : body,
+        body: req.method === 'GET' || req.method === 'HEAD' ? undefined : new Uint8Array(body),
       });
       const text = await out.text();
       const reply: Record<string, string> = { 'content-type': out.headers.get('content-type') ?? 'application/json' };

@@ -59,7 +59,11 @@ export const exactly = (scenario: string, metric: string, value: number, expecte
 });
 
 /** The emulator stored exactly one email per recipient: `n` emails, `n` distinct addresses, no duplicates. */
-export const oneEach = (scenario: string, n: number, ses: { emails: number; recipients: number; duplicates: number }): Row => ({
+export const oneEach = (
+  scenario: string,
+  n: number,
+  ses: { emails: number; recipients: number; duplicates: number },
+): Row => ({
   scenario,
   metric: 'emails stored (distinct, duplicates)',
   value: `${ses.emails} (${ses.recipients}, ${ses.duplicates})`,
@@ -97,7 +101,12 @@ export function cpuMsSince(mark: NodeJS.CpuUsage): number {
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Polls `check` every `everyMs` until it returns a value other than undefined, or throws after `timeoutMs`. */
-export async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs: number, everyMs = 50): Promise<T> {
+export async function until<T>(
+  what: string,
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs: number,
+  everyMs = 50,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();

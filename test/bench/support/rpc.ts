@@ -102,7 +102,11 @@ export function serve(handlers: Record<string, Handler>): void {
       const value = await handler(m.args);
       process.send?.({ id: m.id, ok: true, value } satisfies Reply);
     } catch (err) {
-      process.send?.({ id: m.id, ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) } satisfies Reply);
+      process.send?.({
+        id: m.id,
+        ok: false,
+        error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+      } satisfies Reply);
     }
   });
   process.on('disconnect', () => process.exit(0));

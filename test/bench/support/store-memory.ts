@@ -10,7 +10,8 @@ const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('store-memory.ts needs --expose-gc');
 
 /** A message id shaped like SES's (60 characters). */
-const messageId = (i: number) => `0100019${i.toString(16).padStart(9, '0')}-5c2b3f6e-7a1d-4e5f-9c8b-1a2b3c4d5e6f-000000`;
+const messageId = (i: number) =>
+  `0100019${i.toString(16).padStart(9, '0')}-5c2b3f6e-7a1d-4e5f-9c8b-1a2b3c4d5e6f-000000`;
 
 function jobRecord(n: number): JobRecord {
   const now = new Date().toISOString();
@@ -28,7 +29,9 @@ function jobRecord(n: number): JobRecord {
 
 const content = {
   FromEmailAddress: 'Sender <sender@example.com>',
-  DefaultContent: { Template: { TemplateContent: { Subject: 'Hello {{name}}', Text: 'Hi {{name}}' }, TemplateData: '{}' } },
+  DefaultContent: {
+    Template: { TemplateContent: { Subject: 'Hello {{name}}', Text: 'Hi {{name}}' }, TemplateData: '{}' },
+  },
 };
 
 /** Claims and records SUCCESS for every entry, 50 at a time, as the dispatcher does. */
@@ -36,7 +39,12 @@ async function sendAll(store: Store, id: string, n: number): Promise<void> {
   for (let start = 0; start < n; start += 50) {
     const indexes = Array.from({ length: Math.min(50, n - start) }, (_, k) => start + k);
     await store.claimEntries(id, indexes);
-    const results: EntryResult[] = indexes.map((index) => ({ index, status: 'SUCCESS', messageId: messageId(index), attempts: 1 }));
+    const results: EntryResult[] = indexes.map((index) => ({
+      index,
+      status: 'SUCCESS',
+      messageId: messageId(index),
+      attempts: 1,
+    }));
     await store.recordResults(id, results);
   }
 }
