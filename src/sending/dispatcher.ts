@@ -61,6 +61,8 @@ interface Run {
   fatal?: { status: EntryStatus; error: string };
   /** The first store/limiter failure: stop and rethrow. */
   failure?: { err: unknown };
+  /** The job was canceled, finished or deleted: nothing of it is left to send. */
+  over?: boolean;
 }
 
 interface Outcome {
@@ -206,10 +208,26 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     );
   }
 
+  /**
+   * Whether the job is canceled, finished or gone. Its entries are final in the store then (bar any a dead worker left
+   * in flight), so its calls claim without first reserving a share of the shared rate: a canceled job's remaining
+   * calls would otherwise idle every worker for as long as sending them would have taken.
+   */
+  async function over(run: Run): Promise<boolean> {
+    if (!run.over) {
+      const job = await store.getJob(run.task.jobId);
+      run.over = !job || job.status === 'canceled' || job.status === 'completed';
+    }
+    return run.over;
+  }
+
   /** One SES call: wait for a slot of the rate limiter, claim, send, record. */
   async function attempt(run: Run, items: Item[]): Promise<Outcome> {
-    const wait = await limiter.reserve(recipientsOf(items));
-    if (wait > 0) await clock.sleep(wait, run.signal);
+    const paced = !(await over(run));
+    if (paced) {
+      const wait = await limiter.reserve(recipientsOf(items));
+      if (wait > 0) await clock.sleep(wait, run.signal);
+    }
     if (halted(run)) {
       park(run, items);
       return NOTHING;
@@ -239,6 +257,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         );
     }
     if (toSend.length === 0) return NOTHING;
+    if (!paced) {
+      // Only stale entries resent under atLeastOnce get here: they are claimed already, so pace them without a halt check.
+      const wait = await limiter.reserve(recipientsOf(toSend));
+      if (wait > 0) await clock.sleep(wait);
+    }
     const out = toSend.map((i) => ({ ...i, attempts: i.attempts + 1 }));
     let call: SesCallResult;
     try {

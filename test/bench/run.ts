@@ -110,3 +110,5 @@ writeFileSync(`${root}bench-results/latest.json`, `${JSON.stringify(json, null, 
 // The committed copy is only refreshed by a complete full run, so quick or partial runs never replace it.
 if (!quick && !only) writeFileSync(`${root}test/bench/last-run.json`, `${JSON.stringify(json, null, 2)}\n`);
 console.error(`[bench] wrote bench-results/latest.json${!quick && !only ? ' and test/bench/last-run.json' : ''}`);
+// Missed goals are findings, not failures; a benchmark that could not run is.
+if (results.some((r) => r.rows.some((row) => row.metric === 'error'))) process.exitCode = 1;

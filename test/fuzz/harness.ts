@@ -28,7 +28,7 @@ export interface FuzzTarget {
   store: Store;
   spied: Spied;
   /** Sends bytes as they are (no re-encoding), with these headers; `x-user` is added unless given. */
-  post(body: Buffer | string, headers?: Record<string, string>): Promise<Reply>;
+  post(body: Buffer | string, headers?: Record<string, string>, query?: string): Promise<Reply>;
   get(path: string, headers?: Record<string, string>): Promise<Reply>;
   close(): Promise<void>;
 }
@@ -94,8 +94,8 @@ export async function startFuzzTarget(options: Partial<BulkEmailOptions<Principa
     h,
     store,
     spied,
-    post: (body, headers = {}) =>
-      send(agent, url, 'POST', '/bulk-email', typeof body === 'string' ? Buffer.from(body) : body, {
+    post: (body, headers = {}, query = '') =>
+      send(agent, url, 'POST', `/bulk-email${query ? `?${query}` : ''}`, typeof body === 'string' ? Buffer.from(body) : body, {
         'content-type': 'application/json',
         ...headers,
       }),

@@ -1,5 +1,5 @@
 // fast-check generators of hostile POST / requests: a valid body broken on purpose, or junk, as raw bytes and headers.
-import { deflateSync, brotliCompressSync, gzipSync } from 'node:zlib';
+import { brotliCompressSync, constants, deflateSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -17,6 +17,8 @@ export interface FuzzCase {
   paths?: string[];
   /** The bytes are UTF-8 JSON the server parses as is: the answer's details must equal the validator's on this text. */
   exactText?: string;
+  /** A 2xx answer is fine too (schema-valid bodies sent as dry runs). */
+  mayAccept?: boolean;
 }
 
 /** Routers the fuzz suite runs: small limits keep every case cheap. */
@@ -85,6 +87,8 @@ const STRING_RULES: Record<string, StringRule> = {
 const REQUIRED: Record<string, string[]> = {
   '': ['DefaultContent', 'BulkEmailEntries'],
   DefaultContent: ['Template'],
+  /** One of the three is required: the body has exactly one. */
+  'DefaultContent.Template': ['TemplateName', 'TemplateArn', 'TemplateContent'],
   'BulkEmailEntries.*': ['Destination'],
   'DefaultEmailTags.*': ['Name', 'Value'],
   'BulkEmailEntries.*.ReplacementTags.*': ['Name', 'Value'],
@@ -105,6 +109,41 @@ const KNOWN_NAMES = new Set(
 
 export const schemaPath = (path: Path) => path.map((p) => (typeof p === 'number' ? '*' : p)).join('.');
 export const pointer = (path: Path) => path.map((p) => `/${String(p).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
+
+/** Most items of each list that are validated one by one (later ones are cut: only the count is reported). */
+const LIST_CHECKED: Record<string, number> = {
+  BulkEmailEntries: FUZZ_LIMITS.maxEntries,
+  ReplyToAddresses: 51,
+  DefaultEmailTags: 51,
+  'DefaultContent.Template.Attachments': 51,
+  'DefaultContent.Template.Headers': 16,
+  'BulkEmailEntries.*.Destination.ToAddresses': 51,
+  'BulkEmailEntries.*.Destination.CcAddresses': 51,
+  'BulkEmailEntries.*.Destination.BccAddresses': 51,
+  'BulkEmailEntries.*.ReplacementTags': 51,
+  'BulkEmailEntries.*.ReplacementHeaders': 16,
+};
+
+/** Where a problem at `ptr` may be reported: there, or at the list whose count hides it. */
+function widen(ptr: string): string[] {
+  const tokens = ptr.split('/').slice(1).map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const out = [ptr];
+  tokens.forEach((t, i) => {
+    const limit = LIST_CHECKED[schemaPath(tokens.slice(0, i).map((x) => (/^\d+$/.test(x) ? 0 : x)))];
+    if (limit !== undefined && /^\d+$/.test(t) && Number(t) >= limit) out.push(pointer(tokens.slice(0, i)));
+  });
+  return out;
+}
+
+/** Every place the schema describes (`*` for array items), with its JSON type. */
+const SCHEMA_TYPES = new Map<string, 'string' | 'array' | 'object'>();
+for (const leaf of [...Object.keys(STRING_RULES), ...Object.keys(REQUIRED), ...Object.keys(LIST_CHECKED)]) {
+  const parts = leaf === '' ? [] : leaf.split('.');
+  for (let i = 0; i <= parts.length; i++) {
+    const p = parts.slice(0, i).join('.');
+    SCHEMA_TYPES.set(p, STRING_RULES[p] ? 'string' : LIST_CHECKED[p] !== undefined ? 'array' : 'object');
+  }
+}
 
 export function stringRule(path: Path): StringRule | undefined {
   return STRING_RULES[schemaPath(path)];
@@ -212,9 +251,10 @@ function parentOf(root: Json, path: Path): Record<string | number, Json> {
   return node;
 }
 
-/** Sets a value as an own data property, even for `__proto__`. */
+/** Sets a copy of a value as an own data property, even for `__proto__` (generated values may be shared constants). */
 function put(target: object, key: string | number, value: Json): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  const copy = value === null || typeof value !== 'object' ? value : (JSON.parse(JSON.stringify(value)) as Json);
+  Object.defineProperty(target, key, { value: copy, enumerable: true, writable: true, configurable: true });
 }
 
 function setAt(root: Json, path: Path, value: Json): void {
@@ -260,19 +300,20 @@ const hostileKey = fc.oneof(
   fc.string({ maxLength: 20 }),
   fc.integer({ min: 129, max: 5000 }).map((n) => 'k'.repeat(n)),
 );
-const pollution: fc.Arbitrary<Json> = fc.constantFrom<Json>(
-  { polluted: 'yes', isAdmin: true },
-  { prototype: { polluted: 'yes' } },
-  { __proto__: { polluted: 'yes' } } as unknown as Json,
-  { constructor: { prototype: { polluted: 'yes' } } },
-  'polluted',
-  [{ polluted: 1 }],
-);
-// The literal above made a real prototype, not an own key: rebuild it as JSON would.
-const pollutionValue = pollution.map((v) => JSON.parse(JSON.stringify(v).replace('{}', '{"__proto__":{"polluted":"yes"}}')) as Json);
+/** Payloads for prototype keys, parsed from text so that `__proto__` stays an own key as it does in a request. */
+const pollutionValue: fc.Arbitrary<Json> = fc
+  .constantFrom(
+    '{"polluted":"yes","isAdmin":true}',
+    '{"prototype":{"polluted":"yes"}}',
+    '{"__proto__":{"polluted":"yes"}}',
+    '{"constructor":{"prototype":{"polluted":"yes"}}}',
+    '"polluted"',
+    '[{"__proto__":{"polluted":1}}]',
+  )
+  .map((text) => JSON.parse(text) as Json);
 
 const CONTROLS = ['\r', '\n', '\r\n', '\u0000', '\t', '\u001b', '\u007f', '\u000b', '\u000c', '\u0008', '\r\nBcc: evil@evil.com'];
-const NON_WHITESPACE_CONTROLS = ['\u0000', '\u001b', '\u007f', '\u000b', '\u000c', '\u0008', '\u0001'];
+const NON_WHITESPACE_CONTROLS = ['\u0000', '\u001b', '\u000b', '\u000c', '\u0008', '\u0001'];
 /** Byte sequences that are not UTF-8. */
 export const INVALID_UTF8: number[][] = [
   [0xff],
@@ -298,10 +339,16 @@ interface Ctx {
 type Mutation = { name: string; apply: (ctx: Ctx) => boolean };
 
 const pick = <T>(list: T[], n: number): T | undefined => (list.length ? list[n % list.length] : undefined);
-const nonRoot = (body: Json) => slots(body).filter((s) => s.path.length > 0);
+/**
+ * Values at places the schema describes: what is inside an unknown key or a value of the wrong type is never
+ * validated, so a mutation there would go unreported.
+ */
+const schemaSlots = (body: Json) => slots(body).filter((s) => SCHEMA_TYPES.has(schemaPath(s.path)));
+const nonRoot = (body: Json) => schemaSlots(body).filter((s) => s.path.length > 0);
 const stringSlots = (body: Json, accept: (rule: StringRule) => boolean) =>
-  slots(body).filter((s) => typeof s.value === 'string' && stringRule(s.path) !== undefined && accept(stringRule(s.path) as StringRule));
-const objectSlots = (body: Json) => slots(body).filter((s) => typeOf(s.value) === 'object');
+  schemaSlots(body).filter((s) => typeof s.value === 'string' && stringRule(s.path) !== undefined && accept(stringRule(s.path) as StringRule));
+const objectSlots = (body: Json) =>
+  schemaSlots(body).filter((s) => typeOf(s.value) === 'object' && SCHEMA_TYPES.get(schemaPath(s.path)) === 'object');
 const listAt = (body: Json, path: Path) => {
   let node: Json | undefined = body;
   for (const p of path) node = node && typeof node === 'object' ? (node as Record<string, Json>)[p as string] : undefined;
@@ -320,7 +367,9 @@ const invalidating: fc.Arbitrary<Mutation> = fc.oneof(
     apply: (ctx: Ctx) => {
       const slot = pick(nonRoot(ctx.body), n);
       if (!slot) return false;
-      const replacement = typeOf(value) === typeOf(slot.value) ? (pick(WRONG_BY_TYPE[typeOf(slot.value)], k) as Json) : value;
+      // Another type than the schema's (the value there may already be of a wrong type).
+      const expected = SCHEMA_TYPES.get(schemaPath(slot.path)) as string;
+      const replacement = typeOf(value) === expected ? (pick(WRONG_BY_TYPE[expected], k) as Json) : value;
       setAt(ctx.body, slot.path, replacement);
       ctx.paths = [pointer(slot.path)];
       return true;
@@ -335,8 +384,12 @@ const invalidating: fc.Arbitrary<Mutation> = fc.oneof(
       );
       const path = pick(candidates, n);
       if (!path) return false;
-      delete parentOf(ctx.body, path)[path[path.length - 1]];
-      ctx.paths = [pointer(path)];
+      const parent = parentOf(ctx.body, path);
+      // A template source goes with every other one: with two sources, dropping one would make the body valid.
+      const sources = ['TemplateName', 'TemplateArn', 'TemplateContent'];
+      const group = schemaPath(path) === 'DefaultContent.Template.TemplateName' || sources.includes(String(path[path.length - 1])) && schemaPath(path.slice(0, -1)) === 'DefaultContent.Template' ? sources : [path[path.length - 1]];
+      for (const key of group) delete parent[key];
+      ctx.paths = [pointer(path), pointer(path.slice(0, -1))];
       return true;
     },
   })),
@@ -352,10 +405,11 @@ const invalidating: fc.Arbitrary<Mutation> = fc.oneof(
     },
   })),
   // A string past its maxLength (ASCII, accented or astral fillers: lengths count code points).
-  fc.tuple(fc.nat(), fc.constantFrom('a', 'é', '😀', '\u0000'), fc.nat({ max: 50 })).map(([n, filler, extra]) => ({
+  fc.tuple(fc.nat(), fc.constantFrom('a', 'é', '😀', '\u0000'), fc.nat({ max: 50 }), fc.nat({ max: 9 })).map(([n, filler, extra, big]) => ({
     name: 'over-long',
     apply: (ctx: Ctx) => {
-      const slot = pick(stringSlots(ctx.body, (r) => r.max !== undefined), n);
+      // Template data (256 KiB) only one time in ten: the rest of the fields are cheap.
+      const slot = pick(stringSlots(ctx.body, (r) => r.max !== undefined && (big === 0 || r.max < 10_000)), n);
       if (!slot) return false;
       const rule = stringRule(slot.path) as StringRule;
       setAt(ctx.body, slot.path, (slot.value as string) + filler.repeat((rule.max as number) + 1 + extra));
@@ -396,7 +450,11 @@ const invalidating: fc.Arbitrary<Mutation> = fc.oneof(
   fc
     .tuple(
       fc.nat(),
-      fc.oneof(fc.integer({ min: 1, max: 64 }), fc.integer({ min: 65, max: 5000 }), fc.constantFrom(10_000, 100_000, 200_000)),
+      fc.oneof(
+        { arbitrary: fc.integer({ min: 1, max: 64 }), weight: 8 },
+        { arbitrary: fc.integer({ min: 65, max: 5000 }), weight: 3 },
+        { arbitrary: fc.constantFrom(20_000, 100_000), weight: 1 },
+      ),
       fc.constantFrom<'array' | 'object'>('array', 'object'),
     )
     .map(([n, depth, shape]) => ({
@@ -404,10 +462,9 @@ const invalidating: fc.Arbitrary<Mutation> = fc.oneof(
       apply: (ctx: Ctx) => {
         const slot = pick(nonRoot(ctx.body), n);
         if (!slot) return false;
-        const wrongShape = shape === 'object' && typeOf(slot.value) !== 'object' ? shape : shape === 'array' ? 'array' : 'object';
-        setAt(ctx.body, slot.path, marker(ctx.splices, 'text', deepText(depth, wrongShape)));
-        // An object in place of an object is refused for its unknown key `a`.
-        ctx.paths = [pointer(slot.path), pointer([...slot.path, 'a'])];
+        // `[[…]]`, never `[]` (an empty list can be valid); `{"a":…}` is refused for its unknown key `a`.
+        setAt(ctx.body, slot.path, marker(ctx.splices, 'text', deepText(shape === 'array' ? Math.max(2, depth) : depth, shape)));
+        ctx.paths = [pointer(slot.path), pointer([...slot.path, 0]), pointer([...slot.path, 'a'])];
         return true;
       },
     })),
@@ -484,8 +541,8 @@ const invalidating: fc.Arbitrary<Mutation> = fc.oneof(
         switch (what) {
           case 'two-sources':
             if (!hasTemplate) return false;
-            if (t?.TemplateName === undefined) put(t as object, 'TemplateName', 'Other');
-            else put(t as object, 'TemplateContent', { Subject: 'x' });
+            put(t as object, 'TemplateName', 'Other');
+            put(t as object, 'TemplateArn', 'arn:aws:ses:us-east-1:123456789012:template/Other');
             ctx.paths = [T];
             return true;
           case 'data':
@@ -546,7 +603,11 @@ const invalidating: fc.Arbitrary<Mutation> = fc.oneof(
 );
 
 /** Mutations that keep a valid body valid (big mail bodies, odd but legal characters): noise around the real problem. */
-const noise: fc.Arbitrary<Mutation> = fc.tuple(fc.constantFrom('huge-text', 'odd-text', 'odd-subject', 'invalid-utf8-text'), fc.nat(), fc.integer({ min: 1, max: 200_000 })).map(
+const noise: fc.Arbitrary<Mutation> = fc.tuple(
+  fc.constantFrom('huge-text', 'odd-text', 'odd-subject', 'invalid-utf8-text'),
+  fc.nat(),
+  fc.oneof({ arbitrary: fc.integer({ min: 1, max: 2000 }), weight: 6 }, { arbitrary: fc.integer({ min: 2000, max: 150_000 }), weight: 1 }),
+).map(
   ([what, n, size]) => ({
     name: `noise-${what}`,
     apply: (ctx: Ctx) => {
@@ -572,19 +633,13 @@ const noise: fc.Arbitrary<Mutation> = fc.tuple(fc.constantFrom('huge-text', 'odd
 /** Serializes with the splices: deep nesting as raw text, invalid UTF-8 as raw bytes. */
 function serialize(body: Json, splices: Splices): { bytes: Buffer; text?: string } {
   let text = JSON.stringify(body);
-  for (const [m, raw] of splices.text) text = text.replace(JSON.stringify(m), raw);
+  for (const [m, raw] of splices.text) text = text.replace(JSON.stringify(m), () => raw);
   if (splices.bytes.size === 0) return { bytes: Buffer.from(text), text };
-  const parts: Buffer[] = [];
-  let rest = text;
-  for (;;) {
-    const at = rest.indexOf('@@splice-');
-    if (at < 0) break;
-    const end = rest.indexOf('@@', at + 2) + 2;
-    parts.push(Buffer.from(rest.slice(0, at)), splices.bytes.get(rest.slice(at, end)) ?? Buffer.alloc(0));
-    rest = rest.slice(end);
-  }
-  parts.push(Buffer.from(rest));
-  return { bytes: Buffer.concat(parts) };
+  // Only intact markers are replaced: a later mutation may have cut one (its text then stays, as a plain string).
+  const known = new RegExp(`(${[...splices.bytes.keys()].join('|')})`);
+  const pieces = text.split(known);
+  if (pieces.length === 1) return { bytes: Buffer.from(text), text };
+  return { bytes: Buffer.concat(pieces.map((piece, i) => (i % 2 ? (splices.bytes.get(piece) as Buffer) : Buffer.from(piece)))) };
 }
 
 const JSON_TYPES = ['application/json', 'application/json; charset=utf-8', 'Application/JSON', 'application/vnd.api+json', 'application/problem+json; charset=UTF-8'];
@@ -619,6 +674,10 @@ export const brokenBody: fc.Arbitrary<FuzzCase> = fc
     }
     const { bytes, text } = serialize(ctx.body, ctx.splices);
     const utf8Broken = text === undefined;
+    ctx.paths = ctx.paths.flatMap(widen);
+    if (bytes.length > FUZZ_LIMITS.bodyLimit) {
+      return { kinds: [...kinds, 'over-body-limit'], headers, body: bytes, codes: ['PAYLOAD_TOO_LARGE'] };
+    }
     return {
       kinds,
       headers,
@@ -630,6 +689,26 @@ export const brokenBody: fc.Arbitrary<FuzzCase> = fc
       exactText: text,
     };
   });
+
+type Encoding = 'gzip' | 'deflate' | 'br';
+
+export function compress(encoding: Encoding, bytes: Buffer): Buffer {
+  if (encoding === 'gzip') return gzipSync(bytes);
+  if (encoding === 'deflate') return deflateSync(bytes);
+  return brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 4 } });
+}
+
+const bombs = new Map<string, Buffer>();
+/** `mb` megabytes of spaces, compressed (a few kilobytes on the wire); built once per size. */
+export function compressionBomb(encoding: Encoding, mb: number): Buffer {
+  const key = `${encoding}:${mb}`;
+  let bomb = bombs.get(key);
+  if (!bomb) {
+    bomb = compress(encoding, Buffer.alloc(Math.round(mb * 1024 * 1024), ' '));
+    bombs.set(key, bomb);
+  }
+  return bomb;
+}
 
 /** Splices bytes between JSON tokens (never inside a string): the text stops being JSON. */
 function structuralPositions(text: string): number[] {
@@ -685,38 +764,134 @@ export const junkRequest: fc.Arbitrary<FuzzCase> = fc.oneof(
   fc
     .tuple(
       validBody,
-      fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', 'json', 'application/jsonx', 'text/json', '*/*', 'application/json; charset=latin1', 'application/json; charset=utf-7', 'application/json; charset=nope'),
+      fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', 'json', 'application/jsonx', 'text/json', '*/*', 'application/json; charset=latin1', 'application/json; charset=iso-8859-1', 'application/json; charset=nope'),
     )
     .map(([v, type]) => ({ kinds: ['media-type'], headers: { 'content-type': type }, body: Buffer.from(JSON.stringify(v)), codes: ['UNSUPPORTED_MEDIA_TYPE'] })),
   // A valid body with an Idempotency-Key the contract refuses (empty, over 255 characters, not visible ASCII).
-  fc.tuple(validBody, fc.oneof(fc.constant(''), fc.integer({ min: 256, max: 2000 }).map((n) => 'k'.repeat(n)), fc.constantFrom('a b', 'é', 'key\t1', ' lead', 'x\u007f'))).map(([v, key]) => ({
+  fc.tuple(validBody, fc.oneof(fc.constant(''), fc.integer({ min: 256, max: 2000 }).map((n) => 'k'.repeat(n)), fc.constantFrom('a b', 'é', 'key\t1', 'x"y z', 'a\u00a0b'))).map(([v, key]) => ({
     kinds: ['idempotency-key'],
     headers: { 'idempotency-key': key },
     body: Buffer.from(JSON.stringify(v)),
     codes: ['IDEMPOTENCY_KEY_INVALID'],
   })),
   // Compressed bodies: a broken body compressed properly, and a compression bomb over the body limit.
-  fc.tuple(brokenBody, fc.constantFrom('gzip', 'deflate', 'br'), fc.boolean(), fc.integer({ min: 2, max: 8 })).map(([c, encoding, bomb, mb]) => {
-    const compress = encoding === 'gzip' ? gzipSync : encoding === 'deflate' ? deflateSync : brotliCompressSync;
-    if (bomb) {
-      const inflated = Buffer.alloc(mb * 1024 * 1024, ' ');
-      return { kinds: [`${encoding}-bomb`], headers: { 'content-encoding': encoding }, body: compress(inflated), codes: ['PAYLOAD_TOO_LARGE'] };
-    }
-    return { ...c, kinds: [encoding, ...c.kinds], headers: { ...c.headers, 'content-encoding': encoding }, body: compress(c.body) };
+  fc.tuple(brokenBody, fc.constantFrom<Encoding>('gzip', 'deflate', 'br'), fc.boolean(), fc.constantFrom(1.5, 2, 4)).map(([c, encoding, bomb, mb]) => {
+    if (bomb) return { kinds: [`${encoding}-bomb`], headers: { 'content-encoding': encoding }, body: compressionBomb(encoding, mb), codes: ['PAYLOAD_TOO_LARGE'] };
+    return { ...c, kinds: [encoding, ...c.kinds], headers: { ...c.headers, 'content-encoding': encoding }, body: compress(encoding, c.body) };
   }),
 );
 
 /** Everything, mostly broken bodies. */
 export const hostileRequest: fc.Arbitrary<FuzzCase> = fc.oneof({ arbitrary: brokenBody, weight: 7 }, { arbitrary: junkRequest, weight: 3 });
 
-/** What a failing case looks like as a corpus file (see corpus/README.md). */
+/* ------------------------------------------------------------------ hostile templates (sent as dry runs) */
+
+/** Pieces of Handlebars-like source: well-formed, broken, and prototype-flavoured. */
+const TEMPLATE_PIECES = [
+  '{{name}}', '{{', '}}', '{{{', '}}}', '{{{name}}}', '{{&name}}', '{{#if name}}', '{{/if}}', '{{#each items}}', '{{/each}}',
+  '{{else}}', '{{^}}', '{{^name}}', '{{#unless a}}', '{{/unless}}', '{{> p}}', '{{#> p}}', '{{/p}}', '{{!-- c }} --}}', '{{! c }}',
+  '{{!--', '{{{{raw}}}}', '{{{{/raw}}}}', '\\{{name}}', '\\\\{{name}}', '{{a (b (c d))}}', '{{a k=v k2=(x y)}}',
+  '{{lookup . "x"}}', '{{@root.name}}', '{{@index}}', '{{../name}}', '{{this}}', '{{this.name}}', '{{./name}}', '{{[a b]}}',
+  '{{[}}', '{{"str}}', "{{'", '{{a "x}}y"}}', '{{__proto__}}', '{{__proto__.polluted}}', '{{constructor.prototype.polluted}}',
+  '{{prototype}}', '{{toString}}', '{{a.b.c}}', '{{a/b}}', '{{a.[0]}}', '{{#with a as |b c|}}', '{{/with}}', '{{*decorator}}',
+  '{{#*inline "p"}}', '{{/inline}}', '{{~name~}}', '{{~}}', '{{=<% %>=}}', '{{a}}}', '{{{a}}', '{{ }}', '{{#}}', '{{/}}',
+  '{{a b=}}', '{{a as |x}}', '{{-1}}', '{{1.5}}', '{{true}}', '{{null}}', '{{undefined}}', 'plain text', 'Grüße 😀', '\r\n',
+  '}}{{', '{{#if}}', '{{#each}}{{/if}}', '{{else if x}}', '{{#if a}}{{else}}{{else}}{{/if}}',
+];
+
+const templateText: fc.Arbitrary<string> = fc.oneof(
+  { arbitrary: fc.array(fc.oneof(fc.constantFrom(...TEMPLATE_PIECES), fc.string({ maxLength: 8 })), { maxLength: 30 }).map((p) => p.join('')), weight: 6 },
+  // Nesting, below the depth at which the render check is known to overflow the stack (corpus: nested-blocks-*).
+  {
+    arbitrary: fc
+      .tuple(fc.constantFrom(['{{#if a}}', '{{/if}}'], ['{{#each a}}', '{{/each}}'], ['{{#with a}}', '{{/with}}'], ['{{#if a}}', '']), fc.integer({ min: 1, max: 500 }))
+      .map(([[open, close], n]) => `${open.repeat(n)}{{name}}{{../name}}${close.repeat(n)}`),
+    weight: 1,
+  },
+  // Subexpressions and paths thousands deep, repeated tags, unterminated strings.
+  {
+    arbitrary: fc
+      .tuple(fc.constantFrom('parens', 'path', 'tags', 'quotes', 'brackets', 'comments'), fc.oneof(fc.integer({ min: 1, max: 300 }), fc.constantFrom(5_000, 20_000)))
+      .map(([what, n]) => {
+        switch (what) {
+          case 'parens':
+            return `{{a ${'('.repeat(n)}b${')'.repeat(n)}}}`;
+          case 'path':
+            return `{{${'a.'.repeat(n)}b}}`;
+          case 'tags':
+            return '{{name}}'.repeat(n);
+          case 'quotes':
+            return `{{a "${'\\"'.repeat(n)}}}`;
+          case 'brackets':
+            return '{{['.repeat(n);
+          default:
+            return '{{!-- '.repeat(n);
+        }
+      }),
+    weight: 1,
+  },
+);
+
+/** Template data as JSON text: prototype keys, deep nesting, odd values. */
+const templateDataText: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom(
+    '{"name":"x"}',
+    '{"__proto__":{"polluted":"yes"},"name":"x"}',
+    '{"constructor":{"prototype":{"polluted":"yes"}},"name":"x"}',
+    '{"name":{"__proto__":{"polluted":1}}}',
+    '{"name":null,"items":[1,2,{"a":{}}]}',
+    '{"a":{"b":{"c":"d"}},"name":"x","this":1,"@root":2,"../name":3}',
+    '{}',
+  ),
+  fc.oneof(fc.integer({ min: 1, max: 300 }), fc.constantFrom(5_000, 20_000)).map((n) => `{"name":"x","a":${'{"a":'.repeat(n)}1${'}'.repeat(n)}}`),
+  fc.oneof(fc.integer({ min: 1, max: 300 }), fc.constantFrom(5_000, 20_000)).map((n) => `{"name":"x","items":${'['.repeat(n)}${']'.repeat(n)}}`),
+  fc.dictionary(fc.oneof(hostileKey, word), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 5 }).map((d) => {
+    const obj = {};
+    for (const [k, v] of Object.entries(d)) put(obj, k, v as Json);
+    return JSON.stringify(obj);
+  }),
+);
+
+/**
+ * Schema-valid bodies whose inline template or data is hostile, sent as `?dry_run=true`: the render check parses
+ * them. The answer is 200 (a plan) or 400 VALIDATION_ERROR, never a 5xx; nothing is stored either way.
+ */
+export const hostileTemplate: fc.Arbitrary<FuzzCase> = fc
+  .tuple(
+    fc.record({ Subject: templateText, Text: templateText, Html: templateText }, { requiredKeys: [] }),
+    fc.option(templateDataText, { nil: undefined }),
+    fc.array(fc.option(templateDataText, { nil: undefined }), { minLength: 1, maxLength: 3 }),
+  )
+  .map(([content, data, entries]) => {
+    const template: Record<string, Json> = { TemplateContent: content };
+    if (data !== undefined) template.TemplateData = data;
+    const body = {
+      FromEmailAddress: 'sender@example.com',
+      DefaultContent: { Template: template },
+      BulkEmailEntries: entries.map((d, i) => ({
+        Destination: { ToAddresses: [`user${i}@example.com`] },
+        ...(d === undefined ? {} : { ReplacementEmailContent: { ReplacementTemplate: { ReplacementTemplateData: d } } }),
+      })),
+    };
+    const text = JSON.stringify(body);
+    const tooBig = Buffer.byteLength(text) > FUZZ_LIMITS.bodyLimit;
+    return {
+      kinds: ['hostile-template'],
+      headers: {},
+      body: Buffer.from(text),
+      codes: tooBig ? ['PAYLOAD_TOO_LARGE'] : ['VALIDATION_ERROR'],
+      mayAccept: !tooBig,
+    };
+  });
+
+/** What a failing case looks like as a corpus file (format: corpus.ts). */
 export function corpusEntry(c: FuzzCase, seed: number): string {
   return JSON.stringify(
     {
       description: `found by the fuzzer (seed ${seed}): ${c.kinds.join(', ')}`,
       target: 'small',
-      request: { headers: c.headers, base64: c.body.toString('base64') },
-      expect: { codes: c.codes },
+      request: { headers: c.headers, ...(c.mayAccept ? { query: 'dry_run=true' } : {}), base64: c.body.toString('base64') },
+      expect: { codes: c.codes, ...(c.mayAccept ? { status: [200, 400] } : {}) },
     },
     null,
     2,

@@ -14,12 +14,15 @@ export interface WorkerProcessConfig {
   queueName: string;
   sendRate: number;
   concurrency?: number;
+  /** BullMQ lock settings (defaults 10 s / 5 s); shorter ones make a dead worker's tasks come back sooner. */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
 }
 
 /** What the child reports: `at` is Date.now() in the child (same machine, so comparable with the parent's clock). */
 export type WorkerMessage =
   | { type: 'ready'; pid: number; at: number }
-  | { type: 'sent'; jobId: string; chunk: number; entries: number; recipients: number; at: number }
+  | { type: 'sent'; jobId: string; chunk: number; entries: number; recipients: number; succeeded: number; at: number }
   | { type: 'log'; level: 'warn' | 'error'; msg: string; data: Record<string, unknown>; at: number }
   | { type: 'closing'; signal: string; at: number }
   | { type: 'closed'; ms: number; at: number }
@@ -28,7 +31,8 @@ export type WorkerMessage =
 const config = JSON.parse(process.argv[2] ?? '{}') as WorkerProcessConfig;
 const report = (message: WorkerMessage) => process.send?.(message);
 
-const plain = (obj: object) => JSON.parse(JSON.stringify(obj, (_k, v) => (v instanceof Error ? v.message : v))) as Record<string, unknown>;
+const plain = (obj: object) =>
+  JSON.parse(JSON.stringify(obj, (_k, v) => (v instanceof Error ? v.message : v))) as Record<string, unknown>;
 const logger: Logger = {
   debug() {},
   info() {},
@@ -42,7 +46,13 @@ const ses = new SESv2Client({
   credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
 });
 const store = redisStore({ connection: config.redisUrl, prefix: config.prefix });
-const queue = bullmqQueue({ connection: config.redisUrl, name: config.queueName, prefix: config.prefix });
+const queue = bullmqQueue({
+  connection: config.redisUrl,
+  name: config.queueName,
+  prefix: config.prefix,
+  lockDurationMs: config.lockDurationMs,
+  stalledIntervalMs: config.stalledIntervalMs,
+});
 const worker = createWorker({
   ses,
   store,
@@ -52,8 +62,8 @@ const worker = createWorker({
   logger,
   onEvent: (event) => {
     if (event.type === 'chunk.sent') {
-      const { jobId, chunk, entries, recipients } = event;
-      report({ type: 'sent', jobId, chunk, entries, recipients, at: Date.now() });
+      const { jobId, chunk, entries, recipients, succeeded } = event;
+      report({ type: 'sent', jobId, chunk, entries, recipients, succeeded, at: Date.now() });
     }
   },
 });

@@ -1,34 +1,61 @@
-// Child process for bench 3: serves POST / either through the package's router or through a bare Express route.
+// Child process for bench 3: serves POST / through the package's router (several store/queue set-ups) or through a bare
+// Express route that only parses the body.
+import { randomUUID } from 'node:crypto';
 import express from 'express';
+import { Redis } from 'ioredis';
 import { bulkEmail, memoryStore } from '../../../src/index.js';
+import { redisStore } from '../../../src/redis.js';
+import type { Store } from '../../../src/types.js';
 import { listen } from './http.js';
-import { droppingQueue } from './queues.js';
+import { droppingQueue, finishingQueue } from './queues.js';
 import { serve } from './rpc.js';
 
-const mode = process.argv[2] as 'package' | 'bare';
+export type AcceptMode = 'package' | 'package-no-backlog' | 'package-redis' | 'bare';
+
+const [mode, redisUrl] = process.argv.slice(2) as [AcceptMode, string | undefined];
 const app = express();
-const queue = droppingQueue();
-if (mode === 'package') {
+const prefix = `ebe-bench-${randomUUID().slice(0, 8)}`;
+let store: Store | undefined;
+if (mode === 'bare') {
+  app.post('/', express.json({ limit: '20mb' }), (req, res) => {
+    const entries = Array.isArray(req.body?.BulkEmailEntries) ? req.body.BulkEmailEntries.length : 0;
+    res.status(202).json({ success: true, data: { id: 'bare', status: 'queued', entries } });
+  });
+} else {
+  // Every job stays unfinished unless the queue ends it: room for all of them.
+  store =
+    mode === 'package-redis'
+      ? redisStore({ connection: redisUrl as string, prefix })
+      : memoryStore({ maxJobs: 10_000_000 });
+  const queue = mode === 'package-no-backlog' ? finishingQueue(store) : droppingQueue();
   app.use(
     '/',
     bulkEmail({
       ses: { region: 'us-east-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } },
       authenticate: () => ({ id: 'bench' }),
-      // Every job stays unfinished (nothing sends): room for all of them.
-      store: memoryStore({ maxJobs: 10_000_000 }),
+      store,
       queue,
       worker: false,
       sendRate: 1000,
     }),
   );
-} else {
-  app.post('/', express.json({ limit: '20mb' }), (req, res) => {
-    const entries = Array.isArray(req.body?.BulkEmailEntries) ? req.body.BulkEmailEntries.length : 0;
-    res.status(202).json({ success: true, data: { id: 'bare', status: 'queued', entries } });
-  });
 }
 const server = await listen(app);
 let mark = process.cpuUsage();
+
+async function deleteKeys(): Promise<void> {
+  const redis = new Redis(redisUrl as string);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      if (keys.length) await redis.unlink(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
 
 serve({
   url: () => server.url,
@@ -37,7 +64,11 @@ serve({
   },
   stats() {
     const cpu = process.cpuUsage(mark);
-    return { cpuMs: (cpu.user + cpu.system) / 1000, rssMB: process.memoryUsage().rss / 2 ** 20, tasks: queue.tasks() };
+    return { cpuMs: (cpu.user + cpu.system) / 1000 };
   },
-  exit: () => server.close(),
+  async exit() {
+    await server.close();
+    await store?.close();
+    if (mode === 'package-redis') await deleteKeys();
+  },
 });

@@ -1,9 +1,9 @@
 // Queues for measuring the accept path alone: they take chunk tasks like a real queue but never send them.
-import type { ChunkTask, Queue } from '../../../src/types.js';
+import type { ChunkTask, Queue, Store } from '../../../src/types.js';
 
 /**
  * Drops every task (counting them). `distributed: true` so that a router may use it with `worker: false`: sending is
- * someone else's job, exactly as with bullmqQueue(), but without Redis in the measured path.
+ * someone else's job, exactly as with bullmqQueue(), but without Redis in the measured path. Jobs stay `queued`.
  */
 export function droppingQueue(): Queue & { tasks(): number } {
   let n = 0;
@@ -17,6 +17,24 @@ export function droppingQueue(): Queue & { tasks(): number } {
     },
     async close() {},
     tasks: () => n,
+  };
+}
+
+/**
+ * Like droppingQueue(), but ends each job at once (store.finishPending with cancel), as an infinitely fast sender
+ * would: no backlog of unfinished jobs builds up.
+ */
+export function finishingQueue(store: Store): Queue {
+  return {
+    distributed: true,
+    async enqueue(tasks) {
+      const jobs = new Set(tasks.map((t) => t.jobId));
+      for (const id of jobs) await store.finishPending(id, { status: 'CANCELED', cancel: true });
+    },
+    async start() {
+      throw new Error('finishingQueue: nothing consumes this queue');
+    },
+    async close() {},
   };
 }
 

@@ -35,9 +35,12 @@ export interface ForkOptions {
 
 /** Forks `file` (a module that calls serve()) and resolves once it said it is ready. */
 export async function forkChild(file: string, argv: string[] = [], options: ForkOptions = {}): Promise<Child> {
+  // BENCH_CPU_PROF=<dir>: every benchmark process writes a V8 CPU profile there (summarise with profile-summary.ts).
+  const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   const child = fork(file, argv, {
-    execArgv: ['--import', 'tsx', ...(options.nodeArgs ?? [])],
-    env: { ...process.env, ...options.env },
+    execArgv: ['--import', 'tsx', ...prof, ...(options.nodeArgs ?? [])],
+    // The SDK's Node 20 end-of-support notice would repeat once per process.
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...process.env, ...options.env },
     stdio: options.quiet ? ['ignore', 'ignore', 'inherit', 'ipc'] : ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
