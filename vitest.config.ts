@@ -7,6 +7,8 @@ const require = createRequire(import.meta.url);
 const express4 = dirname(require.resolve('express4/package.json'));
 
 const shared = { testTimeout: 60_000, hookTimeout: 60_000 };
+/** Suites that measure time or load the machine: they run alone, after the others (project "timing"). */
+export const TIMING = ['test/integ/scale-out.test.ts', 'test/load/**/*.test.ts'];
 // Examples import the package by name, as a user would; tests run them against the sources.
 const self = [
   { find: /^express-bulk-email\/redis$/, replacement: new URL('./src/redis.ts', import.meta.url).pathname },
@@ -18,7 +20,20 @@ export default defineConfig({
     pool: 'forks',
     maxWorkers: 2,
     projects: [
-      { resolve: { alias: self }, test: { ...shared, name: 'express5', include: ['test/**/*.test.ts'], env: { EXPRESS_MAJOR: '5' } } },
+      {
+        resolve: { alias: self },
+        test: {
+          ...shared,
+          name: 'express5',
+          include: ['test/**/*.test.ts'],
+          exclude: TIMING,
+          env: { EXPRESS_MAJOR: '5' },
+        },
+      },
+      {
+        resolve: { alias: self },
+        test: { ...shared, name: 'timing', include: TIMING, fileParallelism: false, env: { EXPRESS_MAJOR: '5' } },
+      },
       {
         resolve: { alias: [...self, { find: /^express$/, replacement: express4 }] },
         test: {

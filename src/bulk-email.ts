@@ -59,7 +59,7 @@ export function bulkEmail<P extends Principal = Principal>(options: BulkEmailOpt
     config,
     validator,
     engine,
-    admission: admissionLedger(config.store),
+    admission: admissionLedger(config.store, () => config.clock.now()),
     fetchStoredTemplate: storedTemplateFetcher(config.ses),
   };
   const router = buildRouter(ctx) as BulkEmailRouter;

@@ -12,23 +12,35 @@ export interface Admission {
   track(jobId: string, recipients: number): void;
 }
 
-export function admissionLedger(store: Store): Admission {
+/**
+ * Tracks the jobs this router accepted. Outstanding recipients are re-read from the store at most once a second
+ * (in parallel); a job accepted in between is added to the cached figure at once.
+ */
+export function admissionLedger(store: Store, now: () => number = Date.now): Admission {
   const jobs = new Map<string, number>();
+  let cached: { at: number; value: number } | undefined;
+
+  async function recount(): Promise<number> {
+    const tracked = [...jobs].slice(-MAX_TRACKED);
+    const found = await Promise.all(tracked.map(([id]) => store.getJob(id)));
+    let total = 0;
+    found.forEach((job, i) => {
+      const [id, recipients] = tracked[i];
+      if (!job || job.status === 'completed' || job.status === 'canceled') jobs.delete(id);
+      else total += job.entries ? Math.ceil((recipients * job.counts.pending) / job.entries) : 0;
+    });
+    return total;
+  }
+
   return {
     async outstanding() {
-      let total = 0;
-      for (const [id, recipients] of [...jobs].slice(-MAX_TRACKED)) {
-        const job = await store.getJob(id);
-        if (!job || job.status === 'completed' || job.status === 'canceled') {
-          jobs.delete(id);
-          continue;
-        }
-        total += job.entries ? Math.ceil((recipients * job.counts.pending) / job.entries) : 0;
-      }
-      return total;
+      const t = now();
+      if (!cached || t - cached.at >= 1000) cached = { at: t, value: await recount() };
+      return cached.value;
     },
     track(jobId, recipients) {
       jobs.set(jobId, recipients);
+      if (cached) cached.value += recipients;
       if (jobs.size > MAX_TRACKED * 2) jobs.delete(jobs.keys().next().value as string);
     },
   };

@@ -1,6 +1,7 @@
 // `npm run bench`: runs each benchmark in a fresh child process, prints one markdown table, writes the JSON results.
 // BENCH_QUICK=1 for a ~1-minute smaller run; BENCH_ONLY=send-rate,big-job to run some; REDIS_URL for the Redis parts.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { machine } from './support/machine.js';
 import type { BenchContext, BenchResult, Row } from './support/result.js';
@@ -76,6 +77,7 @@ export function table(results: BenchResult[]): string {
 
 const started = new Date();
 const m = machine();
+const loadAtStart = loadavg()[0];
 const selected = BENCHES.filter((b) => !only || only.includes(b.id));
 const results: BenchResult[] = [];
 for (const b of selected) results.push(await runOne(b));
@@ -85,6 +87,7 @@ const header = [
   `express-bulk-email benchmarks — ${quick ? 'quick' : 'full'} run, ${started.toISOString()}`,
   `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.os}`,
   `Command: ${command} (total ${((Date.now() - started.getTime()) / 1000).toFixed(0)} s)`,
+  `Load average (1 min) at start / end: ${loadAtStart.toFixed(2)} / ${loadavg()[0].toFixed(2)} — other processes on the machine add timer jitter`,
 ];
 const goals = results.flatMap((r) => r.rows).filter((r) => r.met === true || r.met === false);
 const missed = goals.filter((r) => r.met === false).length;
@@ -101,6 +104,7 @@ const json = {
   quick,
   command,
   machine: m,
+  loadAverage: { start: loadAtStart, end: loadavg()[0] },
   totalSeconds: Math.round((Date.now() - started.getTime()) / 1000),
   goals: { met: goals.length - missed, missed },
   results,

@@ -1,21 +1,21 @@
 // Child process for the load suite: the router on a real listening server, over an SES transport mocked in memory.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import express from 'express';
 import { bulkEmail, memoryStore } from '../../src/index.js';
-import { listen } from '../bench/support/http.js';
 import { serve } from '../bench/support/rpc.js';
 import { MAX_JOBS, PRINCIPALS } from './load-limits.js';
 
-
 let sesCalls = 0;
 let messages = 0;
-/** SES answering SUCCESS for every entry, at the transport: the SDK serializes and parses as usual, nothing is kept. */
+/** SES answering SUCCESS for every entry, at the transport: the SDK serializes, signs and parses as usual, keeps nothing. */
 const ses = new SESv2Client({
   region: 'us-east-1',
   credentials: { accessKeyId: 'load', secretAccessKey: 'load' },
   requestHandler: {
-    handle: async (req: { path: string; body?: string | Uint8Array }) => {
+    handle: async (req: { body?: string | Uint8Array }) => {
       sesCalls += 1;
       const text = typeof req.body === 'string' ? req.body : Buffer.from(req.body ?? '').toString();
       const input = JSON.parse(text) as { BulkEmailEntries: unknown[] };
@@ -46,17 +46,20 @@ const router = bulkEmail({
   },
 });
 const app = express();
-const inflight = new Map<object, number>();
-let closedEarly = 0;
-setInterval(() => { const now = performance.now(); let old = 0; for (const t of inflight.values()) if (now - t > 5000) old++; process.stderr.write(`inflight ${inflight.size}, older than 5s ${old}, closed early ${closedEarly}\n`); }, 3000).unref();
-app.use((req, res, next) => { inflight.set(res, performance.now()); res.on('finish', () => inflight.delete(res)); res.on('close', () => { if (inflight.delete(res)) closedEarly++; }); next(); });
 app.use('/bulk-email', router);
-const server = await listen(app);
+
+const server = createServer({ keepAliveTimeout: 120_000 }, app);
+let connections = 0;
+server.on('connection', () => {
+  connections += 1;
+});
+await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
 serve({
-  url: () => server.url,
+  url: () => url,
   /** Heap after two full collections (the child runs with --expose-gc). */
   heap() {
     if (!gc) throw new Error('start the load server with --expose-gc');
@@ -64,14 +67,15 @@ serve({
     gc();
     return process.memoryUsage();
   },
-  /** What the store says is unfinished, across every principal, and what the events counted. */
+  /** What the store says is unfinished, across every principal, and what the events and the server counted. */
   async stats() {
     let active = 0;
     for (let i = 0; i < PRINCIPALS; i++) active += await store.countActiveJobs(`client-${i}`);
-    return { active, created, completed, sesCalls, messages };
+    return { active, created, completed, sesCalls, messages, connections };
   },
   async exit() {
-    await server.close();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
     await router.close();
     await store.close();
   },
