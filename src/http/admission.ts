@@ -18,7 +18,7 @@ export interface Admission {
  */
 export function admissionLedger(store: Store, now: () => number = Date.now): Admission {
   const jobs = new Map<string, number>();
-  let cached: { at: number; value: number } | undefined;
+  let cached: { at: number; value: Promise<number> } | undefined;
 
   async function recount(): Promise<number> {
     const tracked = [...jobs].slice(-MAX_TRACKED);
@@ -33,14 +33,21 @@ export function admissionLedger(store: Store, now: () => number = Date.now): Adm
   }
 
   return {
-    async outstanding() {
+    outstanding() {
       const t = now();
-      if (!cached || t - cached.at >= 1000) cached = { at: t, value: await recount() };
+      if (!cached || t - cached.at >= 1000) {
+        // Concurrent requests share one recount; a failed one is not kept.
+        const entry = { at: t, value: recount() };
+        entry.value.catch(() => {
+          if (cached === entry) cached = undefined;
+        });
+        cached = entry;
+      }
       return cached.value;
     },
     track(jobId, recipients) {
       jobs.set(jobId, recipients);
-      if (cached) cached.value += recipients;
+      if (cached) cached.value = cached.value.then((v) => v + recipients);
       if (jobs.size > MAX_TRACKED * 2) jobs.delete(jobs.keys().next().value as string);
     },
   };

@@ -3,7 +3,6 @@ import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type {
   BulkEmailEvent,
   ChunkTask,
-  Clock,
   EntryResult,
   EntryStatus,
   Logger,
@@ -74,6 +73,10 @@ const NOTHING: Outcome = { retry: [], reason: '' };
 const STALE_ERROR = 'in flight when a worker stopped; SES may or may not have sent it';
 const SILENT: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const PAYLOAD_CACHE_SIZE = 100;
+/** How late (ms) a call may leave after its rate-limiter slot before it takes a fresh slot instead. */
+const LATE_MS = 25;
+/** Fresh slots taken in a row at most, so a saturated machine still makes progress. */
+const MAX_REPACE = 4;
 
 const byIndex = (a: Item, b: Item) => a.index - b.index;
 const maxAttempts = (items: Item[]) => items.reduce((m, i) => Math.max(m, i.attempts), 0);
@@ -221,13 +224,24 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     return run.over;
   }
 
+  /**
+   * Waits for a rate-limiter slot for `recipients` and returns when it was due. A slot missed by more than LATE_MS
+   * (a busy event loop, a slow store) is given up for a fresh one: a late call sent anyway would bunch up with the
+   * calls reserved after it and take a 1-second window over the rate. Giving up a slot costs throughput, never safety.
+   */
+  async function pace(recipients: number, signal?: AbortSignal): Promise<number> {
+    for (let tries = 1; ; tries++) {
+      const wait = await limiter.reserve(recipients);
+      const due = clock.now() + wait;
+      if (wait > 0) await clock.sleep(wait, signal);
+      if (signal?.aborted || clock.now() - due <= LATE_MS || tries >= MAX_REPACE) return due;
+    }
+  }
+
   /** One SES call: wait for a slot of the rate limiter, claim, send, record. */
   async function attempt(run: Run, items: Item[]): Promise<Outcome> {
     const paced = !(await over(run));
-    if (paced) {
-      const wait = await limiter.reserve(recipientsOf(items));
-      if (wait > 0) await clock.sleep(wait, run.signal);
-    }
+    const due = paced ? await pace(recipientsOf(items), run.signal) : clock.now();
     if (halted(run)) {
       park(run, items);
       return NOTHING;
@@ -257,11 +271,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         );
     }
     if (toSend.length === 0) return NOTHING;
-    if (!paced) {
-      // Only stale entries resent under atLeastOnce get here: they are claimed already, so pace them without a halt check.
-      const wait = await limiter.reserve(recipientsOf(toSend));
-      if (wait > 0) await clock.sleep(wait);
-    }
+    // Claimed entries are sent whatever happens now, so they are paced without the abort signal: stale entries resent
+    // under atLeastOnce (not paced yet), or any call whose claim took long enough to miss its slot.
+    if (!paced || clock.now() - due > LATE_MS) await pace(recipientsOf(toSend));
     const out = toSend.map((i) => ({ ...i, attempts: i.attempts + 1 }));
     let call: SesCallResult;
     try {

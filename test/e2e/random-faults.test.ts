@@ -3,7 +3,7 @@
 import express from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bulkEmail, type BulkEmailRouter } from '../../src/index.js';
+import { type BulkEmailRouter, bulkEmail } from '../../src/index.js';
 import { bulkBody } from '../helpers/bodies.js';
 import { type Fault, type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.js';
 import { type SesEmulator, type StoredEmail, startSesEmulator } from '../helpers/ses-emulator.js';
@@ -40,16 +40,39 @@ const KINDS = ['throttle', 'error', 'entries', 'delay', 'reset-after', 'reset-be
  */
 function randomFault(n: number, pick: () => number, detail: () => number, entries: number): Fault | undefined {
   const r = pick();
-  const kind = n <= KINDS.length ? KINDS[n - 1] : r < 0.08 ? 'throttle' : r < 0.14 ? 'error' : r < 0.28 ? 'entries' : r < 0.38 ? 'delay' : r < 0.43 ? 'reset-after' : r < 0.48 ? 'reset-before' : 'none';
+  const kind =
+    n <= KINDS.length
+      ? KINDS[n - 1]
+      : r < 0.08
+        ? 'throttle'
+        : r < 0.14
+          ? 'error'
+          : r < 0.28
+            ? 'entries'
+            : r < 0.38
+              ? 'delay'
+              : r < 0.43
+                ? 'reset-after'
+                : r < 0.48
+                  ? 'reset-before'
+                  : 'none';
   switch (kind) {
     case 'throttle':
       return { kind };
     case 'error':
-      return { kind, status: detail() < 0.5 ? 500 : 503, name: detail() < 0.5 ? 'InternalFailure' : 'ServiceUnavailable' };
+      return {
+        kind,
+        status: detail() < 0.5 ? 500 : 503,
+        name: detail() < 0.5 ? 'InternalFailure' : 'ServiceUnavailable',
+      };
     case 'entries': {
       const positions = Array.from({ length: entries }, (_, i) => i).filter(() => detail() < 0.3);
       const statuses = ['TRANSIENT_FAILURE', 'ACCOUNT_THROTTLED', 'FAILED', 'TRANSIENT_FAILURE', 'MESSAGE_REJECTED'];
-      return { kind, positions: positions.length ? positions : [0], status: statuses[Math.floor(detail() * statuses.length)] };
+      return {
+        kind,
+        positions: positions.length ? positions : [0],
+        status: statuses[Math.floor(detail() * statuses.length)],
+      };
     }
     case 'delay':
       // Latency spikes: most answer in time, some after the call timeout (outcome unknown; the mail may exist).
@@ -124,7 +147,8 @@ describe(`random SES faults (FAULT_SEED=${SEED}) across ${JOBS.length} concurren
           jobs.set(job.id, res.body.data);
           break;
         }
-        if (Date.now() > deadline) throw new Error(`job ${job.k} still ${res.body.data.status}: ${JSON.stringify(res.body.data.counts)}`);
+        if (Date.now() > deadline)
+          throw new Error(`job ${job.k} still ${res.body.data.status}: ${JSON.stringify(res.body.data.counts)}`);
         await new Promise((r) => setTimeout(r, 100));
       }
     }
@@ -143,7 +167,9 @@ describe(`random SES faults (FAULT_SEED=${SEED}) across ${JOBS.length} concurren
     const tally: Record<string, number> = {};
     for (const job of created) {
       const view = jobs.get(job.id);
-      const results: Result[] = (await request(app).get(`/bulk-email/${job.id}/results?limit=1000`).set('x-user', job.who).expect(200)).body.data.results;
+      const results: Result[] = (
+        await request(app).get(`/bulk-email/${job.id}/results?limit=1000`).set('x-user', job.who).expect(200)
+      ).body.data.results;
       expect(results.map((r) => r.index)).toEqual(Array.from({ length: job.entries }, (_, i) => i));
       for (const r of results) {
         tally[r.status] = (tally[r.status] ?? 0) + 1;
@@ -173,12 +199,16 @@ describe(`random SES faults (FAULT_SEED=${SEED}) across ${JOBS.length} concurren
       expect(counts).toMatchObject({ sent, unknown, pending: 0, canceled: 0, failed: job.entries - sent });
     }
     // Nothing else was delivered: every stored email belongs to one of these entries.
-    const known = new Set(created.flatMap((job) => Array.from({ length: job.entries }, (_, i) => `user${i}@job${job.k}.example`)));
+    const known = new Set(
+      created.flatMap((job) => Array.from({ length: job.entries }, (_, i) => `user${i}@job${job.k}.example`)),
+    );
     expect(emails.flatMap((e) => e.destination.to).filter((to) => !known.has(to))).toEqual([]);
 
     const faults: Record<string, number> = {};
     for (const call of proxy.calls) faults[call.fault ?? 'none'] = (faults[call.fault ?? 'none'] ?? 0) + 1;
-    console.log(`random faults: ${proxy.calls.length} SES calls ${JSON.stringify(faults)}; entries ${JSON.stringify(tally)}; ${emails.length} emails`);
+    console.log(
+      `random faults: ${proxy.calls.length} SES calls ${JSON.stringify(faults)}; entries ${JSON.stringify(tally)}; ${emails.length} emails`,
+    );
     // The mix really happened, and most mail still went out.
     for (const kind of KINDS) {
       expect(faults[kind] ?? 0, kind).toBeGreaterThan(0);

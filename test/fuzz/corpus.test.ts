@@ -32,7 +32,10 @@ describe('fuzz corpus replay', () => {
           const { details } = expectRefusal(reply, c.expect.codes);
           if (c.expect.paths) {
             const paths = ((details ?? []) as { path: string }[]).map((d) => d.path);
-            expect(paths.some((p) => c.expect.paths?.includes(p)), `paths ${paths.join(', ')}`).toBe(true);
+            expect(
+              paths.some((p) => c.expect.paths?.includes(p)),
+              `paths ${paths.join(', ')}`,
+            ).toBe(true);
           }
         }
         expect(target.spied.createJob, 'jobs created').toBe(0);

@@ -20,7 +20,10 @@ export interface CorpusFile {
     json?: unknown;
     text?: string;
     base64?: string;
-    expand?: Record<string, { prefix?: string; open: string; middle?: string; close?: string; suffix?: string; times: number }>;
+    expand?: Record<
+      string,
+      { prefix?: string; open: string; middle?: string; close?: string; suffix?: string; times: number }
+    >;
     splice?: Record<string, string>;
     encoding?: 'gzip' | 'deflate' | 'br';
   };
@@ -57,7 +60,9 @@ export function buildBody(request: CorpusFile['request']): Buffer {
   for (const [marker, hex] of Object.entries(request.splice ?? {})) {
     const pieces = bytes.toString('latin1').split(marker);
     const raw = Buffer.from(hex.replace(/\s+/g, ''), 'hex');
-    bytes = Buffer.concat(pieces.flatMap((p, i) => (i === 0 ? [Buffer.from(p, 'latin1')] : [raw, Buffer.from(p, 'latin1')])));
+    bytes = Buffer.concat(
+      pieces.flatMap((p, i) => (i === 0 ? [Buffer.from(p, 'latin1')] : [raw, Buffer.from(p, 'latin1')])),
+    );
   }
   return request.encoding ? compress(request.encoding, bytes) : bytes;
 }

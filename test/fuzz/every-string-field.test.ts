@@ -22,7 +22,9 @@ const BODIES: Record<string, Json> = {
   'all-fields': allFields,
   'stored-template': {
     FromEmailAddress: 'sender@example.com',
-    DefaultContent: { Template: { TemplateName: 'Welcome', TemplateData: '{"name":"friend"}', Attachments: [attachment] } },
+    DefaultContent: {
+      Template: { TemplateName: 'Welcome', TemplateData: '{"name":"friend"}', Attachments: [attachment] },
+    },
     BulkEmailEntries: entries,
   },
   'template-arn': {
@@ -34,8 +36,9 @@ const BODIES: Record<string, Json> = {
 
 function stringPaths(value: Json, path: Path = [], out: Path[] = []): Path[] {
   if (typeof value === 'string') out.push(path);
-  else if (Array.isArray(value)) value.forEach((v, i) => stringPaths(v, [...path, i], out));
-  else if (value && typeof value === 'object') for (const k of Object.keys(value)) stringPaths(value[k], [...path, k], out);
+  else if (Array.isArray(value)) value.forEach((v, i) => void stringPaths(v, [...path, i], out));
+  else if (value && typeof value === 'object')
+    for (const k of Object.keys(value)) stringPaths(value[k], [...path, k], out);
   return out;
 }
 
@@ -110,7 +113,10 @@ describe('every string field × CR, LF, CRLF, NUL and invalid UTF-8', () => {
             accepted.push(where);
           } else {
             const { details } = expectRefusal(reply, ['VALIDATION_ERROR']);
-            expect((details as { path: string }[]).map((d) => d.path), where).toContain(pointer(path));
+            expect(
+              (details as { path: string }[]).map((d) => d.path),
+              where,
+            ).toContain(pointer(path));
             expect(target.spied.createJob, where).toBe(jobs);
           }
         }
@@ -119,7 +125,13 @@ describe('every string field × CR, LF, CRLF, NUL and invalid UTF-8', () => {
     guard.check();
     expect(watch.errors).toEqual([]);
     console.log(`${sent} requests; accepted (legal) ${accepted.length}: bodies and template data whitespace only`);
-    expect(accepted.every((w) => / \/DefaultContent\/Template\/TemplateContent\/(Text|Html) | \/(DefaultContent\/Template\/TemplateData|BulkEmailEntries\/0\/ReplacementEmailContent\/ReplacementTemplate\/ReplacementTemplateData) /.test(w))).toBe(true);
+    expect(
+      accepted.every((w) =>
+        / \/DefaultContent\/Template\/TemplateContent\/(Text|Html) | \/(DefaultContent\/Template\/TemplateData|BulkEmailEntries\/0\/ReplacementEmailContent\/ReplacementTemplate\/ReplacementTemplateData) /.test(
+          w,
+        ),
+      ),
+    ).toBe(true);
   });
 
   it('bytes that are not UTF-8: refused in every ASCII-only field; elsewhere never a 5xx', async () => {
@@ -135,7 +147,11 @@ describe('every string field × CR, LF, CRLF, NUL and invalid UTF-8', () => {
         const where = `${name} ${pointer(path)} ${Buffer.from(bytes).toString('hex')}`;
         if (rule?.kind === 'ascii' || rule?.kind === 'base64') {
           const { details } = expectRefusal(reply, ['VALIDATION_ERROR', 'INVALID_JSON']);
-          if (details) expect((details as { path: string }[]).map((d) => d.path), where).toContain(pointer(path));
+          if (details)
+            expect(
+              (details as { path: string }[]).map((d) => d.path),
+              where,
+            ).toContain(pointer(path));
           expect(target.spied.createJob, where).toBe(jobs);
         } else if (reply.status === 202) {
           // Read as U+FFFD (see corpus/invalid-utf8-in-subject.json): the job exists, with altered text.
@@ -149,6 +165,8 @@ describe('every string field × CR, LF, CRLF, NUL and invalid UTF-8', () => {
     }
     guard.check();
     expect(watch.errors).toEqual([]);
-    console.log(`${sent} requests; fields where invalid UTF-8 was accepted as U+FFFD: ${[...substituted].join(', ') || 'none'}`);
+    console.log(
+      `${sent} requests; fields where invalid UTF-8 was accepted as U+FFFD: ${[...substituted].join(', ') || 'none'}`,
+    );
   });
 });

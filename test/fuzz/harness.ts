@@ -1,8 +1,8 @@
 // The fuzz target: the router over a mocked SES and a spied store, behind a real keep-alive HTTP server.
-import { type Agent, request as httpRequest, Agent as HttpAgent, createServer, type Server } from 'node:http';
+import { type Agent, createServer, Agent as HttpAgent, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'vitest';
-import { ERROR_STATUS, memoryStore, type BulkEmailOptions, type Principal, type Store } from '../../src/index.js';
+import { type BulkEmailOptions, ERROR_STATUS, memoryStore, type Principal, type Store } from '../../src/index.js';
 import { type HttpApp, httpApp } from '../helpers/http-app.js';
 
 export const PRINCIPAL = 'fuzzer';
@@ -57,7 +57,14 @@ function spiedStore(spied: Spied): Store {
   };
 }
 
-function send(agent: Agent, url: string, method: string, path: string, body: Buffer | undefined, headers: Record<string, string>): Promise<Reply> {
+function send(
+  agent: Agent,
+  url: string,
+  method: string,
+  path: string,
+  body: Buffer | undefined,
+  headers: Record<string, string>,
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(`${url}${path}`, { method, agent, headers: { 'x-user': PRINCIPAL, ...headers } }, (res) => {
       const parts: Buffer[] = [];
@@ -95,10 +102,17 @@ export async function startFuzzTarget(options: Partial<BulkEmailOptions<Principa
     store,
     spied,
     post: (body, headers = {}, query = '') =>
-      send(agent, url, 'POST', `/bulk-email${query ? `?${query}` : ''}`, typeof body === 'string' ? Buffer.from(body) : body, {
-        'content-type': 'application/json',
-        ...headers,
-      }),
+      send(
+        agent,
+        url,
+        'POST',
+        `/bulk-email${query ? `?${query}` : ''}`,
+        typeof body === 'string' ? Buffer.from(body) : body,
+        {
+          'content-type': 'application/json',
+          ...headers,
+        },
+      ),
     get: (path, headers = {}) => send(agent, url, 'GET', path, undefined, headers),
     close: async () => {
       agent.destroy();

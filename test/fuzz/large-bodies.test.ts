@@ -2,7 +2,15 @@
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bulkBody } from '../helpers/bodies.js';
-import { crashWatch, expectRefusal, type FuzzTarget, PRINCIPAL, prototypeGuard, type Reply, startFuzzTarget } from './harness.js';
+import {
+  crashWatch,
+  expectRefusal,
+  type FuzzTarget,
+  PRINCIPAL,
+  prototypeGuard,
+  type Reply,
+  startFuzzTarget,
+} from './harness.js';
 import { compress, FUZZ_LIMITS } from './hostile-bodies.js';
 
 const MB = 1024 * 1024;
@@ -53,7 +61,16 @@ describe('10 MB bodies', () => {
   describe('over a 1 MiB bodyLimit: 413 PAYLOAD_TOO_LARGE', () => {
     it('a valid 10 MB body with Content-Length', async () => {
       const body = bulkBody(10);
-      const text = splice({ ...body, DefaultContent: { Template: { ...body.DefaultContent.Template, TemplateContent: { Subject: 'Hi', Text: '@@T@@' } } } }, '@@T@@', `"${'x'.repeat(TEN_MB)}"`);
+      const text = splice(
+        {
+          ...body,
+          DefaultContent: {
+            Template: { ...body.DefaultContent.Template, TemplateContent: { Subject: 'Hi', Text: '@@T@@' } },
+          },
+        },
+        '@@T@@',
+        `"${'x'.repeat(TEN_MB)}"`,
+      );
       const reply = await timed(() => small.post(text));
       expectRefusal(reply, ['PAYLOAD_TOO_LARGE']);
       nothingHappened(small);
@@ -65,13 +82,21 @@ describe('10 MB bodies', () => {
           new Promise<Reply>((resolve, reject) => {
             const req = httpRequest(
               `${small.url}/bulk-email`,
-              { method: 'POST', headers: { 'content-type': 'application/json', 'x-user': PRINCIPAL, 'transfer-encoding': 'chunked' } },
+              {
+                method: 'POST',
+                headers: { 'content-type': 'application/json', 'x-user': PRINCIPAL, 'transfer-encoding': 'chunked' },
+              },
               (res) => {
                 const parts: Buffer[] = [];
                 res.on('data', (c: Buffer) => parts.push(c));
                 res.on('end', () => {
                   const text = Buffer.concat(parts).toString();
-                  resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type']), text, json: JSON.parse(text) });
+                  resolve({
+                    status: res.statusCode ?? 0,
+                    contentType: String(res.headers['content-type']),
+                    text,
+                    json: JSON.parse(text),
+                  });
                 });
               },
             );
@@ -94,7 +119,10 @@ describe('10 MB bodies', () => {
     });
 
     it('10 MB that arrive deflate-compressed as 10 kB (a decompression bomb)', async () => {
-      const bomb = compress('deflate', Buffer.from(splice({ ...bulkBody(1), Padding: '@@P@@' }, '@@P@@', `"${' '.repeat(TEN_MB)}"`)));
+      const bomb = compress(
+        'deflate',
+        Buffer.from(splice({ ...bulkBody(1), Padding: '@@P@@' }, '@@P@@', `"${' '.repeat(TEN_MB)}"`)),
+      );
       expect(bomb.length).toBeLessThan(64 * 1024);
       const reply = await timed(() => small.post(bomb, { 'content-encoding': 'deflate' }));
       expectRefusal(reply, ['PAYLOAD_TOO_LARGE']);
@@ -109,7 +137,10 @@ describe('10 MB bodies', () => {
       const { details } = expectRefusal(reply, ['VALIDATION_ERROR']);
       const list = details as { path: string; message: string }[];
       expect(list.length).toBeLessThanOrEqual(101);
-      expect(list.map((d) => d.path).some((p) => paths.includes(p)), list.map((d) => d.path).join(', ')).toBe(true);
+      expect(
+        list.map((d) => d.path).some((p) => paths.includes(p)),
+        list.map((d) => d.path).join(', '),
+      ).toBe(true);
       // The answer stays small: no 10 MB value is echoed back.
       expect(reply.text.length).toBeLessThan(64 * 1024);
       nothingHappened(large);
@@ -118,22 +149,34 @@ describe('10 MB bodies', () => {
     it('a 10 MB TemplateData (the limit is 256 KiB)', async () => {
       const body = bulkBody(1);
       const data = JSON.stringify({ name: 'x', blob: 'y'.repeat(TEN_MB) });
-      await refused(JSON.stringify({ ...body, DefaultContent: { Template: { ...body.DefaultContent.Template, TemplateData: data } } }), [
-        '/DefaultContent/Template/TemplateData',
-      ]);
+      await refused(
+        JSON.stringify({
+          ...body,
+          DefaultContent: { Template: { ...body.DefaultContent.Template, TemplateData: data } },
+        }),
+        ['/DefaultContent/Template/TemplateData'],
+      );
     });
 
     it('a 10 MB value under an unknown field, next to a CRLF in From', async () => {
-      await refused(splice({ ...bulkBody(1), FromEmailAddress: 'a@example.com\r\nBcc: x@evil.com', Padding: '@@P@@' }, '@@P@@', `"${'p'.repeat(TEN_MB)}"`), [
-        '/Padding',
-        '/FromEmailAddress',
-      ]);
+      await refused(
+        splice(
+          { ...bulkBody(1), FromEmailAddress: 'a@example.com\r\nBcc: x@evil.com', Padding: '@@P@@' },
+          '@@P@@',
+          `"${'p'.repeat(TEN_MB)}"`,
+        ),
+        ['/Padding', '/FromEmailAddress'],
+      );
     });
 
     it('a legal 10 MB Text with a bad recipient', async () => {
       const body = bulkBody(1);
       const text = splice(
-        { ...body, DefaultContent: { Template: { TemplateContent: { Subject: 'Hi', Text: '@@T@@' } } }, BulkEmailEntries: [{ Destination: { ToAddresses: ['not an address'] } }] },
+        {
+          ...body,
+          DefaultContent: { Template: { TemplateContent: { Subject: 'Hi', Text: '@@T@@' } } },
+          BulkEmailEntries: [{ Destination: { ToAddresses: ['not an address'] } }],
+        },
         '@@T@@',
         `"${'Lorem ipsum dolor sit amet. '.repeat(TEN_MB / 28)}"`,
       );
@@ -142,19 +185,31 @@ describe('10 MB bodies', () => {
 
     it('10,000 entries of 50 bad addresses each (500,000 problems): 100 listed and a count', async () => {
       const addresses = Array.from({ length: 50 }, (_, i) => `bad-address-number-${i}`);
-      const text = splice({ ...bulkBody(1), BulkEmailEntries: '@@E@@' }, '@@E@@', entriesOf(10_000, { Destination: { ToAddresses: addresses } }));
+      const text = splice(
+        { ...bulkBody(1), BulkEmailEntries: '@@E@@' },
+        '@@E@@',
+        entriesOf(10_000, { Destination: { ToAddresses: addresses } }),
+      );
       await refused(text, ['']);
     });
 
     it('12,000 entries (over maxEntries 10,000) of 850 bytes each', async () => {
-      const entry = { Destination: { ToAddresses: ['someone@example.com'] }, ReplacementHeaders: [{ Name: 'X-Pad', Value: 'v'.repeat(780) }] };
-      await refused(splice({ ...bulkBody(1), BulkEmailEntries: '@@E@@' }, '@@E@@', entriesOf(12_000, entry)), ['/BulkEmailEntries']);
+      const entry = {
+        Destination: { ToAddresses: ['someone@example.com'] },
+        ReplacementHeaders: [{ Name: 'X-Pad', Value: 'v'.repeat(780) }],
+      };
+      await refused(splice({ ...bulkBody(1), BulkEmailEntries: '@@E@@' }, '@@E@@', entriesOf(12_000, entry)), [
+        '/BulkEmailEntries',
+      ]);
     });
 
     it('arrays nested 1,000,000 deep in an unknown field, padded to 10 MB', async () => {
       const depth = 1_000_000;
       const raw = `${'['.repeat(depth)}${']'.repeat(depth)}`;
-      await refused(splice({ ...bulkBody(1), Deep: '@@D@@', Padding: 'z'.repeat(TEN_MB - 2 * depth) }, '@@D@@', raw), ['/Deep', '/Padding']);
+      await refused(splice({ ...bulkBody(1), Deep: '@@D@@', Padding: 'z'.repeat(TEN_MB - 2 * depth) }, '@@D@@', raw), [
+        '/Deep',
+        '/Padding',
+      ]);
     });
   });
 

@@ -6,13 +6,28 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createValidator } from '../../src/validation/validator.js';
 import { bulkBody } from '../helpers/bodies.js';
-import { crashWatch, expectRefusal, type FuzzTarget, PRINCIPAL, prototypeGuard, type Reply, startFuzzTarget } from './harness.js';
-import { corpusEntry, FUZZ_LIMITS, type FuzzCase, hostileRequest, hostileTemplate, validBody } from './hostile-bodies.js';
+import {
+  crashWatch,
+  expectRefusal,
+  type FuzzTarget,
+  PRINCIPAL,
+  prototypeGuard,
+  type Reply,
+  startFuzzTarget,
+} from './harness.js';
+import {
+  corpusEntry,
+  FUZZ_LIMITS,
+  type FuzzCase,
+  hostileRequest,
+  hostileTemplate,
+  validBody,
+} from './hostile-bodies.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20_260_101);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
 /** Schema-valid bodies with hostile templates, sent as dry runs (on top of RUNS). */
-const TEMPLATE_RUNS = Math.ceil(RUNS / 10);
+const TEMPLATE_RUNS = Math.ceil(RUNS / 20);
 
 describe('fuzz: hostile requests to POST /', () => {
   const validate = createValidator({ maxEntries: FUZZ_LIMITS.maxEntries });
@@ -54,7 +69,8 @@ describe('fuzz: hostile requests to POST /', () => {
           expect(d.path === '' || d.path.startsWith('/'), d.path).toBe(true);
         }
         // The HTTP answer is the validator's, detail for detail (checked below 100 kB, to keep the run short).
-        if (c.exactText !== undefined && c.exactText.length < 100_000) expect(list).toEqual(validate(JSON.parse(c.exactText)));
+        if (c.exactText !== undefined && c.exactText.length < 100_000)
+          expect(list).toEqual(validate(JSON.parse(c.exactText)));
         // The last mutation's own problem is among them (unless the list was cut at 100).
         const truncated = list.some((d) => / more problems? not listed/.test(d.message));
         if (c.paths && !truncated) {
@@ -73,7 +89,11 @@ describe('fuzz: hostile requests to POST /', () => {
     expect(watch.errors).toEqual([]);
   }
 
-  const counters = () => ({ jobs: target.spied.createJob, claims: target.spied.claimIdempotency, calls: target.h.calls.length });
+  const counters = () => ({
+    jobs: target.spied.createJob,
+    claims: target.spied.claimIdempotency,
+    calls: target.h.calls.length,
+  });
 
   /** Runs the property; on failure, writes the shrunk case as a corpus file and fails with a short message. */
   async function fuzz(name: string, arbitrary: fc.Arbitrary<FuzzCase>, numRuns: number, query = '') {
@@ -104,7 +124,8 @@ describe('fuzz: hostile requests to POST /', () => {
       const c = details.counterexample?.[0] as FuzzCase;
       const file = join(tmpdir(), `fuzz-${SEED}-${Date.now()}.json`);
       writeFileSync(file, corpusEntry(c, SEED));
-      const why = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+      const why =
+        details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
       throw new Error(
         `${name}: property failed after ${details.numRuns} runs (seed ${SEED}, path "${details.counterexamplePath}", ` +
           `shrunk ${details.numShrinks} times): ${c.kinds.join(', ')}; ${c.body.length} bytes, headers ${JSON.stringify(c.headers)}\n` +

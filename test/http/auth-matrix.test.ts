@@ -22,20 +22,41 @@ function parkedQueue(): Queue & { tasks: number } {
 type Who = 'nobody' | 'other' | 'owner';
 type Send = (app: HttpApp['app'], id: string, who: Who) => request.Test;
 
-const as = (test: request.Test, who: Who) => (who === 'nobody' ? test : test.set('x-user', who === 'owner' ? 'alice' : 'mallory'));
+const as = (test: request.Test, who: Who) =>
+  who === 'nobody' ? test : test.set('x-user', who === 'owner' ? 'alice' : 'mallory');
 
 /** Each route with what each caller gets. Job routes hide other principals' jobs (404, never 403). */
 const ROUTES: { name: string; send: Send; expect: Record<Who, number> }[] = [
-  { name: 'POST /', send: (app, _id, who) => as(request(app).post('/bulk-email'), who).send(bulkBody(2)), expect: { nobody: 401, other: 202, owner: 202 } },
-  { name: 'GET /:id', send: (app, id, who) => as(request(app).get(`/bulk-email/${id}`), who), expect: { nobody: 401, other: 404, owner: 200 } },
-  { name: 'HEAD /:id', send: (app, id, who) => as(request(app).head(`/bulk-email/${id}`), who), expect: { nobody: 401, other: 404, owner: 200 } },
+  {
+    name: 'POST /',
+    send: (app, _id, who) => as(request(app).post('/bulk-email'), who).send(bulkBody(2)),
+    expect: { nobody: 401, other: 202, owner: 202 },
+  },
+  {
+    name: 'GET /:id',
+    send: (app, id, who) => as(request(app).get(`/bulk-email/${id}`), who),
+    expect: { nobody: 401, other: 404, owner: 200 },
+  },
+  {
+    name: 'HEAD /:id',
+    send: (app, id, who) => as(request(app).head(`/bulk-email/${id}`), who),
+    expect: { nobody: 401, other: 404, owner: 200 },
+  },
   {
     name: 'GET /:id/results',
     send: (app, id, who) => as(request(app).get(`/bulk-email/${id}/results?limit=10`), who),
     expect: { nobody: 401, other: 404, owner: 200 },
   },
-  { name: 'POST /:id/cancel', send: (app, id, who) => as(request(app).post(`/bulk-email/${id}/cancel`), who), expect: { nobody: 401, other: 404, owner: 200 } },
-  { name: 'GET /openapi.json', send: (app, _id, who) => as(request(app).get('/bulk-email/openapi.json'), who), expect: { nobody: 401, other: 200, owner: 200 } },
+  {
+    name: 'POST /:id/cancel',
+    send: (app, id, who) => as(request(app).post(`/bulk-email/${id}/cancel`), who),
+    expect: { nobody: 401, other: 404, owner: 200 },
+  },
+  {
+    name: 'GET /openapi.json',
+    send: (app, _id, who) => as(request(app).get('/bulk-email/openapi.json'), who),
+    expect: { nobody: 401, other: 200, owner: 200 },
+  },
 ];
 
 const CODES: Record<number, string> = { 401: 'UNAUTHORIZED', 403: 'FORBIDDEN', 404: 'NOT_FOUND' };
@@ -82,7 +103,9 @@ describe('auth matrix: every route × no credentials / another principal / the o
       const method = suffix === '/cancel' ? 'post' : 'get';
       const theirs = await request(h.app)[method](`/bulk-email/${id}${suffix}`).set('x-user', 'mallory').expect(404);
       const none = await request(h.app)[method](`/bulk-email/${made}${suffix}`).set('x-user', 'mallory').expect(404);
-      expect(JSON.stringify(theirs.body).replaceAll(id, '<id>')).toBe(JSON.stringify(none.body).replaceAll(made, '<id>'));
+      expect(JSON.stringify(theirs.body).replaceAll(id, '<id>')).toBe(
+        JSON.stringify(none.body).replaceAll(made, '<id>'),
+      );
       expect(Object.keys(theirs.headers).sort()).toEqual(Object.keys(none.headers).sort());
     }
   });
@@ -127,17 +150,31 @@ describe('sender policy on From, FeedbackForwardingEmailAddress and both identit
   });
 
   const post = (who: string, patch: Record<string, unknown>) =>
-    request(h.app).post('/bulk-email').set('x-user', who).send({ ...bulkBody(1, { from: 'sender@example.com' }), ...patch });
+    request(h.app)
+      .post('/bulk-email')
+      .set('x-user', who)
+      .send({ ...bulkBody(1, { from: 'sender@example.com' }), ...patch });
 
   const allowed: [string, Record<string, unknown>][] = [
     ['From, an address of an allowed domain', { FromEmailAddress: 'news@example.com' }],
     ['From, with a display name', { FromEmailAddress: 'News <news@example.com>' }],
-    ['From, a display name that looks like another address', { FromEmailAddress: '"attacker@evil.com" <news@example.com>' }],
+    [
+      'From, a display name that looks like another address',
+      { FromEmailAddress: '"attacker@evil.com" <news@example.com>' },
+    ],
     ['From, an allowed single address, in another case', { FromEmailAddress: 'BOSS@partner.COM' }],
     ['FeedbackForwardingEmailAddress of an allowed domain', { FeedbackForwardingEmailAddress: 'bounces@example.com' }],
     ['FromEmailAddressIdentityArn allowed', { FromEmailAddressIdentityArn: ARN_OK }],
     ['FeedbackForwardingEmailAddressIdentityArn allowed', { FeedbackForwardingEmailAddressIdentityArn: ARN_OK }],
-    ['all four allowed at once', { FromEmailAddress: 'a@example.com', FeedbackForwardingEmailAddress: 'boss@partner.com', FromEmailAddressIdentityArn: ARN_OK, FeedbackForwardingEmailAddressIdentityArn: ARN_OK }],
+    [
+      'all four allowed at once',
+      {
+        FromEmailAddress: 'a@example.com',
+        FeedbackForwardingEmailAddress: 'boss@partner.com',
+        FromEmailAddressIdentityArn: ARN_OK,
+        FeedbackForwardingEmailAddressIdentityArn: ARN_OK,
+      },
+    ],
   ];
   for (const [name, patch] of allowed) {
     it(`allowed: ${name} → 202`, async () => {
@@ -148,18 +185,52 @@ describe('sender policy on From, FeedbackForwardingEmailAddress and both identit
 
   const refused: [string, Record<string, unknown>, string[]][] = [
     ['From of another domain', { FromEmailAddress: 'ceo@evil.com' }, ['/FromEmailAddress']],
-    ['From whose display name mimics an allowed address', { FromEmailAddress: '"news@example.com" <ceo@evil.com>' }, ['/FromEmailAddress']],
+    [
+      'From whose display name mimics an allowed address',
+      { FromEmailAddress: '"news@example.com" <ceo@evil.com>' },
+      ['/FromEmailAddress'],
+    ],
     ['From of a subdomain of an allowed domain', { FromEmailAddress: 'x@mail.example.com' }, ['/FromEmailAddress']],
     ['From of a look-alike domain', { FromEmailAddress: 'x@example.com.evil.com' }, ['/FromEmailAddress']],
-    ['From, another address of the single-address rule\'s domain', { FromEmailAddress: 'intern@partner.com' }, ['/FromEmailAddress']],
-    ['FeedbackForwardingEmailAddress of another domain', { FeedbackForwardingEmailAddress: 'bounces@evil.com' }, ['/FeedbackForwardingEmailAddress']],
-    ['FromEmailAddressIdentityArn not allowed', { FromEmailAddressIdentityArn: ARN_OTHER }, ['/FromEmailAddressIdentityArn']],
-    ['FeedbackForwardingEmailAddressIdentityArn not allowed', { FeedbackForwardingEmailAddressIdentityArn: ARN_OTHER }, ['/FeedbackForwardingEmailAddressIdentityArn']],
-    ['an ARN differing only in case', { FromEmailAddressIdentityArn: ARN_OK.toUpperCase() }, ['/FromEmailAddressIdentityArn']],
+    [
+      "From, another address of the single-address rule's domain",
+      { FromEmailAddress: 'intern@partner.com' },
+      ['/FromEmailAddress'],
+    ],
+    [
+      'FeedbackForwardingEmailAddress of another domain',
+      { FeedbackForwardingEmailAddress: 'bounces@evil.com' },
+      ['/FeedbackForwardingEmailAddress'],
+    ],
+    [
+      'FromEmailAddressIdentityArn not allowed',
+      { FromEmailAddressIdentityArn: ARN_OTHER },
+      ['/FromEmailAddressIdentityArn'],
+    ],
+    [
+      'FeedbackForwardingEmailAddressIdentityArn not allowed',
+      { FeedbackForwardingEmailAddressIdentityArn: ARN_OTHER },
+      ['/FeedbackForwardingEmailAddressIdentityArn'],
+    ],
+    [
+      'an ARN differing only in case',
+      { FromEmailAddressIdentityArn: ARN_OK.toUpperCase() },
+      ['/FromEmailAddressIdentityArn'],
+    ],
     [
       'all four refused: every one listed',
-      { FromEmailAddress: 'a@evil.com', FeedbackForwardingEmailAddress: 'b@evil.com', FromEmailAddressIdentityArn: ARN_OTHER, FeedbackForwardingEmailAddressIdentityArn: ARN_OTHER },
-      ['/FromEmailAddress', '/FeedbackForwardingEmailAddress', '/FromEmailAddressIdentityArn', '/FeedbackForwardingEmailAddressIdentityArn'],
+      {
+        FromEmailAddress: 'a@evil.com',
+        FeedbackForwardingEmailAddress: 'b@evil.com',
+        FromEmailAddressIdentityArn: ARN_OTHER,
+        FeedbackForwardingEmailAddressIdentityArn: ARN_OTHER,
+      },
+      [
+        '/FromEmailAddress',
+        '/FeedbackForwardingEmailAddress',
+        '/FromEmailAddressIdentityArn',
+        '/FeedbackForwardingEmailAddressIdentityArn',
+      ],
     ],
   ];
   for (const [name, patch, paths] of refused) {
@@ -179,11 +250,16 @@ describe('sender policy on From, FeedbackForwardingEmailAddress and both identit
     await post('bob', { FromEmailAddress: 'me@bob.example', FromEmailAddressIdentityArn: ARN_OK }).expect(403);
     await post('alice', { FromEmailAddress: 'me@bob.example' }).expect(403);
     // senders() returning undefined puts no restriction.
-    await post('carol', { FromEmailAddress: 'anyone@anywhere.example', FromEmailAddressIdentityArn: ARN_OTHER }).expect(202);
+    await post('carol', { FromEmailAddress: 'anyone@anywhere.example', FromEmailAddressIdentityArn: ARN_OTHER }).expect(
+      202,
+    );
   });
 
   it('without credentials a refused sender is still 401, not 403', async () => {
-    const res = await request(h.app).post('/bulk-email').send({ ...bulkBody(1), FromEmailAddress: 'ceo@evil.com' }).expect(401);
+    const res = await request(h.app)
+      .post('/bulk-email')
+      .send({ ...bulkBody(1), FromEmailAddress: 'ceo@evil.com' })
+      .expect(401);
     expect(res.body.error.code).toBe('UNAUTHORIZED');
   });
 });

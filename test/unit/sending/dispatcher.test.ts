@@ -48,7 +48,7 @@ interface SetupOptions extends Partial<DispatcherOptions> {
 
 async function setup(options: SetupOptions = {}) {
   const { script = success, entries = 3, rate = 1000, content = CONTENT, ...rest } = options;
-  const clock = fakeClock(1_000_000);
+  const clock = (rest.clock as ReturnType<typeof fakeClock> | undefined) ?? fakeClock(1_000_000);
   const store = rest.store ?? memoryStore({ clock });
   const ses = fakeSes(script);
   const enqueued: Array<{ tasks: ChunkTask[]; delayMs?: number }> = [];
@@ -610,5 +610,28 @@ describe('dispatcher: pacing, concurrency, payloads, failures', () => {
     expect(
       t.logs.some(([level, o]) => level === 'error' && (o as { code?: string }).code === 'EBE_EVENT_HANDLER'),
     ).toBe(true);
+  });
+});
+
+describe('dispatcher: late calls', () => {
+  it('a call that misses its rate-limiter slot (slow store) takes a fresh slot instead of bunching up', async () => {
+    const clock = fakeClock(1_000_000);
+    const store = memoryStore({ clock });
+    const claim = store.claimEntries.bind(store);
+    let slow = true;
+    // The first claim takes 500 ms, as a stalled Redis might: that call's slot is gone by then.
+    store.claimEntries = async (id, indexes) => {
+      if (slow) {
+        slow = false;
+        await clock.sleep(500);
+      }
+      return claim(id, indexes);
+    };
+    const t = await setup({ store, clock, rate: 20, entries: 2 });
+    const reserve = vi.spyOn(t.limiter, 'reserve');
+    await t.process();
+    expect(await t.statuses()).toEqual(['SUCCESS', 'SUCCESS']);
+    // Two calls of one recipient (burst 1 at 20/s); the late one reserved a second slot.
+    expect(reserve).toHaveBeenCalledTimes(3);
   });
 });
