@@ -37,9 +37,12 @@ export function errorHandler(logger: Logger) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
     const known = isBulkEmailError(err)
       ? err
-      : typeof err === 'object' && err !== null
-        ? fromBodyParser(err as { type?: string })
-        : undefined;
+      : err instanceof URIError
+        ? // The router could not percent-decode a path parameter (`/%FF`): no job or route can have that name.
+          new BulkEmailError('NOT_FOUND', 'The path is not valid percent-encoded UTF-8')
+        : typeof err === 'object' && err !== null
+          ? fromBodyParser(err as { type?: string })
+          : undefined;
     if (known) {
       sendError(res, known);
       return;

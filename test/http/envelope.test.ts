@@ -78,3 +78,13 @@ describe('envelope on every answer', () => {
     expect(res.body.data.openapi).toMatch(/^3\.1/);
   });
 });
+
+describe('malformed paths', () => {
+  const h = httpApp();
+  afterAll(() => h.close());
+  it.each(['/bulk-email/%FF', '/bulk-email/%E0%A4%A/results', '/bulk-email/%ZZ/cancel'])('404 NOT_FOUND envelope for %s', async (path) => {
+    const res = await request(h.app).get(path).set('x-user', 'a');
+    expect(res.status).toBe(404);
+    expect(res.body).toMatchObject({ success: false, error: { code: 'NOT_FOUND' } });
+  });
+});
