@@ -21,8 +21,16 @@ function fromBodyParser(err: { type?: string; message?: string; limit?: number }
     case 'stream.not.readable':
       return new BulkEmailError('INVALID_JSON', 'The body was already read by another middleware');
     default:
-      return undefined;
+      break;
   }
+  // body-parser's other client errors carry no type: a body that does not decompress, for one.
+  const status = (err as { status?: unknown }).status;
+  if (typeof status === 'number' && status >= 400 && status < 500 && (err as { expose?: unknown }).expose === true) {
+    if (status === 413) return new BulkEmailError('PAYLOAD_TOO_LARGE', 'The body is larger than the limit');
+    if (status === 415) return new BulkEmailError('UNSUPPORTED_MEDIA_TYPE', 'The body encoding is not supported');
+    return new BulkEmailError('INVALID_JSON', 'The body could not be read as JSON (is its Content-Encoding right?)');
+  }
+  return undefined;
 }
 
 export function sendError(res: Response, err: BulkEmailError, correlationId?: string): void {

@@ -22,6 +22,14 @@ function methodNotAllowed(allow: string): RequestHandler {
   };
 }
 
+/** Runs `authenticate` before answering 405/404, so that callers without credentials learn nothing about routes. */
+function authenticated<P extends Principal>(ctx: RouteContext<P>, handler: RequestHandler): RequestHandler {
+  return asyncHandler(async (req, res, next) => {
+    await principalOf(ctx, req);
+    handler(req, res, next);
+  });
+}
+
 export function buildRouter<P extends Principal>(ctx: RouteContext<P>): Router {
   const router = express.Router({ strict: false, caseSensitive: true });
   const openapi = buildOpenApi({ schema: ctx.validator.schema });
@@ -30,7 +38,7 @@ export function buildRouter<P extends Principal>(ctx: RouteContext<P>): Router {
     await principalOf(ctx, req);
     res.json(ok(openapi));
   }));
-  router.all('/openapi.json', methodNotAllowed('GET, HEAD'));
+  router.all('/openapi.json', authenticated(ctx, methodNotAllowed('GET, HEAD')));
 
   const unsubscribe = ctx.config.unsubscribe;
   if (unsubscribe) {
@@ -43,18 +51,20 @@ export function buildRouter<P extends Principal>(ctx: RouteContext<P>): Router {
   }
 
   router.post('/', ...jsonBody(ctx.config.bodyLimit), asyncHandler(createJobHandler(ctx)));
-  router.all('/', methodNotAllowed('POST'));
+  router.all('/', authenticated(ctx, methodNotAllowed('POST')));
 
   router.get('/:id', asyncHandler(getJobHandler(ctx)));
-  router.all('/:id', methodNotAllowed('GET, HEAD'));
+  router.all('/:id', authenticated(ctx, methodNotAllowed('GET, HEAD')));
   router.get('/:id/results', asyncHandler(getResultsHandler(ctx)));
-  router.all('/:id/results', methodNotAllowed('GET, HEAD'));
+  router.all('/:id/results', authenticated(ctx, methodNotAllowed('GET, HEAD')));
   router.post('/:id/cancel', asyncHandler(cancelHandler(ctx)));
-  router.all('/:id/cancel', methodNotAllowed('POST'));
+  router.all('/:id/cancel', authenticated(ctx, methodNotAllowed('POST')));
 
-  router.use((req, _res, next) => {
-    next(new BulkEmailError('NOT_FOUND', `No route ${req.method} ${req.path}`));
-  });
+  router.use(
+    authenticated(ctx, (req, _res, next) => {
+      next(new BulkEmailError('NOT_FOUND', `No route ${req.method} ${req.path}`));
+    }),
+  );
   router.use(errorHandler(ctx.config.logger));
   return router;
 }

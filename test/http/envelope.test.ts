@@ -32,6 +32,42 @@ describe('envelope on every answer', () => {
     expectError(await request(h.app).get('/bulk-email/openapi.json'), 401, 'UNAUTHORIZED');
   });
 
+  it('401 before 404/405: callers without credentials learn nothing about routes', async () => {
+    expectError(await request(h.app).delete('/bulk-email/abc'), 401, 'UNAUTHORIZED');
+    expectError(await request(h.app).get('/bulk-email/a/b/c'), 401, 'UNAUTHORIZED');
+  });
+
+  it('400 INVALID_JSON for a body that is not JSON, or not UTF-8, or not really gzip', async () => {
+    const bytes = Buffer.concat([Buffer.from('{"FromEmailAddress":"a'), Buffer.from([0xff, 0xfe]), Buffer.from('@b.com"}')]);
+    // Raw bytes over a real socket: supertest would serialize a Buffer as JSON.
+    const server = h.app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    try {
+      const { port } = server.address() as import('node:net').AddressInfo;
+      const raw = await fetch(`http://127.0.0.1:${port}/bulk-email`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-user': 'a' },
+        body: new Uint8Array(bytes),
+      });
+      expect(raw.status).toBe(400);
+      expect(((await raw.json()) as { error: { code: string } }).error.code).toBe('INVALID_JSON');
+    } finally {
+      server.close();
+    }
+    const gz = await request(h.app)
+      .post('/bulk-email')
+      .set('x-user', 'a')
+      .set('Content-Type', 'application/json')
+      .set('Content-Encoding', 'gzip')
+      .send('{"not":"gzip"}');
+    expectError(gz, 400, 'INVALID_JSON');
+  });
+
+  it('415 for a charset other than UTF-8', async () => {
+    const res = await request(h.app).post('/bulk-email').set('x-user', 'a').set('Content-Type', 'application/json; charset=utf-7').send('{}');
+    expectError(res, 415, 'UNSUPPORTED_MEDIA_TYPE');
+  });
+
   it('400 INVALID_JSON for a body that is not JSON', async () => {
     const res = await request(h.app).post('/bulk-email').set('x-user', 'a').set('Content-Type', 'application/json').send('{"a":');
     expectError(res, 400, 'INVALID_JSON');

@@ -383,10 +383,8 @@ describe('the packed package, installed in a fresh folder', () => {
     expect(typeCheck('bundler', { module: 'preserve', moduleResolution: 'bundler' })).toEqual([]);
   });
 
-  // KNOWN GAP: classic `moduleResolution: node` (node10) ignores `exports`, so the subpath's types are not found
-  // (TS2307 for 'express-bulk-email/redis'); a `typesVersions` entry in package.json would cover it. Expected to fail
-  // until then; drop `.fails` once it passes.
-  it.fails('type-checks under classic CommonJS settings (module commonjs, moduleResolution node10)', () => {
+  // Classic `moduleResolution: node` (node10) ignores `exports`; package.json's `typesVersions` maps the subpath's types.
+  it('type-checks under classic CommonJS settings (module commonjs, moduleResolution node10)', () => {
     expect(typeCheck('node10', { module: 'commonjs', moduleResolution: 'node10' })).toEqual([]);
   });
 });
