@@ -32,6 +32,15 @@ function prng(seed: number): () => number {
 }
 
 const KINDS = ['throttle', 'error', 'entries', 'delay', 'reset-after', 'reset-before', 'none'] as const;
+/** After the first calls: each kind below its cumulative share (throttle 8 %, 5xx 6 %, entries 14 %, …), else none. */
+const MIX: [below: number, kind: (typeof KINDS)[number]][] = [
+  [0.08, 'throttle'],
+  [0.14, 'error'],
+  [0.28, 'entries'],
+  [0.38, 'delay'],
+  [0.43, 'reset-after'],
+  [0.48, 'reset-before'],
+];
 
 /**
  * The fault for SES call `n`: the first calls go through every kind once, then about half the calls are faulted.
@@ -40,22 +49,7 @@ const KINDS = ['throttle', 'error', 'entries', 'delay', 'reset-after', 'reset-be
  */
 function randomFault(n: number, pick: () => number, detail: () => number, entries: number): Fault | undefined {
   const r = pick();
-  const kind =
-    n <= KINDS.length
-      ? KINDS[n - 1]
-      : r < 0.08
-        ? 'throttle'
-        : r < 0.14
-          ? 'error'
-          : r < 0.28
-            ? 'entries'
-            : r < 0.38
-              ? 'delay'
-              : r < 0.43
-                ? 'reset-after'
-                : r < 0.48
-                  ? 'reset-before'
-                  : 'none';
+  const kind = n <= KINDS.length ? KINDS[n - 1] : (MIX.find(([below]) => r < below)?.[1] ?? 'none');
   switch (kind) {
     case 'throttle':
       return { kind };

@@ -15,6 +15,9 @@ export interface CorpusFile {
   /** `small`: bodyLimit 1 MiB and maxEntries 100 (FUZZ_LIMITS); `default`: the package defaults. */
   target: 'small' | 'default';
   request: {
+    /** Default POST to the mount path; `path` is sent as written (percent-encoding included), after `/bulk-email`. */
+    method?: string;
+    path?: string;
     query?: string;
     headers?: Record<string, string>;
     json?: unknown;

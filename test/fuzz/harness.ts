@@ -30,6 +30,8 @@ export interface FuzzTarget {
   /** Sends bytes as they are (no re-encoding), with these headers; `x-user` is added unless given. */
   post(body: Buffer | string, headers?: Record<string, string>, query?: string): Promise<Reply>;
   get(path: string, headers?: Record<string, string>): Promise<Reply>;
+  /** Any method and raw path (sent as written: percent-encoding included). */
+  request(method: string, path: string, body?: Buffer, headers?: Record<string, string>): Promise<Reply>;
   close(): Promise<void>;
 }
 
@@ -114,6 +116,7 @@ export async function startFuzzTarget(options: Partial<BulkEmailOptions<Principa
         },
       ),
     get: (path, headers = {}) => send(agent, url, 'GET', path, undefined, headers),
+    request: (method, path, body, headers = {}) => send(agent, url, method, path, body, headers),
     close: async () => {
       agent.destroy();
       server.closeAllConnections();

@@ -1,6 +1,7 @@
 // fast-check generators of hostile POST / requests: a valid body broken on purpose, or junk, as raw bytes and headers.
 import { brotliCompressSync, constants, deflateSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
+import { PRINCIPAL } from './harness.js';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Path = (string | number)[];
@@ -1249,6 +1250,84 @@ export const hostileTemplate: fc.Arbitrary<FuzzCase> = fc
       mayAccept: !tooBig,
     };
   });
+
+/* ------------------------------------------------------------------ hostile paths and query strings */
+
+/** Methods, ids, sub-paths and query strings for the routes, as raw paths under `/bulk-email`. */
+export function hostilePath(job: string): fc.Arbitrary<{ method: string; path: string; who: string }> {
+  const segment = fc.oneof(
+    { arbitrary: fc.constant(job), weight: 4 },
+    {
+      arbitrary: fc
+        .string({ maxLength: 40 })
+        .filter((x) => x !== '.' && x !== '..')
+        .map(encodeURIComponent),
+      weight: 3,
+    },
+    fc.uuid(),
+    // Dot segments (`..`, `%2e%2e`, `.`) are left out: clients and Express's router resolve them, so
+    // `/bulk-email/%2e%2e/x` is not under the mount path (Express answers it, not the router).
+    fc.constantFrom('%00', '%2F', '%20', '~', 'openapi.json', 'results', 'cancel', '%C3%A9', '%F0%9F%98%80'),
+    // Malformed percent-encodings (Express cannot decode the parameter).
+    fc.constantFrom('%', '%FF', '%E0%A4%A', '%ZZ', 'a%', '%%', '%C0%80', '%ED%A0%80'),
+    fc.constantFrom(
+      '__proto__',
+      'constructor',
+      'prototype',
+      'hasOwnProperty',
+      'toString',
+      'k'.repeat(129),
+      'k'.repeat(5000),
+    ),
+    fc.constant(`${job}%00`),
+    fc.constant(job.toUpperCase()),
+  );
+  const value = fc.oneof(
+    fc.constantFrom('0', '1', '100', '1000', '1001', '-1', '1e3', '01', '', ' 5', '5 ', '0x10', 'NaN', '99999999999'),
+    fc.string({ maxLength: 20 }).map(encodeURIComponent),
+    fc.base64String({ maxLength: 48 }).map(encodeURIComponent),
+    fc.nat().map((n) => Buffer.from(`i:${n}`).toString('base64url')),
+    fc.constantFrom(
+      Buffer.from('i:-1').toString('base64url'),
+      Buffer.from('i:1e9').toString('base64url'),
+      Buffer.from('i:').toString('base64url'),
+    ),
+  );
+  const query = fc
+    .array(
+      fc.tuple(
+        fc.constantFrom('limit', 'cursor', 'limit[]', 'cursor[a]', 'dry_run', '__proto__', 'constructor[prototype]'),
+        value,
+      ),
+      { maxLength: 4 },
+    )
+    .map((pairs) => (pairs.length ? `?${pairs.map(([k, v]) => `${k}=${v}`).join('&')}` : ''));
+  const shape = fc.constantFrom(
+    '',
+    '/',
+    '/openapi.json',
+    '/:id',
+    '/:id/results',
+    '/:id/cancel',
+    '/:id/:id',
+    '/:id/results/:id',
+    '/:id/cancel/',
+  );
+  return fc
+    .record({
+      method: fc.constantFrom('GET', 'GET', 'GET', 'POST', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'),
+      shape,
+      a: segment,
+      b: segment,
+      query,
+      who: fc.constantFrom(PRINCIPAL, PRINCIPAL, 'mallory', ''),
+    })
+    .map(({ method, shape, a, b, query, who }) => {
+      let n = 0;
+      const path = `/bulk-email${shape.replace(/:id/g, () => (n++ === 0 ? a : b))}${query}`;
+      return { method, path, who };
+    });
+}
 
 /** What a failing case looks like as a corpus file (format: corpus.ts). */
 export function corpusEntry(c: FuzzCase, seed: number): string {

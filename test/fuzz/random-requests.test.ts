@@ -19,6 +19,7 @@ import {
   corpusEntry,
   FUZZ_LIMITS,
   type FuzzCase,
+  hostilePath,
   hostileRequest,
   hostileTemplate,
   validBody,
@@ -28,6 +29,8 @@ const SEED = Number(process.env.FUZZ_SEED ?? 20_260_101);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
 /** Schema-valid bodies with hostile templates, sent as dry runs (on top of RUNS). */
 const TEMPLATE_RUNS = Math.ceil(RUNS / 20);
+/** Requests with hostile methods, ids and query strings (on top of RUNS). */
+const PATH_RUNS = Math.ceil(RUNS / 10);
 
 describe('fuzz: hostile requests to POST /', () => {
   const validate = createValidator({ maxEntries: FUZZ_LIMITS.maxEntries });
@@ -56,6 +59,7 @@ describe('fuzz: hostile requests to POST /', () => {
     );
   });
 
+  let oracleTick = 0;
   function check(c: FuzzCase, reply: Reply, before: { jobs: number; claims: number; calls: number }): void {
     if (c.mayAccept && reply.status === 200) {
       expect((reply.json as { success?: boolean }).success).toBe(true);
@@ -68,8 +72,9 @@ describe('fuzz: hostile requests to POST /', () => {
           expect(typeof d.message).toBe('string');
           expect(d.path === '' || d.path.startsWith('/'), d.path).toBe(true);
         }
-        // The HTTP answer is the validator's, detail for detail (checked below 100 kB, to keep the run short).
-        if (c.exactText !== undefined && c.exactText.length < 100_000)
+        // The HTTP answer is the validator's, detail for detail (checked on every third body under 100 kB, to keep the
+        // run short: the validator is the server's own code, this checks the HTTP layer passes its answer through).
+        if (c.exactText !== undefined && c.exactText.length < 100_000 && oracleTick++ % 3 === 0)
           expect(list).toEqual(validate(JSON.parse(c.exactText)));
         // The last mutation's own problem is among them (unless the list was cut at 100).
         const truncated = list.some((d) => / more problems? not listed/.test(d.message));
@@ -164,7 +169,6 @@ describe('fuzz: hostile requests to POST /', () => {
         'br',
         'noise-huge-text',
         'noise-invalid-utf8-text',
-        'over-body-limit',
       ];
       for (const family of families) expect(kinds.get(family) ?? 0, family).toBeGreaterThanOrEqual(3);
     }
@@ -172,6 +176,35 @@ describe('fuzz: hostile requests to POST /', () => {
 
   it(`${TEMPLATE_RUNS} hostile templates and template data (dry runs): 200 or 400, never 5xx, nothing stored`, async () => {
     await fuzz('templates', hostileTemplate, TEMPLATE_RUNS, 'dry_run=true');
+  });
+
+  it(`${PATH_RUNS} hostile methods, ids, paths and query strings: never a 5xx, never FORBIDDEN, always an envelope`, async () => {
+    const accepted = await target.post(JSON.stringify(bulkBody(3)));
+    expect(accepted.status).toBe(202);
+    const job = (accepted.json as { data: { id: string } }).data.id;
+    const jobs = target.spied.createJob;
+    const statuses = new Map<number, number>();
+    await fc.assert(
+      fc.asyncProperty(hostilePath(job), async ({ method, path, who }) => {
+        const reply = await target.request(method, path, undefined, { 'x-user': who });
+        statuses.set(reply.status, (statuses.get(reply.status) ?? 0) + 1);
+        const where = `${method} ${path} as ${who || 'nobody'}: ${reply.status} ${reply.text.slice(0, 200)}`;
+        expect(reply.status, where).toBeLessThan(500);
+        expect(reply.status, where).not.toBe(403);
+        if (method === 'HEAD') return;
+        expect(reply.contentType, where).toMatch(/^application\/json/);
+        if (reply.status >= 400) expectRefusal(reply);
+        else expect((reply.json as { success?: boolean }).success, where).toBe(true);
+        // Only the owner ever sees the job.
+        if (reply.status < 400 && path.includes(job)) expect(who, where).toBe(PRINCIPAL);
+      }),
+      { seed: SEED, numRuns: PATH_RUNS },
+    );
+    total += PATH_RUNS;
+    console.log(`fuzz paths: ${PATH_RUNS} requests; statuses ${JSON.stringify(Object.fromEntries(statuses))}`);
+    expect(target.spied.createJob).toBe(jobs);
+    guard.check();
+    expect(watch.errors).toEqual([]);
   });
 
   it('stays healthy afterwards: GETs answer, a valid body is accepted, nothing else is active', async () => {
@@ -182,6 +215,7 @@ describe('fuzz: hostile requests to POST /', () => {
     const accepted = await target.post(JSON.stringify(bulkBody(3)));
     expect(accepted.status, accepted.text).toBe(202);
     expect(target.spied.createJob).toBe(before + 1);
+    expect((await target.get(`/bulk-email/${(accepted.json as { data: { id: string } }).data.id}`)).status).toBe(200);
     guard.check();
     expect(watch.errors).toEqual([]);
   });
