@@ -80,11 +80,20 @@ function closeName(call: Call): string {
   return head.type === 'path' || head.type === 'literal' ? head.original : '';
 }
 
+/** Blocks open at once (`{{else if}}` links included) beyond which a template is refused: the walk stays shallow. */
+const MAX_NESTING = 100;
+
 function buildTree(tags: Tag[], problems: Problem[]): Node[] {
   const root: Node[] = [];
-  const stack: { block: BlockNode; tail: BlockNode; target: Node[] }[] = [];
+  const stack: { block: BlockNode; tail: BlockNode; target: Node[]; links: number }[] = [];
   let target = root;
+  let nesting = 0;
   for (const tag of tags) {
+    const opens = tag.kind === 'open' || tag.kind === 'inverse-open' || tag.kind === 'partial-block' || tag.kind === 'decorator-block';
+    if ((opens || (tag.kind === 'else' && tag.call)) && nesting >= MAX_NESTING) {
+      problems.push({ tag, reason: `blocks nested more than ${MAX_NESTING} deep` });
+      return root;
+    }
     switch (tag.kind) {
       case 'comment':
         break;
@@ -108,7 +117,8 @@ function buildTree(tags: Tag[], problems: Problem[]): Node[] {
           inverse: null,
         };
         target.push(block);
-        stack.push({ block, tail: block, target: block.program });
+        stack.push({ block, tail: block, target: block.program, links: 1 });
+        nesting += 1;
         target = block.program;
         break;
       }
@@ -128,6 +138,8 @@ function buildTree(tags: Tag[], problems: Problem[]): Node[] {
           frame.tail.inverse = [chained];
           frame.tail = chained;
           frame.target = chained.program;
+          frame.links += 1;
+          nesting += 1;
         } else {
           frame.tail.inverse = [];
           frame.target = frame.tail.inverse;
@@ -141,6 +153,7 @@ function buildTree(tags: Tag[], problems: Problem[]): Node[] {
           problems.push({ tag, reason: `{{/${tag.text}}} closes nothing` });
           break;
         }
+        nesting -= frame.links;
         const opened =
           frame.block.kind === 'decorator-block' ? headName(frame.block.call) : closeName(frame.block.call);
         if (opened !== tag.text)

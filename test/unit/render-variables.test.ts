@@ -325,3 +325,15 @@ describe('templateVariables on generated templates', () => {
     );
   });
 });
+
+describe('templateVariables: nesting bound', () => {
+  it('refuses blocks nested more than 100 deep instead of overflowing the stack', () => {
+    const deep = `${'{{#if a}}'.repeat(5000)}x${'{{/if}}'.repeat(5000)}`;
+    const out = templateVariables({ Text: deep }, { inline: false });
+    expect(out.unsupported.some((u) => /nested more than 100 deep/.test(u.reason))).toBe(true);
+    const chained = `{{#if a}}${'{{else if b}}'.repeat(5000)}{{/if}}`;
+    expect(() => templateVariables({ Text: chained }, { inline: false })).not.toThrow();
+    const ok = `${'{{#if a}}'.repeat(50)}{{x}}${'{{/if}}'.repeat(50)}`;
+    expect(templateVariables({ Text: ok }, { inline: false }).unsupported).toEqual([]);
+  });
+});
