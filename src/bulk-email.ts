@@ -5,6 +5,7 @@ import type { Engine, RouteContext } from './http/context.js';
 import { buildRouter } from './http/router.js';
 import { resolveOptions } from './options.js';
 import { storedTemplateFetcher } from './render/stored-template-fetcher.js';
+import { templateCache } from './render/template-cache.js';
 import { type SendRate, createSendRate } from './sending/send-rate.js';
 import type { BulkEmailEvent, Principal, BulkEmailOptions } from './types.js';
 import { createValidator } from './validation/validator.js';
@@ -61,6 +62,7 @@ export function bulkEmail<P extends Principal = Principal>(options: BulkEmailOpt
     engine,
     admission: admissionLedger(config.store, () => config.clock.now()),
     fetchStoredTemplate: storedTemplateFetcher(config.ses),
+    variablesOf: templateCache(),
   };
   const router = buildRouter(ctx) as BulkEmailRouter;
   let closing: Promise<void> | undefined;

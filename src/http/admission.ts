@@ -7,8 +7,8 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 const MAX_TRACKED = 1000;
 
 export interface Admission {
-  /** Recipients of accepted jobs not sent yet (estimated from each job's pending share). */
-  outstanding(): Promise<number>;
+  /** Recipients of accepted jobs not sent yet (estimated from each job's pending share); a number once known. */
+  outstanding(): number | Promise<number>;
   track(jobId: string, recipients: number): void;
 }
 
@@ -18,7 +18,13 @@ export interface Admission {
  */
 export function admissionLedger(store: Store, now: () => number = Date.now): Admission {
   const jobs = new Map<string, number>();
-  let cached: { at: number; value: Promise<number> } | undefined;
+  /** The last recount and the recipients tracked since it started; `value` once it resolved. */
+  let cached: { at: number; recount: Promise<number>; value?: number; added: number } | undefined;
+  /**
+   * Drops the oldest tracked jobs. One live iterator, always just past the last job it dropped: every job before it
+   * is gone, so its next key is the Map's first, found without rescanning the deleted slots at the front every time.
+   */
+  let oldest: Iterator<string> | undefined;
 
   async function recount(): Promise<number> {
     const tracked = [...jobs].slice(-MAX_TRACKED);
@@ -37,18 +43,28 @@ export function admissionLedger(store: Store, now: () => number = Date.now): Adm
       const t = now();
       if (!cached || t - cached.at >= 1000) {
         // Concurrent requests share one recount; a failed one is not kept.
-        const entry = { at: t, value: recount() };
-        entry.value.catch(() => {
-          if (cached === entry) cached = undefined;
-        });
+        const entry: NonNullable<typeof cached> = { at: t, recount: recount(), added: 0 };
+        entry.recount.then(
+          (value) => {
+            entry.value = value;
+          },
+          () => {
+            if (cached === entry) cached = undefined;
+          },
+        );
         cached = entry;
       }
-      return cached.value;
+      const { value, added } = cached;
+      if (value !== undefined) return value + added;
+      return added === 0 ? cached.recount : cached.recount.then((v) => v + added);
     },
     track(jobId, recipients) {
       jobs.set(jobId, recipients);
-      if (cached) cached.value = cached.value.then((v) => v + recipients);
-      if (jobs.size > MAX_TRACKED * 2) jobs.delete(jobs.keys().next().value as string);
+      if (cached) cached.added += recipients;
+      if (jobs.size > MAX_TRACKED * 2) {
+        oldest ??= jobs.keys();
+        jobs.delete(oldest.next().value as string);
+      }
     },
   };
 }

@@ -3,6 +3,7 @@ import type { Request } from 'express';
 import { BulkEmailError } from '../errors.js';
 import type { RouterConfig } from '../options.js';
 import type { EmailTemplateContent, Principal } from '../types.js';
+import type { TemplateVariablesOf } from '../render/template-cache.js';
 import type { Admission } from './admission.js';
 import type { RequestValidator } from '../validation/validator.js';
 
@@ -23,6 +24,8 @@ export interface RouteContext<P extends Principal = Principal> {
   admission: Admission;
   /** Loads stored templates (GetEmailTemplate, cached) for the render check. */
   fetchStoredTemplate: (name: string) => Promise<EmailTemplateContent | null>;
+  /** The variables of a template, remembered across requests (the render check's `templateCache()`). */
+  variablesOf: TemplateVariablesOf;
 }
 
 /** Runs `authenticate`; UNAUTHORIZED without a principal, INTERNAL_ERROR for a principal without an id. */

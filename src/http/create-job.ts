@@ -8,7 +8,6 @@ import { splitCalls } from '../sending/chunk.js';
 import { burstFor } from '../sending/rate-limiter.js';
 import { countRecipients } from '../sending/recipients.js';
 import type {
-  BulkEmailEntry,
   ChunkTask,
   EntryResult,
   HookContext,
@@ -19,6 +18,7 @@ import type {
   StoredResponse,
 } from '../types.js';
 import { stripUnsubscribeHeaders, unsubscribeHeaders } from '../unsubscribe/headers.js';
+import { type ParsedTemplateData, parsedTemplateData } from '../validation/semantic-checks.js';
 import { admit } from './admission.js';
 import { type RouteContext, principalOf } from './context.js';
 import { IDEMPOTENCY_TTL_MS, fingerprint, idempotencyKey, scopedKey } from './idempotency.js';
@@ -30,20 +30,26 @@ import { waitForJob } from './wait.js';
 /** A request that passed every check: what to send, and the entries that end before sending. */
 interface Prepared {
   request: SendBulkEmailRequest;
-  /** Entries to send, by original index, in index order. */
-  entries: Map<number, BulkEmailEntry>;
+  /** Entries to send, with their original index, in index order. */
+  entries: IndexedEntry[];
   /** Entries that end at once (SUPPRESSED, or INVALID_PARAMETER from a permissive render check). */
   initial: EntryResult[];
   recipients: number;
 }
 
-async function checkTemplate<P extends Principal>(ctx: RouteContext<P>, request: SendBulkEmailRequest) {
+async function checkTemplate<P extends Principal>(
+  ctx: RouteContext<P>,
+  request: SendBulkEmailRequest,
+  parsed: ParsedTemplateData,
+) {
   const { config } = ctx;
   if (config.renderCheck === 'off') return new Map<number, string>();
   const check = await renderCheck(request, {
     mode: config.renderCheck,
     merge: config.mergeTemplateData,
     fetchStoredTemplate: ctx.fetchStoredTemplate,
+    variablesOf: ctx.variablesOf,
+    parsed,
   });
   if (check.skipped) {
     config.logger.warn({ code: 'EBE_RENDER_CHECK_SKIPPED', reason: check.skipped }, 'express-bulk-email: render check skipped');
@@ -62,8 +68,15 @@ async function checkTemplate<P extends Principal>(ctx: RouteContext<P>, request:
   return check.invalid;
 }
 
-/** Everything that can refuse a request, in the contract's order. */
-async function prepare<P extends Principal>(ctx: RouteContext<P>, hook: HookContext<P>): Promise<Prepared> {
+/**
+ * Everything that can refuse a request, in the contract's order. `parsed`: the template data strings the validator
+ * parsed, reused by the render check.
+ */
+async function prepare<P extends Principal>(
+  ctx: RouteContext<P>,
+  hook: HookContext<P>,
+  parsed: ParsedTemplateData,
+): Promise<Prepared> {
   const { config } = ctx;
   if (config.validate) await config.validate(hook.request, hook);
   if (config.authorize) {
@@ -87,28 +100,32 @@ async function prepare<P extends Principal>(ctx: RouteContext<P>, hook: HookCont
     ...hook.request,
     DefaultContent: { ...hook.request.DefaultContent, Template: template },
   };
-  const invalid = await checkTemplate(ctx, request);
+  const invalid = await checkTemplate(ctx, request, parsed);
   const toSkip = config.suppress ? await config.suppress(allRecipients(request.BulkEmailEntries), hook) : undefined;
-  const { entries, suppressed } = applySuppression(request.BulkEmailEntries, toSkip ?? []);
-  const initial: EntryResult[] = suppressed.map((index) => ({
+  const outcome = applySuppression(request.BulkEmailEntries, toSkip ?? []);
+  const initial: EntryResult[] = outcome.suppressed.map((index) => ({
     index,
     status: 'SUPPRESSED',
     error: 'every recipient is on the suppression list',
     attempts: 0,
   }));
-  for (const [index, error] of invalid) {
-    if (!entries.delete(index)) continue;
-    initial.push({ index, status: 'INVALID_PARAMETER', error, attempts: 0 });
+  let entries = outcome.entries;
+  if (invalid.size) {
+    entries = [];
+    for (const item of outcome.entries) {
+      const error = invalid.get(item.index);
+      if (error === undefined) entries.push(item);
+      else initial.push({ index: item.index, status: 'INVALID_PARAMETER', error, attempts: 0 });
+    }
+    initial.sort((a, b) => a.index - b.index);
   }
-  initial.sort((a, b) => a.index - b.index);
   let recipients = 0;
-  for (const entry of entries.values()) recipients += countRecipients(entry);
+  for (const item of entries) recipients += countRecipients(item.entry);
   return { request, entries, initial, recipients };
 }
 
 /** The SES calls the senders will make, as the dispatcher builds them: chunks of 50, split to the rate's burst. */
-function planCalls(entries: Map<number, BulkEmailEntry>, rate: number | undefined) {
-  const indexed: IndexedEntry[] = [...entries].map(([index, entry]) => ({ index, entry }));
+function planCalls(indexed: IndexedEntry[], rate: number | undefined) {
   const burst = rate ? burstFor(rate) : 50 * 50;
   const calls: { entries: number[]; recipients: number }[] = [];
   for (let i = 0; i < indexed.length; i += 50) {
@@ -119,10 +136,11 @@ function planCalls(entries: Map<number, BulkEmailEntry>, rate: number | undefine
   return calls;
 }
 
-function tasksOf(jobId: string, entries: Map<number, BulkEmailEntry>): ChunkTask[] {
-  const indexed: IndexedEntry[] = [...entries].map(([index, entry]) => ({ index, entry }));
+function tasksOf(jobId: string, entries: IndexedEntry[]): ChunkTask[] {
   const tasks: ChunkTask[] = [];
-  for (let i = 0; i < indexed.length; i += 50) tasks.push({ jobId, chunk: tasks.length, entries: indexed.slice(i, i + 50) });
+  for (let i = 0; i < entries.length; i += 50) {
+    tasks.push({ jobId, chunk: tasks.length, entries: entries.slice(i, i + 50) });
+  }
   return tasks;
 }
 
@@ -132,11 +150,11 @@ function withUnsubscribe<P extends Principal>(ctx: RouteContext<P>, prepared: Pr
   if (!u) return prepared;
   const now = ctx.config.clock.now();
   const problems: ValidationDetail[] = [];
-  const entries = new Map<number, BulkEmailEntry>();
-  for (const [index, entry] of prepared.entries) {
+  const entries: IndexedEntry[] = [];
+  for (const { index, entry } of prepared.entries) {
     const out = unsubscribeHeaders(entry, { url: u.url, mailto: u.mailto, secret: u.secret, ttlSeconds: u.ttl, jobId, principalId, now });
     if (typeof out === 'string') problems.push({ path: `/BulkEmailEntries/${index}/ReplacementHeaders`, message: out });
-    else entries.set(index, out);
+    else entries.push({ index, entry: out });
   }
   if (problems.length) throw validationError(problems.slice(0, 100));
   const template = prepared.request.DefaultContent.Template;
@@ -162,8 +180,8 @@ async function estimate<P extends Principal>(ctx: RouteContext<P>, recipients: n
   });
 }
 
-async function dryRun<P extends Principal>(ctx: RouteContext<P>, hook: HookContext<P>) {
-  const prepared = withUnsubscribe(ctx, await prepare(ctx, hook), 'dry-run', hook.principal.id);
+async function dryRun<P extends Principal>(ctx: RouteContext<P>, hook: HookContext<P>, parsed: ParsedTemplateData) {
+  const prepared = withUnsubscribe(ctx, await prepare(ctx, hook, parsed), 'dry-run', hook.principal.id);
   const { estimatedCompletionAt } = await estimate(ctx, prepared.recipients, ctx.config.clock.now());
   const rate = ctx.engine.rate();
   return {
@@ -178,10 +196,23 @@ async function dryRun<P extends Principal>(ctx: RouteContext<P>, hook: HookConte
   };
 }
 
-async function createJob<P extends Principal>(ctx: RouteContext<P>, hook: HookContext<P>): Promise<JobRecord> {
+/**
+ * A new job id. randomUUID() builds its string by concatenation, which V8 keeps as a tree of pieces (~480 bytes) for
+ * as long as the string lives, and a stored job keeps its id; `toLowerCase()` (a no-op: the UUID is lower-case hex)
+ * returns it as one flat string (~60 bytes).
+ */
+function newJobId(): string {
+  return randomUUID().toLowerCase();
+}
+
+async function createJob<P extends Principal>(
+  ctx: RouteContext<P>,
+  hook: HookContext<P>,
+  parsed: ParsedTemplateData,
+): Promise<JobRecord> {
   const { config } = ctx;
-  const id = randomUUID();
-  const prepared = withUnsubscribe(ctx, await prepare(ctx, hook), id, hook.principal.id);
+  const id = newJobId();
+  const prepared = withUnsubscribe(ctx, await prepare(ctx, hook, parsed), id, hook.principal.id);
   const { entries, initial, recipients } = prepared;
   if (Number.isFinite(config.maxActiveJobs)) {
     const active = await config.store.countActiveJobs(hook.principal.id);
@@ -198,19 +229,19 @@ async function createJob<P extends Principal>(ctx: RouteContext<P>, hook: HookCo
   const job: JobRecord = {
     id,
     principalId: hook.principal.id,
-    status: entries.size === 0 ? 'completed' : 'queued',
+    status: entries.length === 0 ? 'completed' : 'queued',
     createdAt: at,
     updatedAt: at,
     entries: hook.request.BulkEmailEntries.length,
     recipients,
-    counts: { sent: 0, failed: initial.length, pending: entries.size, canceled: 0, suppressed, unknown: 0 },
+    counts: { sent: 0, failed: initial.length, pending: entries.length, canceled: 0, suppressed, unknown: 0 },
   };
-  if (entries.size === 0) job.completedAt = at;
-  if (estimatedCompletionAt) job.estimatedCompletionAt = entries.size === 0 ? at : estimatedCompletionAt;
+  if (entries.length === 0) job.completedAt = at;
+  if (estimatedCompletionAt) job.estimatedCompletionAt = entries.length === 0 ? at : estimatedCompletionAt;
   const { BulkEmailEntries: _entries, ...content } = prepared.request;
   await config.store.createJob(job, { content }, initial);
   try {
-    if (entries.size) await config.queue.enqueue(tasksOf(id, entries));
+    if (entries.length) await config.queue.enqueue(tasksOf(id, entries));
   } catch (err) {
     await config.store.finishPending(id, { status: 'FAILED', error: 'the job could not be queued' }).catch(() => undefined);
     throw err;
@@ -235,13 +266,14 @@ export function createJobHandler<P extends Principal>(ctx: RouteContext<P>) {
     const key = idempotencyKey(req);
     const dry = isDryRun(req);
     const body: unknown = req.body;
-    const problems = ctx.validator(body);
+    const parsed = parsedTemplateData();
+    const problems = ctx.validator(body, { parsed });
     if (problems.length) throw validationError(problems);
     const hook: HookContext<P> = { principal, request: body as SendBulkEmailRequest, req };
 
     if (dry) {
       // Stores nothing, the idempotency key included: a dry run can be repeated freely.
-      res.status(200).json(ok(await dryRun(ctx, hook)));
+      res.status(200).json(ok(await dryRun(ctx, hook, parsed)));
       return;
     }
 
@@ -268,7 +300,7 @@ export function createJobHandler<P extends Principal>(ctx: RouteContext<P>) {
 
     let job: JobRecord;
     try {
-      job = await createJob(ctx, hook);
+      job = await createJob(ctx, hook, parsed);
     } catch (err) {
       if (claimed) await ctx.config.store.releaseIdempotency(claimed).catch(() => undefined);
       throw err;

@@ -1,5 +1,5 @@
 // Applies the `suppress` hook's answer: drops suppressed addresses, and marks entries with none left SUPPRESSED.
-import type { BulkEmailEntry, Destination } from '../types.js';
+import type { BulkEmailEntry, Destination, IndexedEntry } from '../types.js';
 import { addressOf } from './sender-policy.js';
 
 const FIELDS = ['ToAddresses', 'CcAddresses', 'BccAddresses'] as const;
@@ -14,8 +14,8 @@ export function allRecipients(entries: readonly BulkEmailEntry[]): string[] {
 }
 
 export interface SuppressionOutcome {
-  /** Entries to send (with suppressed addresses removed), by original index. */
-  entries: Map<number, BulkEmailEntry>;
+  /** Entries to send (with suppressed addresses removed), with their original index, in index order. */
+  entries: IndexedEntry[];
   /** Indexes whose every recipient was suppressed. */
   suppressed: number[];
 }
@@ -23,11 +23,11 @@ export interface SuppressionOutcome {
 export function applySuppression(entries: readonly BulkEmailEntry[], suppressedAddresses: Iterable<string>): SuppressionOutcome {
   const blocked = new Set<string>();
   for (const a of suppressedAddresses) if (typeof a === 'string') blocked.add(addressOf(a));
-  const kept = new Map<number, BulkEmailEntry>();
+  const kept: IndexedEntry[] = [];
   const suppressed: number[] = [];
   entries.forEach((entry, index) => {
     if (blocked.size === 0) {
-      kept.set(index, entry);
+      kept.push({ index, entry });
       return;
     }
     let changed = false;
@@ -42,7 +42,7 @@ export function applySuppression(entries: readonly BulkEmailEntry[], suppressedA
       remaining += left.length;
     }
     if (remaining === 0) suppressed.push(index);
-    else kept.set(index, changed ? { ...entry, Destination: destination } : entry);
+    else kept.push({ index, entry: changed ? { ...entry, Destination: destination } : entry });
   });
   return { entries: kept, suppressed };
 }

@@ -1,8 +1,10 @@
 // renderCheck(): before a job exists, find entries whose template data lacks a variable the template needs.
 import { templateNotFound, type ValidationDetail } from '../errors.js';
 import type { EmailTemplateContent, SendBulkEmailRequest, Template } from '../types.js';
+import type { ParsedTemplateData } from '../validation/semantic-checks.js';
 import { storedTemplateName } from './stored-template-fetcher.js';
-import { missingVariables, parseTemplateData } from './template-data.js';
+import type { TemplateVariablesOf } from './template-cache.js';
+import { defaultsCoverAll, hasVariables, missingVariables, parseTemplateData } from './template-data.js';
 import { templateVariables, type VariableRef } from './template-variables.js';
 
 export interface RenderCheckOptions {
@@ -14,6 +16,10 @@ export interface RenderCheckOptions {
   fetchStoredTemplate?: (name: string) => Promise<EmailTemplateContent | null>;
   /** Most per-entry details listed before one summary detail. Default 100. */
   maxDetails?: number;
+  /** Where the template's variables come from: a router's `templateCache()`. Default: `templateVariables()`. */
+  variablesOf?: TemplateVariablesOf;
+  /** Template data the request validator already parsed: used while the text is unchanged, instead of parsing again. */
+  parsed?: ParsedTemplateData;
 }
 
 export interface RenderCheckResult {
@@ -80,12 +86,17 @@ export async function renderCheck(
 ): Promise<RenderCheckResult> {
   const template = request.DefaultContent?.Template;
   if (!template) return emptyResult();
-  const source = await contentOf(template, options.fetchStoredTemplate);
+  // an inline template needs no fetch: no await for it
+  const source = template.TemplateContent
+    ? { content: template.TemplateContent, inline: true }
+    : await contentOf(template, options.fetchStoredTemplate);
   if (!source) return emptyResult();
   if ('skipped' in source) return emptyResult(source.skipped);
 
   const result = emptyResult();
-  const { variables, unsupported } = templateVariables(source.content, { inline: source.inline });
+  const { variables, unsupported } = options.variablesOf
+    ? options.variablesOf(source.content, source.inline)
+    : templateVariables(source.content, { inline: source.inline });
   if (source.inline) {
     for (const u of unsupported) {
       result.templateProblems.push({
@@ -94,7 +105,9 @@ export async function renderCheck(
       });
     }
   }
-  let defaults = parseTemplateData(template.TemplateData);
+  const parsed = options.parsed;
+  const known = parsed?.defaults;
+  let defaults = known && known.text === template.TemplateData ? known.value : parseTemplateData(template.TemplateData);
   if (defaults instanceof Error) {
     result.templateProblems.push({ path: '/DefaultContent/Template/TemplateData', message: defaults.message });
     defaults = undefined;
@@ -106,6 +119,7 @@ export async function renderCheck(
   const maxDetails = options.maxDetails ?? 100;
   const strict = options.mode === 'strict';
   const merge = options.merge;
+  const covered = merge && defaultsCoverAll(required, defaults); // then only unparsable data can fail an entry
   let withoutData: string[] | undefined; // the answer for every entry that has no data of its own
   const entries = request.BulkEmailEntries ?? [];
   for (let i = 0; i < entries.length; i++) {
@@ -116,12 +130,13 @@ export async function renderCheck(
       if (withoutData.length === 0) continue;
       message = `${withoutData.length === 1 ? 'template variable' : 'template variables'} ${quoteList(withoutData)} missing: the entry has no ReplacementTemplateData and TemplateData lacks ${withoutData.length === 1 ? 'it' : 'them'}`;
     } else {
-      const data = parseTemplateData(text, 'ReplacementTemplateData');
+      const data =
+        parsed && parsed.texts[i] === text ? parsed.values[i] : parseTemplateData(text, 'ReplacementTemplateData');
       if (data instanceof Error) {
         message = data.message;
       } else {
+        if (covered || hasVariables(required, defaults, data, merge)) continue;
         const missing = missingVariables(required, defaults, data, merge);
-        if (missing.length === 0) continue;
         const from = merge
           ? 'ReplacementTemplateData merged over TemplateData'
           : Object.keys(data ?? {}).length > 0

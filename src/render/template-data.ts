@@ -84,6 +84,32 @@ export function missingVariables(
 }
 
 /**
+ * Whether, with `merge: true`, every entry has all `required` variables whatever its data: each is a top-level key of
+ * `defaults`, and an entry's data merged over them may replace such a key's value but never remove it.
+ */
+export function defaultsCoverAll(required: readonly VariableRef[], defaults: TemplateData | undefined): boolean {
+  if (defaults === undefined) return false;
+  for (const ref of required) if (ref.path.length !== 1 || !hasOwn(defaults, ref.path[0])) return false;
+  return true;
+}
+
+/** Whether one entry lacks none of the `required` variables (see `missingVariables`); allocates nothing. */
+export function hasVariables(
+  required: readonly VariableRef[],
+  defaults: TemplateData | undefined,
+  entry: TemplateData | undefined,
+  merge: boolean,
+): boolean {
+  if (merge) {
+    for (const ref of required) if (!presentMerged(entry, defaults, ref.path)) return false;
+  } else {
+    const data = entry !== undefined && hasAny(entry) ? entry : defaults;
+    for (const ref of required) if (!presentMerged(data, undefined, ref.path)) return false;
+  }
+  return true;
+}
+
+/**
  * The names of the `required` variables one entry lacks (see `missingVariables`), from the raw JSON strings.
  * Throws a TypeError when either string is present but not a JSON object (the request validator rejects those first).
  */

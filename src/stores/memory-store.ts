@@ -32,11 +32,12 @@ interface StoredJob {
   payload: JobPayload;
   /** Entry status codes (see entry-codes.ts). */
   codes: Uint8Array;
-  /** Attempts per entry, saturating at 255. */
-  attempts: Uint8Array;
-  messageIds: PackedStrings;
-  /** Sparse: only entries that have an error. */
-  errors: Map<number, string>;
+  /** Attempts per entry, saturating at 255; created with the first non-zero count (a waiting job has none). */
+  attempts?: Uint8Array;
+  /** Created with the first message id: a job still waiting holds none. */
+  messageIds?: PackedStrings;
+  /** Sparse: only entries that have an error; created with the first one. */
+  errors?: Map<number, string>;
   inFlight: number;
 }
 
@@ -119,7 +120,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
 
   function markFinished(job: StoredJob, now: number): void {
     job.record.completedAt ??= iso(now);
-    job.messageIds.trim();
+    job.messageIds?.trim();
     finished.set(job.record.id, now + retentionMs);
   }
 
@@ -149,10 +150,19 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
     let code = statusCode(result.status);
     if (code === PENDING && job.record.status === 'canceled') code = CANCELED;
     setCode(job, index, code);
-    job.attempts[index] = clampAttempts(result.attempts);
-    if (result.messageId !== undefined) job.messageIds.set(index, result.messageId);
-    if (result.error !== undefined && code !== CANCELED) job.errors.set(index, result.error);
-    else job.errors.delete(index);
+    const attempts = clampAttempts(result.attempts);
+    if (attempts !== 0 || job.attempts) {
+      job.attempts ??= new Uint8Array(job.codes.length);
+      job.attempts[index] = attempts;
+    }
+    if (result.messageId !== undefined) {
+      job.messageIds ??= packedStrings(job.codes.length);
+      job.messageIds.set(index, result.messageId);
+    }
+    if (result.error !== undefined && code !== CANCELED) {
+      job.errors ??= new Map();
+      job.errors.set(index, result.error);
+    } else job.errors?.delete(index);
     return true;
   }
 
@@ -167,9 +177,6 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
         record: { ...job, counts: emptyCounts() },
         payload,
         codes: new Uint8Array(n),
-        attempts: new Uint8Array(n),
-        messageIds: packedStrings(n),
-        errors: new Map(),
         inFlight: 0,
       };
       stored.record.counts.pending = n;
@@ -200,10 +207,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
       const end = Math.min(job.codes.length, start + Math.max(0, Math.floor(limit)));
       const out: EntryResult[] = [];
       for (let index = start; index < end; index++) {
-        const result: EntryResult = { index, status: STATUS_NAMES[job.codes[index]], attempts: job.attempts[index] };
-        const messageId = job.messageIds.get(index);
+        const attempts = job.attempts?.[index] ?? 0;
+        const result: EntryResult = { index, status: STATUS_NAMES[job.codes[index]], attempts };
+        const messageId = job.messageIds?.get(index);
         if (messageId !== undefined) result.messageId = messageId;
-        const error = job.errors.get(index);
+        const error = job.errors?.get(index);
         if (error !== undefined) result.error = error;
         out.push(result);
       }
@@ -250,8 +258,10 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
         for (let index = 0; index < job.codes.length; index++) {
           if (job.codes[index] !== PENDING) continue;
           setCode(job, index, code);
-          if (error !== undefined) job.errors.set(index, error);
-          else job.errors.delete(index);
+          if (error !== undefined) {
+            job.errors ??= new Map();
+            job.errors.set(index, error);
+          } else job.errors?.delete(index);
         }
       }
       if (cancel && r.status !== 'canceled') {

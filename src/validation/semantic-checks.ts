@@ -12,15 +12,31 @@ import {
 
 export type Report = (detail: ValidationDetail) => void;
 
+/**
+ * Template data the checks found to be JSON objects, with their parsed values, so that later checks of the same
+ * request (the render check) need not parse them again. Create one per request with `parsedTemplateData()`.
+ */
+export interface ParsedTemplateData {
+  /** `DefaultContent.Template.TemplateData`: its text and value. */
+  defaults?: { text: string; value: Record<string, unknown> };
+  /** By entry index: the `ReplacementTemplateData` text … */
+  texts: string[];
+  /** … and its value. */
+  values: Record<string, unknown>[];
+}
+
+export function parsedTemplateData(): ParsedTemplateData {
+  return { texts: [], values: [] };
+}
+
 const TEMPLATE_SOURCES = ['TemplateName', 'TemplateArn', 'TemplateContent'] as const;
-const RECIPIENT_LISTS = ['ToAddresses', 'CcAddresses', 'BccAddresses'] as const;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /**
  * Checks the request outside its entries. Each check looks only at values of the expected type: a value of the
  * wrong type is already reported by the schema, so it is skipped here rather than reported twice.
  */
-export function checkRequest(body: unknown, report: Report): void {
+export function checkRequest(body: unknown, report: Report, parsed?: ParsedTemplateData): void {
   if (!isJsonObject(body) || !isJsonObject(body.DefaultContent)) return;
   const template = body.DefaultContent.Template;
   if (!isJsonObject(template)) return;
@@ -35,7 +51,7 @@ export function checkRequest(body: unknown, report: Report): void {
           : `must have only one of TemplateName, TemplateArn or TemplateContent (got ${sources.join(' and ')})`,
     });
   }
-  const dataProblem = jsonObjectProblem(template.TemplateData);
+  const dataProblem = jsonObjectProblem(template.TemplateData, parsed, -1);
   if (dataProblem) report({ path: `${path}/TemplateData`, message: dataProblem });
   checkHeaders(template.Headers, `${path}/Headers`, report);
   if (Array.isArray(template.Attachments)) {
@@ -51,50 +67,72 @@ export function checkRequest(body: unknown, report: Report): void {
   }
 }
 
-/** Checks one entry; `path` points at it (`/BulkEmailEntries/7`). Runs for every entry, so it stays lean. */
-export function checkEntry(entry: unknown, path: string, report: Report): void {
+/**
+ * Checks entry `index` of `BulkEmailEntries`. Runs for every entry, so it stays lean: paths are only built for
+ * problems.
+ */
+export function checkEntry(entry: unknown, index: number, report: Report, parsed?: ParsedTemplateData): void {
   if (!isJsonObject(entry)) return;
   if (isJsonObject(entry.Destination)) {
     const message = recipientProblem(entry.Destination);
-    if (message) report({ path: `${path}/Destination`, message });
+    if (message) report({ path: `/BulkEmailEntries/${index}/Destination`, message });
   }
   const content = entry.ReplacementEmailContent;
   const replacement = isJsonObject(content) ? content.ReplacementTemplate : undefined;
   if (isJsonObject(replacement)) {
-    const message = jsonObjectProblem(replacement.ReplacementTemplateData);
-    const dataPath = `${path}/ReplacementEmailContent/ReplacementTemplate/ReplacementTemplateData`;
-    if (message) report({ path: dataPath, message });
+    const message = jsonObjectProblem(replacement.ReplacementTemplateData, parsed, index);
+    if (message) {
+      report({
+        path: `/BulkEmailEntries/${index}/ReplacementEmailContent/ReplacementTemplate/ReplacementTemplateData`,
+        message,
+      });
+    }
   }
   if (entry.ReplacementHeaders !== undefined)
-    checkHeaders(entry.ReplacementHeaders, `${path}/ReplacementHeaders`, report);
+    checkHeaders(entry.ReplacementHeaders, `/BulkEmailEntries/${index}/ReplacementHeaders`, report);
 }
 
 /** To + Cc + Bcc must hold 1 to 50 recipients. A list that is not an array or over 50 alone is the schema's to report. */
 function recipientProblem(destination: Record<string, unknown>): string | undefined {
-  let total = 0;
-  for (const name of RECIPIENT_LISTS) {
-    const list = destination[name];
-    if (list === undefined) continue;
-    if (!Array.isArray(list) || list.length > MAX_RECIPIENTS) return undefined;
-    total += list.length;
-  }
+  // named reads, not a loop over the names: this runs for every entry
+  const to = listSize(destination.ToAddresses);
+  const cc = listSize(destination.CcAddresses);
+  const bcc = listSize(destination.BccAddresses);
+  if (to < 0 || cc < 0 || bcc < 0) return undefined;
+  const total = to + cc + bcc;
   if (total === 0) return 'must have at least 1 recipient in ToAddresses, CcAddresses or BccAddresses';
   if (total > MAX_RECIPIENTS)
     return `must have at most ${MAX_RECIPIENTS} recipients in total (To + Cc + Bcc), got ${total}`;
   return undefined;
 }
 
-/** Template data must be a JSON object serialized as a string. Oversized strings are left to `maxLength`. */
-function jsonObjectProblem(value: unknown): string | undefined {
+/** How many recipients one list holds: 0 when absent, -1 when it is not an array or is over 50 on its own. */
+function listSize(list: unknown): number {
+  if (list === undefined) return 0;
+  return Array.isArray(list) && list.length <= MAX_RECIPIENTS ? list.length : -1;
+}
+
+/**
+ * Template data must be a JSON object serialized as a string. Oversized strings are left to `maxLength`.
+ * A JSON object is kept in `parsed` (entry `index`, or -1 for the template's own data) for the render check.
+ */
+function jsonObjectProblem(value: unknown, parsed: ParsedTemplateData | undefined, index: number): string | undefined {
   if (typeof value !== 'string' || value.length > TEMPLATE_DATA_MAX_LENGTH) return undefined;
-  let parsed: unknown;
+  let data: unknown;
   try {
-    parsed = JSON.parse(value);
+    data = JSON.parse(value);
   } catch {
     return 'must be a JSON object serialized as a string (it is not valid JSON)';
   }
-  if (isJsonObject(parsed)) return undefined;
-  const got = Array.isArray(parsed) ? 'an array' : parsed === null ? 'null' : `a ${typeof parsed}`;
+  if (isJsonObject(data)) {
+    if (parsed && index < 0) parsed.defaults = { text: value, value: data };
+    else if (parsed) {
+      parsed.texts[index] = value;
+      parsed.values[index] = data;
+    }
+    return undefined;
+  }
+  const got = Array.isArray(data) ? 'an array' : data === null ? 'null' : `a ${typeof data}`;
   return `must be a JSON object serialized as a string (got ${got})`;
 }
 

@@ -5,7 +5,7 @@ import type { ValidationDetail } from '../errors.js';
 import { ajvDetail } from './ajv-details.js';
 import { boundedView, isJsonObject } from './bounded-view.js';
 import { type SendBulkEmailSchema, sendBulkEmailSchema } from './schema.js';
-import { checkEntry, checkRequest, type Report } from './semantic-checks.js';
+import { checkEntry, checkRequest, type ParsedTemplateData, type Report } from './semantic-checks.js';
 
 export interface ValidatorOptions {
   /** Most entries one request may hold. Default 10,000. Ignored when `schema` is given. */
@@ -16,9 +16,14 @@ export interface ValidatorOptions {
   maxDetails?: number;
 }
 
+export interface ValidateOptions {
+  /** Receives the template data found to be JSON objects, parsed, for the render check (`parsedTemplateData()`). */
+  parsed?: ParsedTemplateData;
+}
+
 /** Every problem in `body` as `{ path, message }` (JSON Pointer into the body); empty when it is valid. */
 export interface RequestValidator {
-  (body: unknown): ValidationDetail[];
+  (body: unknown, options?: ValidateOptions): ValidationDetail[];
   /** The schema object ajv compiled: pass it to `buildOpenApi({ schema })` so the document embeds this very object. */
   readonly schema: SendBulkEmailSchema;
 }
@@ -30,44 +35,91 @@ const PLACEHOLDER_ENTRY = Object.freeze({
   Destination: Object.freeze({ ToAddresses: ['placeholder@example.com'] }),
 });
 
+function compiler(options: { allErrors: boolean; unicode: boolean }): Ajv2020 {
+  const ajv = new Ajv2020({
+    allErrors: options.allErrors,
+    // verbose (error data and parent schema) only where errors are turned into details
+    verbose: options.allErrors,
+    strict: true,
+    // `unicode: false` (lengths in UTF-16 units) is deprecated and ajv logs so unless its logger is off; the detailed
+    // compiler compiles the same schema with its logger on, so no other warning is lost.
+    ...(options.unicode ? {} : { unicode: false, logger: false as const }),
+  });
+  addFormatsPlugin.default(ajv, ['email']);
+  return ajv;
+}
+
+/** The largest `minLength` anywhere in a schema (0 when there is none). */
+function largestMinLength(schema: unknown): number {
+  if (typeof schema !== 'object' || schema === null) return 0;
+  let largest = 0;
+  for (const [keyword, value] of Object.entries(schema)) {
+    if (keyword === 'minLength' && typeof value === 'number') largest = Math.max(largest, value);
+    else largest = Math.max(largest, largestMinLength(value));
+  }
+  return largest;
+}
+
+/**
+ * Valid bodies, the common case, pass one compiled check of the whole body that stops at the first error, then the
+ * semantic checks. Only a body that fails it is checked again in detail: the root, then entry by entry, on bounded
+ * views, listing every problem. Both paths report the same problems: the whole-body check passes only when every
+ * part passes, and a bounded view of a valid value is the value itself.
+ *
+ * The whole-body check may refuse more than the schema (the detailed check then finds nothing and the body is
+ * valid), never less: it counts string lengths in UTF-16 units, which saves counting code points string by string.
+ * A length in units is never less than in code points, so `maxLength` only gets stricter; `minLength` is unchanged
+ * while no limit is above 1 (a string has at least one unit exactly when it has at least one code point).
+ */
 export function createValidator(options: ValidatorOptions = {}): RequestValidator {
   const schema = options.schema ?? sendBulkEmailSchema({ maxEntries: options.maxEntries });
   const maxDetails = options.maxDetails ?? 100;
   if (!Number.isSafeInteger(maxDetails) || maxDetails < 1) throw new TypeError('maxDetails must be a positive integer');
   const entries = schema.properties.BulkEmailEntries;
-  const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true });
-  addFormatsPlugin.default(ajv, ['email']);
-  const validateRoot = ajv.compile(schema);
-  const validateEntry = ajv.compile(entries.items);
+  const validateBody = compiler({ allErrors: false, unicode: largestMinLength(schema) > 1 }).compile(schema);
+  const detailed = compiler({ allErrors: true, unicode: true });
+  const validateRoot = detailed.compile(schema);
+  const validateEntry = detailed.compile(entries.items);
 
-  const validate = (body: unknown): ValidationDetail[] => {
-    const details: ValidationDetail[] = [];
-    let count = 0;
-    const report: Report = (detail) => {
-      count += 1;
-      if (details.length < maxDetails) details.push(detail);
-    };
+  // The problems of the call running now. A call runs synchronously to its end, so one reporter serves them all.
+  let details: ValidationDetail[] = [];
+  let count = 0;
+  const report: Report = (detail) => {
+    count += 1;
+    if (details.length < maxDetails) details.push(detail);
+  };
+
+  const validate = (body: unknown, validateOptions?: ValidateOptions): ValidationDetail[] => {
+    const parsed = validateOptions?.parsed;
+    details = [];
+    count = 0;
     const list = isJsonObject(body) && Array.isArray(body.BulkEmailEntries) ? body.BulkEmailEntries : undefined;
+    const schemaValid = validateBody(body);
 
-    // The root (entries replaced by as many valid placeholders, so their count is still checked) …
-    const shell =
-      isJsonObject(body) && list
-        ? {
-            ...body,
-            BulkEmailEntries: new Array(Math.min(list.length, entries.maxItems + 1)).fill(PLACEHOLDER_ENTRY),
-          }
-        : body;
-    const root = boundedView(schema, shell);
-    run(validateRoot, root, body, '', report);
-    checkRequest(root, report);
+    if (schemaValid) checkRequest(body, report, parsed);
+    else {
+      // The root (entries replaced by as many valid placeholders, so their count is still checked) …
+      const shell =
+        isJsonObject(body) && list
+          ? {
+              ...body,
+              BulkEmailEntries: new Array(Math.min(list.length, entries.maxItems + 1)).fill(PLACEHOLDER_ENTRY),
+            }
+          : body;
+      const root = boundedView(schema, shell);
+      run(validateRoot, root, body, '', report);
+      checkRequest(root, report, parsed);
+    }
     // … then each entry, stopping once enough problems are known: work stays bounded for any input.
     const checked = Math.min(list?.length ?? 0, entries.maxItems);
     let i = 0;
     for (; i < checked && count < COUNT_LIMIT; i++) {
-      const path = `/BulkEmailEntries/${i}`;
-      const entry = boundedView(entries.items, list?.[i]);
-      run(validateEntry, entry, list?.[i], path, report);
-      checkEntry(entry, path, report);
+      let entry = list?.[i];
+      if (!schemaValid) {
+        entry = boundedView(entries.items, entry);
+        run(validateEntry, entry, list?.[i], `/BulkEmailEntries/${i}`, report);
+      }
+      checkEntry(entry, i, report, parsed);
     }
     if (count > details.length) {
       const more = count - details.length;
