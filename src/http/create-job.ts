@@ -51,6 +51,16 @@ async function checkTemplate<P extends Principal>(
     variablesOf: ctx.variablesOf,
     parsed,
   });
+  if (config.renderCheck === 'strict' && check.fetchError !== undefined) {
+    // Strict means nothing goes out unchecked: SES refused to show the stored template, so refuse the request.
+    const sesCode = (check.fetchError as { name?: unknown }).name;
+    const code = typeof sesCode === 'string' ? sesCode : 'Unknown';
+    throw new BulkEmailError(
+      'SES_ERROR',
+      `SES refused GetEmailTemplate (${code}), so the template could not be checked; allow ses:GetEmailTemplate, retry later, or set renderCheck: 'permissive'`,
+      { details: { ses_code: code } },
+    );
+  }
   if (check.skipped) {
     config.logger.warn({ code: 'EBE_RENDER_CHECK_SKIPPED', reason: check.skipped }, 'express-bulk-email: render check skipped');
   }

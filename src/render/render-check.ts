@@ -35,6 +35,8 @@ export interface RenderCheckResult {
   required: string[];
   /** Why nothing was checked, when so (stored template and no fetcher, or the fetch failed). */
   skipped?: string;
+  /** The error that made the stored-template fetch fail, when that is why nothing was checked. */
+  fetchError?: unknown;
 }
 
 const ENTRY_DATA_PATH = 'ReplacementEmailContent/ReplacementTemplate/ReplacementTemplateData';
@@ -59,7 +61,7 @@ function emptyResult(skipped?: string): RenderCheckResult {
 async function contentOf(
   template: Template,
   fetch: RenderCheckOptions['fetchStoredTemplate'],
-): Promise<{ content: EmailTemplateContent; inline: boolean } | { skipped: string } | undefined> {
+): Promise<{ content: EmailTemplateContent; inline: boolean } | { skipped: string; error?: unknown } | undefined> {
   if (template.TemplateContent) return { content: template.TemplateContent, inline: true };
   const name = storedTemplateName(template);
   if (name === undefined) return undefined;
@@ -69,7 +71,7 @@ async function contentOf(
     content = await fetch(name);
   } catch (err) {
     const why = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    return { skipped: `stored template "${name}" could not be loaded (${why})` };
+    return { skipped: `stored template "${name}" could not be loaded (${why})`, error: err };
   }
   if (content === null) throw templateNotFound(name);
   return { content, inline: false };
@@ -91,7 +93,11 @@ export async function renderCheck(
     ? { content: template.TemplateContent, inline: true }
     : await contentOf(template, options.fetchStoredTemplate);
   if (!source) return emptyResult();
-  if ('skipped' in source) return emptyResult(source.skipped);
+  if ('skipped' in source) {
+    const skipped = emptyResult(source.skipped);
+    if (source.error !== undefined) skipped.fetchError = source.error;
+    return skipped;
+  }
 
   const result = emptyResult();
   const { variables, unsupported } = options.variablesOf

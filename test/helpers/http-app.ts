@@ -9,6 +9,8 @@ export interface HttpApp {
   router: BulkEmailRouter;
   /** Every SendBulkEmail input the mocked SES received. */
   calls: { BulkEmailEntries?: unknown[] }[];
+  /** The aws-sdk-client-mock behind the router's client, to script other commands. */
+  mock: ReturnType<typeof mockClient>;
   close(): Promise<void>;
 }
 
@@ -38,6 +40,7 @@ export function httpApp(options: Partial<BulkEmailOptions<Principal>> = {}): Htt
     app,
     router,
     calls,
+    mock,
     close: async () => {
       await router.close();
       mock.restore();

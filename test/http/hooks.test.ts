@@ -93,6 +93,25 @@ describe('hooks', () => {
     expect(h.calls).toHaveLength(0);
   });
 
+  it('strict render check: SES refusing GetEmailTemplate → 502 SES_ERROR with ses_code; permissive sends anyway', async () => {
+    const { GetEmailTemplateCommand } = await import('@aws-sdk/client-sesv2');
+    const denied = Object.assign(new Error('User is not authorized to perform ses:GetEmailTemplate'), {
+      name: 'AccessDeniedException',
+      $metadata: { httpStatusCode: 403, requestId: 'secret-request-id' },
+    });
+    const body = bulkBody(2, { template: { TemplateName: 'stored', TemplateData: '{}' } });
+    h = httpApp();
+    h.mock.on(GetEmailTemplateCommand).rejects(denied);
+    const res = await request(h.app).post('/bulk-email').set('x-user', 'a').send(body).expect(502);
+    expect(res.body.error).toMatchObject({ code: 'SES_ERROR', details: { ses_code: 'AccessDeniedException' } });
+    expect(JSON.stringify(res.body)).not.toContain('secret-request-id');
+    expect(h.calls).toHaveLength(0);
+    await h.close();
+    h = httpApp({ renderCheck: 'permissive' });
+    h.mock.on(GetEmailTemplateCommand).rejects(denied);
+    await request(h.app).post('/bulk-email').set('x-user', 'a').send(body).expect(202);
+  });
+
   it('suppressed addresses are never sent; entries with nobody left end SUPPRESSED', async () => {
     h = httpApp({ suppress: (addresses) => addresses.filter((a) => /^(user1|cc2)@/i.test(a)) });
     const body = bulkBody(3, { cc: true });
