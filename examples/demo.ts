@@ -28,7 +28,8 @@ const EMULATOR_ACCOUNT = {
 
 function realSesConfigured(): boolean {
   const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-  const credentials = process.env.AWS_ACCESS_KEY_ID ?? process.env.AWS_PROFILE ?? process.env.AWS_WEB_IDENTITY_TOKEN_FILE;
+  const credentials =
+    process.env.AWS_ACCESS_KEY_ID ?? process.env.AWS_PROFILE ?? process.env.AWS_WEB_IDENTITY_TOKEN_FILE;
   return Boolean(region && credentials);
 }
 
@@ -40,7 +41,11 @@ async function startEmulator(): Promise<{ ses: SESv2Client; inbox: string; serve
   const server = await start({ host: '127.0.0.1', port: Number(process.env.SES_PORT ?? 0) });
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
-  const ses = new SESv2Client({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'demo', secretAccessKey: 'demo' } });
+  const ses = new SESv2Client({
+    endpoint: url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'demo', secretAccessKey: 'demo' },
+  });
   return { ses, inbox: url, server };
 }
 
@@ -61,7 +66,10 @@ function demoBody(from: string, recipient: (i: number) => string) {
       Destination: { ToAddresses: [recipient(i)] },
       ReplacementEmailContent: {
         ReplacementTemplate: {
-          ReplacementTemplateData: JSON.stringify({ name: `Customer ${i + 1}`, balance: `${(i * 13.37).toFixed(2)} EUR` }),
+          ReplacementTemplateData: JSON.stringify({
+            name: `Customer ${i + 1}`,
+            balance: `${(i * 13.37).toFixed(2)} EUR`,
+          }),
         },
       },
     })),
@@ -76,10 +84,14 @@ async function main() {
   let recipient = (i: number) => `customer${i + 1}@example.com`;
   if (realSesConfigured()) {
     if (!process.env.DEMO_FROM) {
-      console.error('AWS settings found: the demo would use real SES. Set DEMO_FROM to a verified sender address first.');
+      console.error(
+        'AWS settings found: the demo would use real SES. Set DEMO_FROM to a verified sender address first.',
+      );
       process.exit(2);
     }
-    console.log(`Using REAL Amazon SES in ${process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION}; recipients are SES mailbox-simulator addresses.`);
+    console.log(
+      `Using REAL Amazon SES in ${process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION}; recipients are SES mailbox-simulator addresses.`,
+    );
     ses = new SESv2Client({});
     from = process.env.DEMO_FROM;
     recipient = (i) => `success+demo${i + 1}@simulator.amazonses.com`;

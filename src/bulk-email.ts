@@ -46,7 +46,8 @@ export function bulkEmail<P extends Principal = Principal>(options: BulkEmailOpt
   const sender = config.worker ? startSender(config) : undefined;
   // A web-only process still reads the account, for estimates and quota-aware admission.
   const rates: SendRate =
-    sender?.sendRate ?? createSendRate({ ses: config.ses, sendRate: config.sendRate, limiter: { setRate() {} }, logger: config.logger });
+    sender?.sendRate ??
+    createSendRate({ ses: config.ses, sendRate: config.sendRate, limiter: { setRate() {} }, logger: config.logger });
   const engine: Engine = {
     rate: () => rates.rate(),
     remaining24h: () => (config.clock.now() < quotaSpentUntil ? 0 : rates.remaining24h()),

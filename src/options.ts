@@ -113,7 +113,11 @@ function optionalFunction(options: Record<string, unknown>, name: string): void 
 
 function positiveNumber(value: unknown, name: string, fallback: number, integer = true): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value > 0) || (integer && !Number.isInteger(value) && value !== Number.POSITIVE_INFINITY)) {
+  if (
+    typeof value !== 'number' ||
+    !(value > 0) ||
+    (integer && !Number.isInteger(value) && value !== Number.POSITIVE_INFINITY)
+  ) {
     fail(`option "${name}" must be a positive ${integer ? 'whole ' : ''}number, got ${String(value)}`);
   }
   return value;
@@ -128,19 +132,26 @@ function oneOf<T extends string>(value: unknown, name: string, allowed: readonly
 function checkMethods(value: unknown, methods: readonly string[], name: string, factory: string): void {
   if (typeof value !== 'object' || value === null) fail(`option "${name}" must be an object such as ${factory}`);
   const missing = methods.filter((m) => typeof (value as Record<string, unknown>)[m] !== 'function');
-  if (missing.length) fail(`option "${name}" is missing method(s) ${missing.join(', ')}; use ${factory} or implement the interface`);
+  if (missing.length)
+    fail(`option "${name}" is missing method(s) ${missing.join(', ')}; use ${factory} or implement the interface`);
 }
 
 const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 function isSesClient(value: unknown): value is SESv2Client {
-  return typeof value === 'object' && value !== null && typeof (value as SESv2Client).send === 'function' && 'middlewareStack' in value;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as SESv2Client).send === 'function' &&
+    'middlewareStack' in value
+  );
 }
 
 export function resolveSenderOptions(options: SenderOptions): SenderConfig {
   const o = options as Record<string, unknown>;
   const logger = (options.logger ?? silentLogger) as Logger;
-  if (options.logger !== undefined) checkMethods(options.logger, ['debug', 'info', 'warn', 'error'], 'logger', 'a pino logger');
+  if (options.logger !== undefined)
+    checkMethods(options.logger, ['debug', 'info', 'warn', 'error'], 'logger', 'a pino logger');
   optionalFunction(o, 'onEvent');
   if (options.store !== undefined) checkMethods(options.store, STORE_METHODS, 'store', 'memoryStore() or redisStore()');
   if (options.queue !== undefined) checkMethods(options.queue, QUEUE_METHODS, 'queue', 'bullmqQueue()');
@@ -161,7 +172,10 @@ export function resolveSenderOptions(options: SenderOptions): SenderConfig {
     try {
       onEvent(event);
     } catch (err) {
-      logger.error({ err: err instanceof Error ? err.message : String(err), event: event.type }, 'express-bulk-email: onEvent threw');
+      logger.error(
+        { err: err instanceof Error ? err.message : String(err), event: event.type },
+        'express-bulk-email: onEvent threw',
+      );
     }
   };
   return {
@@ -200,17 +214,24 @@ export function resolveOptions<P extends Principal>(options: BulkEmailOptions<P>
   for (const hook of ['authorize', 'senders', 'validate', 'resolveTemplate', 'suppress']) optionalFunction(o, hook);
   if (options.unsubscribe !== undefined) {
     const u = options.unsubscribe;
-    if (typeof u !== 'object' || u === null) fail('option "unsubscribe" must be an object { secret, url, onUnsubscribe }');
+    if (typeof u !== 'object' || u === null)
+      fail('option "unsubscribe" must be an object { secret, url, onUnsubscribe }');
     checkKeys(u, ['secret', 'url', 'mailto', 'ttl', 'onUnsubscribe'], 'unsubscribe');
-    if (typeof u.secret !== 'string' || u.secret.length < 16) fail('unsubscribe.secret must be a string of at least 16 characters');
-    if (typeof u.url !== 'string' || !/^https?:\/\//.test(u.url)) fail('unsubscribe.url must be the absolute URL of this router\'s /unsubscribe route');
-    if (!/^https?:\/\/[!-~]+$/.test(u.url)) fail('unsubscribe.url must be plain ASCII without spaces (it goes into a mail header)');
-    if (u.mailto !== undefined && !/^[!-~]+@[!-~]+$/.test(u.mailto)) fail('unsubscribe.mailto must be a plain ASCII address');
-    if (u.ttl !== undefined && !(typeof u.ttl === 'number' && u.ttl > 0)) fail('unsubscribe.ttl must be a positive number of seconds');
+    if (typeof u.secret !== 'string' || u.secret.length < 16)
+      fail('unsubscribe.secret must be a string of at least 16 characters');
+    if (typeof u.url !== 'string' || !/^https?:\/\//.test(u.url))
+      fail("unsubscribe.url must be the absolute URL of this router's /unsubscribe route");
+    if (!/^https?:\/\/[!-~]+$/.test(u.url))
+      fail('unsubscribe.url must be plain ASCII without spaces (it goes into a mail header)');
+    if (u.mailto !== undefined && !/^[!-~]+@[!-~]+$/.test(u.mailto))
+      fail('unsubscribe.mailto must be a plain ASCII address');
+    if (u.ttl !== undefined && !(typeof u.ttl === 'number' && u.ttl > 0))
+      fail('unsubscribe.ttl must be a positive number of seconds');
     if (typeof u.onUnsubscribe !== 'function') fail('unsubscribe.onUnsubscribe must be a function');
   }
   const bodyLimit = options.bodyLimit ?? '20mb';
-  if (typeof bodyLimit !== 'string' && typeof bodyLimit !== 'number') fail('option "bodyLimit" must be a size such as \'20mb\' or a byte count');
+  if (typeof bodyLimit !== 'string' && typeof bodyLimit !== 'number')
+    fail('option "bodyLimit" must be a size such as \'20mb\' or a byte count');
   const sender = resolveSenderOptions(options);
   return {
     ...sender,

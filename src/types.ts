@@ -92,8 +92,11 @@ export interface HookContext<P extends Principal = Principal> {
 type MaybePromise<T> = T | Promise<T>;
 
 export type AuthenticateHook<P extends Principal = Principal> = (req: Request) => MaybePromise<P | null | undefined>;
-// biome-ignore lint/suspicious/noConfusingVoidType: a hook that only throws forbidden() returns nothing, which means allow.
-export type AuthorizeHook<P extends Principal = Principal> = (ctx: HookContext<P>) => MaybePromise<boolean | undefined | void>;
+/** `false` refuses (403); returning nothing allows, so a hook that only throws `forbidden()` needs no return. */
+export type AuthorizeHook<P extends Principal = Principal> = (
+  ctx: HookContext<P>,
+  // biome-ignore lint/suspicious/noConfusingVoidType: returning nothing means allow.
+) => MaybePromise<boolean | undefined | void>;
 /** Addresses (`a@b.com`), domains (`@b.com`) and identity ARNs this principal may send from; `undefined`/`null` = any. */
 export type SendersHook<P extends Principal = Principal> = (
   principal: P,
@@ -233,7 +236,10 @@ export interface Store {
    * Gives every entry that is PENDING and not in flight the given final status (cancel, or a job-fatal SES status).
    * With `cancel`, the job's status becomes `canceled`. Returns null when there is no such job.
    */
-  finishPending(id: string, result: { status: EntryStatus; error?: string; cancel?: boolean }): Promise<RecordOutcome | null>;
+  finishPending(
+    id: string,
+    result: { status: EntryStatus; error?: string; cancel?: boolean },
+  ): Promise<RecordOutcome | null>;
   /** Unfinished jobs (queued or sending) created by this principal. */
   countActiveJobs(principalId: string): Promise<number>;
   claimIdempotency(key: string, fingerprint: string, ttlMs: number): Promise<IdempotencyClaim>;

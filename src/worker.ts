@@ -19,7 +19,8 @@ export interface Sender {
 export function startSender(config: SenderConfig): Sender {
   const initial = typeof config.sendRate === 'number' ? config.sendRate : 1;
   const limiter =
-    config.queue.createRateLimiter?.({ rate: initial, clock: config.clock }) ?? memoryRateLimiter({ rate: initial, clock: config.clock });
+    config.queue.createRateLimiter?.({ rate: initial, clock: config.clock }) ??
+    memoryRateLimiter({ rate: initial, clock: config.clock });
   const sendRate = createSendRate({ ses: config.ses, sendRate: config.sendRate, limiter, logger: config.logger });
   const dispatcher = createDispatcher({
     ses: config.ses,
@@ -42,7 +43,10 @@ export function startSender(config: SenderConfig): Sender {
     });
   })();
   ready.catch((err: unknown) => {
-    config.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'express-bulk-email: the sender could not start');
+    config.logger.error(
+      { err: err instanceof Error ? err.message : String(err) },
+      'express-bulk-email: the sender could not start',
+    );
   });
   return {
     rate: () => limiter.rate,
@@ -72,10 +76,17 @@ export interface Worker {
 
 /** Runs the sending side in this process, consuming a shared queue (e.g. bullmqQueue()) and writing to a shared store. */
 export function createWorker(options: WorkerOptions): Worker {
-  if (typeof options !== 'object' || options === null) throw new TypeError('express-bulk-email: createWorker(options) needs an options object');
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError('express-bulk-email: createWorker(options) needs an options object');
   checkSenderKeys(options);
-  if (!options.store) throw new TypeError('express-bulk-email: createWorker needs the same `store` as the web processes, e.g. redisStore({ connection })');
-  if (!options.queue) throw new TypeError('express-bulk-email: createWorker needs the same `queue` as the web processes, e.g. bullmqQueue({ connection })');
+  if (!options.store)
+    throw new TypeError(
+      'express-bulk-email: createWorker needs the same `store` as the web processes, e.g. redisStore({ connection })',
+    );
+  if (!options.queue)
+    throw new TypeError(
+      'express-bulk-email: createWorker needs the same `queue` as the web processes, e.g. bullmqQueue({ connection })',
+    );
   const config = resolveSenderOptions(options);
   const sender = startSender(config);
   let closing: Promise<void> | undefined;

@@ -3,7 +3,9 @@ import { createApp } from './app.js';
 
 const { app, close } = createApp();
 const server = app.listen(Number(process.env.PORT ?? 3000), () => {
-  console.log('templates-from-folder example: send { "DefaultContent": { "Template": { "TemplateName": "welcome" } }, ... }');
+  console.log(
+    'templates-from-folder example: send { "DefaultContent": { "Template": { "TemplateName": "welcome" } }, ... }',
+  );
 });
 process.on('SIGINT', () => {
   server.close();

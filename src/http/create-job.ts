@@ -62,7 +62,10 @@ async function checkTemplate<P extends Principal>(
     );
   }
   if (check.skipped) {
-    config.logger.warn({ code: 'EBE_RENDER_CHECK_SKIPPED', reason: check.skipped }, 'express-bulk-email: render check skipped');
+    config.logger.warn(
+      { code: 'EBE_RENDER_CHECK_SKIPPED', reason: check.skipped },
+      'express-bulk-email: render check skipped',
+    );
   }
   if (config.renderCheck === 'strict') {
     const problems = [...check.templateProblems, ...check.details];
@@ -140,7 +143,10 @@ function planCalls(indexed: IndexedEntry[], rate: number | undefined) {
   const calls: { entries: number[]; recipients: number }[] = [];
   for (let i = 0; i < indexed.length; i += 50) {
     for (const call of splitCalls(indexed.slice(i, i + 50), burst)) {
-      calls.push({ entries: call.map((c) => c.index), recipients: call.reduce((n, c) => n + countRecipients(c.entry), 0) });
+      calls.push({
+        entries: call.map((c) => c.index),
+        recipients: call.reduce((n, c) => n + countRecipients(c.entry), 0),
+      });
     }
   }
   return calls;
@@ -155,14 +161,27 @@ function tasksOf(jobId: string, entries: IndexedEntry[]): ChunkTask[] {
 }
 
 /** Adds signed List-Unsubscribe headers to every entry to send. */
-function withUnsubscribe<P extends Principal>(ctx: RouteContext<P>, prepared: Prepared, jobId: string, principalId: string) {
+function withUnsubscribe<P extends Principal>(
+  ctx: RouteContext<P>,
+  prepared: Prepared,
+  jobId: string,
+  principalId: string,
+) {
   const u = ctx.config.unsubscribe;
   if (!u) return prepared;
   const now = ctx.config.clock.now();
   const problems: ValidationDetail[] = [];
   const entries: IndexedEntry[] = [];
   for (const { index, entry } of prepared.entries) {
-    const out = unsubscribeHeaders(entry, { url: u.url, mailto: u.mailto, secret: u.secret, ttlSeconds: u.ttl, jobId, principalId, now });
+    const out = unsubscribeHeaders(entry, {
+      url: u.url,
+      mailto: u.mailto,
+      secret: u.secret,
+      ttlSeconds: u.ttl,
+      jobId,
+      principalId,
+      now,
+    });
     if (typeof out === 'string') problems.push({ path: `/BulkEmailEntries/${index}/ReplacementHeaders`, message: out });
     else entries.push({ index, entry: out });
   }
@@ -173,7 +192,10 @@ function withUnsubscribe<P extends Principal>(ctx: RouteContext<P>, prepared: Pr
       ? prepared.request
       : {
           ...prepared.request,
-          DefaultContent: { ...prepared.request.DefaultContent, Template: { ...template, Headers: stripUnsubscribeHeaders(template.Headers) } },
+          DefaultContent: {
+            ...prepared.request.DefaultContent,
+            Template: { ...template, Headers: stripUnsubscribeHeaders(template.Headers) },
+          },
         };
   return { ...prepared, request, entries };
 }
@@ -200,7 +222,9 @@ async function dryRun<P extends Principal>(ctx: RouteContext<P>, hook: HookConte
     recipients: prepared.recipients,
     calls: planCalls(prepared.entries, rate),
     suppressed: prepared.initial.filter((r) => r.status === 'SUPPRESSED').map((r) => r.index),
-    invalid: prepared.initial.filter((r) => r.status === 'INVALID_PARAMETER').map((r) => ({ index: r.index, error: r.error })),
+    invalid: prepared.initial
+      .filter((r) => r.status === 'INVALID_PARAMETER')
+      .map((r) => ({ index: r.index, error: r.error })),
     send_rate: rate ?? null,
     estimated_completion_at: estimatedCompletionAt ?? null,
   };
@@ -227,9 +251,13 @@ async function createJob<P extends Principal>(
   if (Number.isFinite(config.maxActiveJobs)) {
     const active = await config.store.countActiveJobs(hook.principal.id);
     if (active >= config.maxActiveJobs) {
-      throw new BulkEmailError('RATE_LIMITED', `You already have ${active} unfinished jobs (limit ${config.maxActiveJobs})`, {
-        retryAfter: 30,
-      });
+      throw new BulkEmailError(
+        'RATE_LIMITED',
+        `You already have ${active} unfinished jobs (limit ${config.maxActiveJobs})`,
+        {
+          retryAfter: 30,
+        },
+      );
     }
   }
   const now = config.clock.now();
@@ -253,12 +281,15 @@ async function createJob<P extends Principal>(
   try {
     if (entries.length) await config.queue.enqueue(tasksOf(id, entries));
   } catch (err) {
-    await config.store.finishPending(id, { status: 'FAILED', error: 'the job could not be queued' }).catch(() => undefined);
+    await config.store
+      .finishPending(id, { status: 'FAILED', error: 'the job could not be queued' })
+      .catch(() => undefined);
     throw err;
   }
   ctx.admission.track(id, recipients);
   config.emit({ type: 'job.created', jobId: id, principalId: job.principalId, entries: job.entries, recipients, at });
-  if (job.status === 'completed') config.emit({ type: 'job.completed', jobId: id, status: job.status, counts: job.counts, at });
+  if (job.status === 'completed')
+    config.emit({ type: 'job.completed', jobId: id, status: job.status, counts: job.counts, at });
   config.logger.info({ jobId: id, entries: job.entries, recipients }, 'express-bulk-email: job created');
   return job;
 }
@@ -299,12 +330,19 @@ export function createJobHandler<P extends Principal>(ctx: RouteContext<P>) {
         return;
       }
       if (claim.state === 'mismatch') {
-        throw new BulkEmailError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different body');
+        throw new BulkEmailError(
+          'IDEMPOTENCY_KEY_REUSED',
+          'This Idempotency-Key was already used with a different body',
+        );
       }
       if (claim.state === 'in_flight') {
-        throw new BulkEmailError('IDEMPOTENCY_IN_FLIGHT', 'A request with this Idempotency-Key is still being processed', {
-          retryAfter: 1,
-        });
+        throw new BulkEmailError(
+          'IDEMPOTENCY_IN_FLIGHT',
+          'A request with this Idempotency-Key is still being processed',
+          {
+            retryAfter: 1,
+          },
+        );
       }
     }
 

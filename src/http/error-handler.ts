@@ -57,7 +57,12 @@ export function errorHandler(logger: Logger) {
     }
     const correlationId = randomUUID();
     logger.error(
-      { err: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err), correlationId, method: req.method, path: req.originalUrl },
+      {
+        err: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err),
+        correlationId,
+        method: req.method,
+        path: req.originalUrl,
+      },
       'express-bulk-email: unexpected error',
     );
     sendError(

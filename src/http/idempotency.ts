@@ -10,7 +10,9 @@ export function idempotencyKey(req: Request): string | undefined {
   const raw = req.headers['idempotency-key'];
   if (raw === undefined) return undefined;
   // Node joins repeated headers it does not know with ", "; read the raw pairs to catch repeats.
-  const count = req.rawHeaders.filter((_, i) => i % 2 === 0 && req.rawHeaders[i].toLowerCase() === 'idempotency-key').length;
+  const count = req.rawHeaders.filter(
+    (_, i) => i % 2 === 0 && req.rawHeaders[i].toLowerCase() === 'idempotency-key',
+  ).length;
   const value = Array.isArray(raw) ? raw.join(', ') : raw;
   const invalid = (why: string) =>
     new BulkEmailError('IDEMPOTENCY_KEY_INVALID', `Idempotency-Key ${why}`, {

@@ -11,7 +11,8 @@ async function ownedJob<P extends Principal>(ctx: RouteContext<P>, req: Request)
   const principal = await principalOf(ctx, req);
   const id = String(req.params.id);
   const job = id.length <= 128 ? await ctx.config.store.getJob(id) : null;
-  if (!job || job.principalId !== principal.id) throw new BulkEmailError('NOT_FOUND', `No job ${JSON.stringify(id.slice(0, 128))}`);
+  if (!job || job.principalId !== principal.id)
+    throw new BulkEmailError('NOT_FOUND', `No job ${JSON.stringify(id.slice(0, 128))}`);
   return job;
 }
 
@@ -38,9 +39,16 @@ export function cancelHandler<P extends Principal>(ctx: RouteContext<P>) {
   return async (req: Request, res: Response): Promise<void> => {
     const job = await ownedJob(ctx, req);
     if (job.status === 'completed' || job.status === 'canceled') {
-      throw new BulkEmailError('NOT_CANCELABLE', `Job ${job.id} has already ${job.status === 'completed' ? 'finished' : 'been canceled'}`);
+      throw new BulkEmailError(
+        'NOT_CANCELABLE',
+        `Job ${job.id} has already ${job.status === 'completed' ? 'finished' : 'been canceled'}`,
+      );
     }
-    const outcome = await ctx.config.store.finishPending(job.id, { status: 'CANCELED', error: 'canceled before it was sent', cancel: true });
+    const outcome = await ctx.config.store.finishPending(job.id, {
+      status: 'CANCELED',
+      error: 'canceled before it was sent',
+      cancel: true,
+    });
     if (!outcome) throw new BulkEmailError('NOT_FOUND', `No job ${job.id}`);
     const { config } = ctx;
     const at = new Date(config.clock.now()).toISOString();

@@ -34,10 +34,13 @@ export function buildRouter<P extends Principal>(ctx: RouteContext<P>): Router {
   const router = express.Router({ strict: false, caseSensitive: true });
   const openapi = buildOpenApi({ schema: ctx.validator.schema });
 
-  router.get('/openapi.json', asyncHandler(async (req, res) => {
-    await principalOf(ctx, req);
-    res.json(ok(openapi));
-  }));
+  router.get(
+    '/openapi.json',
+    asyncHandler(async (req, res) => {
+      await principalOf(ctx, req);
+      res.json(ok(openapi));
+    }),
+  );
   router.all('/openapi.json', authenticated(ctx, methodNotAllowed('GET, HEAD')));
 
   const unsubscribe = ctx.config.unsubscribe;

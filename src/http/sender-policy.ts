@@ -16,7 +16,10 @@ function addressAllowed(address: string, allowed: readonly string[]): boolean {
 }
 
 /** Every identity in the request that the allowed list does not cover, as `{ path, message }`. */
-export function senderViolations(request: SendBulkEmailRequest, allowed: readonly string[]): { path: string; message: string }[] {
+export function senderViolations(
+  request: SendBulkEmailRequest,
+  allowed: readonly string[],
+): { path: string; message: string }[] {
   const problems: { path: string; message: string }[] = [];
   for (const field of ['FromEmailAddress', 'FeedbackForwardingEmailAddress'] as const) {
     const value = request[field];

@@ -20,7 +20,10 @@ export interface SuppressionOutcome {
   suppressed: number[];
 }
 
-export function applySuppression(entries: readonly BulkEmailEntry[], suppressedAddresses: Iterable<string>): SuppressionOutcome {
+export function applySuppression(
+  entries: readonly BulkEmailEntry[],
+  suppressedAddresses: Iterable<string>,
+): SuppressionOutcome {
   const blocked = new Set<string>();
   for (const a of suppressedAddresses) if (typeof a === 'string') blocked.add(addressOf(a));
   const kept: IndexedEntry[] = [];

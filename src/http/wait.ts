@@ -4,7 +4,12 @@ import type { JobRecord, Store } from '../types.js';
 
 const POLL_MS = 100;
 
-export async function waitForJob(store: Store, id: string, timeoutMs: number, res?: Response): Promise<JobRecord | undefined> {
+export async function waitForJob(
+  store: Store,
+  id: string,
+  timeoutMs: number,
+  res?: Response,
+): Promise<JobRecord | undefined> {
   const deadline = Date.now() + timeoutMs;
   let gone = false;
   const onClose = () => {

@@ -72,10 +72,14 @@ export function bullmqQueue(options: BullmqQueueOptions): Queue {
     async start(processor, { concurrency, logger: startLogger }) {
       if (worker) throw new Error('bullmqQueue: start() was already called');
       if (closing) throw new Error('bullmqQueue: the queue is closed');
-      if (!(Number.isInteger(concurrency) && concurrency >= 1)) throw new TypeError('bullmqQueue: concurrency must be a positive integer');
+      if (!(Number.isInteger(concurrency) && concurrency >= 1))
+        throw new TypeError('bullmqQueue: concurrency must be a positive integer');
       logger = startLogger ?? logger;
       worker = new Worker<ChunkTask>(name, (job) => processor(job.data, controller.signal), {
-        connection: redisOptions(options.connection, { maxRetriesPerRequest: null, keyPrefix: '' }) as ConnectionOptions,
+        connection: redisOptions(options.connection, {
+          maxRetriesPerRequest: null,
+          keyPrefix: '',
+        }) as ConnectionOptions,
         prefix,
         concurrency,
         lockDuration: options.lockDurationMs ?? 10_000,
@@ -85,7 +89,13 @@ export function bullmqQueue(options: BullmqQueueOptions): Queue {
       worker.on('error', (err) => logger?.error({ code: 'EBE_WORKER_ERROR', err }, 'BullMQ worker error'));
       worker.on('failed', (job, err) =>
         logger?.warn(
-          { code: 'EBE_TASK_RETRY', err, jobId: job?.data.jobId, chunk: job?.data.chunk, attemptsMade: job?.attemptsMade },
+          {
+            code: 'EBE_TASK_RETRY',
+            err,
+            jobId: job?.data.jobId,
+            chunk: job?.data.chunk,
+            attemptsMade: job?.attemptsMade,
+          },
           'chunk task failed',
         ),
       );
@@ -100,7 +110,11 @@ export function bullmqQueue(options: BullmqQueueOptions): Queue {
     },
 
     createRateLimiter({ rate }) {
-      const client = ownClient(options.connection, { maxRetriesPerRequest: 1, enableOfflineQueue: true, keyPrefix: '' });
+      const client = ownClient(options.connection, {
+        maxRetriesPerRequest: 1,
+        enableOfflineQueue: true,
+        keyPrefix: '',
+      });
       const limiter = redisRateLimiter({ client, key: `${prefix}:${name}:ebe-rate-limiter`, rate });
       limiters.add(limiter);
       return limiter;

@@ -104,7 +104,8 @@ export function inProcessQueue(options: InProcessQueueOptions = {}): Queue {
     async start(proc, { concurrency: limit, logger: startLogger }) {
       if (processor) throw new Error('inProcessQueue: start() was already called');
       if (closed) throw new Error('inProcessQueue: the queue is closed');
-      if (!(Number.isInteger(limit) && limit >= 1)) throw new TypeError('inProcessQueue: concurrency must be a positive integer');
+      if (!(Number.isInteger(limit) && limit >= 1))
+        throw new TypeError('inProcessQueue: concurrency must be a positive integer');
       processor = proc;
       concurrency = limit;
       logger = startLogger ?? logger;

@@ -89,7 +89,11 @@ function buildTree(tags: Tag[], problems: Problem[]): Node[] {
   let target = root;
   let nesting = 0;
   for (const tag of tags) {
-    const opens = tag.kind === 'open' || tag.kind === 'inverse-open' || tag.kind === 'partial-block' || tag.kind === 'decorator-block';
+    const opens =
+      tag.kind === 'open' ||
+      tag.kind === 'inverse-open' ||
+      tag.kind === 'partial-block' ||
+      tag.kind === 'decorator-block';
     if ((opens || (tag.kind === 'else' && tag.call)) && nesting >= MAX_NESTING) {
       problems.push({ tag, reason: `blocks nested more than ${MAX_NESTING} deep` });
       return root;

@@ -23,7 +23,10 @@ import { sendTracker } from './send-tracker.js';
 import { type PreparedContent, prepareContent, type SesCallResult, sendBulkEmailCall } from './ses-call.js';
 
 export interface DispatcherOptions
-  extends Pick<SenderOptions, 'retry' | 'atLeastOnce' | 'callTimeoutMs' | 'concurrency' | 'onEvent' | 'logger' | 'clock'> {
+  extends Pick<
+    SenderOptions,
+    'retry' | 'atLeastOnce' | 'callTimeoutMs' | 'concurrency' | 'onEvent' | 'logger' | 'clock'
+  > {
   ses: SESv2Client;
   store: Store;
   queue: Pick<Queue, 'enqueue'>;

@@ -135,9 +135,13 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
       jobs.delete(id);
     }
     if (jobs.size >= maxJobs) {
-      throw new BulkEmailError('SERVICE_UNAVAILABLE', `The memory store holds ${maxJobs} unfinished jobs (maxJobs); try again later`, {
-        retryAfter: 5,
-      });
+      throw new BulkEmailError(
+        'SERVICE_UNAVAILABLE',
+        `The memory store holds ${maxJobs} unfinished jobs (maxJobs); try again later`,
+        {
+          retryAfter: 5,
+        },
+      );
     }
   }
 

@@ -6,7 +6,9 @@ import { isBulkEmailError, serviceUnavailable } from '../errors.js';
 export type RedisConnection = RedisOptions | string | Redis;
 
 function isInstance(connection: RedisConnection): connection is Redis {
-  return typeof connection === 'object' && typeof (connection as Redis).duplicate === 'function' && 'options' in connection;
+  return (
+    typeof connection === 'object' && typeof (connection as Redis).duplicate === 'function' && 'options' in connection
+  );
 }
 
 /** The plain options behind a connection, with `overrides` on top. */
@@ -75,7 +77,10 @@ export async function failFast<T>(client: Redis, work: Promise<T>, timeoutMs: nu
   let timer: NodeJS.Timeout | undefined;
   let onError: ((err: Error) => void) | undefined;
   const failure = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(serviceUnavailable(new Error(`Redis did not answer within ${timeoutMs} ms`))), timeoutMs);
+    timer = setTimeout(
+      () => reject(serviceUnavailable(new Error(`Redis did not answer within ${timeoutMs} ms`))),
+      timeoutMs,
+    );
     onError = (err) => {
       if (client.status !== 'ready') reject(serviceUnavailable(err));
     };

@@ -13,7 +13,14 @@ import type {
 } from '../types.js';
 import { addCount, emptyCounts, PENDING, STATUS_NAMES, statusCode } from './entry-codes.js';
 import { closeClient, ownClient, type RedisConnection, redisGuard } from './redis-connection.js';
-import { CLAIM_ENTRIES, CLAIM_IDEMPOTENCY, CREATE_JOB, FINISH_PENDING, GET_RESULTS, RECORD_RESULTS } from './redis-scripts.js';
+import {
+  CLAIM_ENTRIES,
+  CLAIM_IDEMPOTENCY,
+  CREATE_JOB,
+  FINISH_PENDING,
+  GET_RESULTS,
+  RECORD_RESULTS,
+} from './redis-scripts.js';
 
 export interface RedisStoreOptions {
   /** ioredis options, a redis:// URL, or an ioredis instance; the store opens its own connection from it. */
@@ -88,7 +95,8 @@ export function redisStore(options: RedisStoreOptions): Store {
     lazyConnect: false,
   });
   const guard = redisGuard(client);
-  const define = (name: keyof Scripts, lua: string, numberOfKeys: number) => client.defineCommand(name, { lua, numberOfKeys });
+  const define = (name: keyof Scripts, lua: string, numberOfKeys: number) =>
+    client.defineCommand(name, { lua, numberOfKeys });
   define('ebeCreateJob', CREATE_JOB, 5);
   define('ebeClaimEntries', CLAIM_ENTRIES, 5);
   define('ebeRecordResults', RECORD_RESULTS, 5);
@@ -112,7 +120,12 @@ export function redisStore(options: RedisStoreOptions): Store {
         const first = new Map<number, EntryResult>();
         for (const r of initial) {
           const prev = first.get(r.index);
-          if (Number.isInteger(r.index) && r.index >= 0 && r.index < n && !(prev && statusCode(prev.status) > PENDING)) {
+          if (
+            Number.isInteger(r.index) &&
+            r.index >= 0 &&
+            r.index < n &&
+            !(prev && statusCode(prev.status) > PENDING)
+          ) {
             first.set(r.index, r);
           }
         }
@@ -228,7 +241,11 @@ export function redisStore(options: RedisStoreOptions): Store {
 
     claimIdempotency: (key, fingerprint, ttlMs) =>
       guard(async (): Promise<IdempotencyClaim> => {
-        const [state, response] = (await scripts.ebeClaimIdempotency(idemKey(key), fingerprint, Math.max(1, Math.ceil(ttlMs)))) as string[];
+        const [state, response] = (await scripts.ebeClaimIdempotency(
+          idemKey(key),
+          fingerprint,
+          Math.max(1, Math.ceil(ttlMs)),
+        )) as string[];
         if (state === 'replay') return { state, response: JSON.parse(response) as StoredResponse };
         return { state: state as 'new' | 'in_flight' | 'mismatch' };
       }),

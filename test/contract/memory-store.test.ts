@@ -45,7 +45,10 @@ describe('memoryStore', () => {
     const content = { content: { DefaultContent: {} } };
     await store.createJob(job('a'), content, []);
     await store.createJob(job('b'), content, []);
-    await expect(store.createJob(job('c'), content, [])).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE', status: 503 });
+    await expect(store.createJob(job('c'), content, [])).rejects.toMatchObject({
+      code: 'SERVICE_UNAVAILABLE',
+      status: 503,
+    });
     await store.finishPending('a', { status: 'CANCELED', cancel: true });
     await store.createJob(job('c'), content, []);
     expect(await store.getJob('a')).toBeNull();
@@ -68,7 +71,10 @@ describe('memoryStore', () => {
     for (let c = 0; c < n; c += 50) {
       const indexes = Array.from({ length: 50 }, (_, k) => c + k);
       await store.claimEntries('big', indexes);
-      await store.recordResults('big', indexes.map((i) => ({ index: i, status: 'SUCCESS' as const, messageId: id(i), attempts: 1 })));
+      await store.recordResults(
+        'big',
+        indexes.map((i) => ({ index: i, status: 'SUCCESS' as const, messageId: id(i), attempts: 1 })),
+      );
     }
     const page = await store.getResults('big', 41_999, 1);
     expect(page[0].messageId).toBe(id(42_000));

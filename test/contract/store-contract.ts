@@ -4,7 +4,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EntryResult, JobPayload, JobRecord, Store } from '../../src/types.js';
 
 const payload: JobPayload = {
-  content: { FromEmailAddress: 'sender@example.com', DefaultContent: { Template: { TemplateName: 'welcome', TemplateData: '{}' } } },
+  content: {
+    FromEmailAddress: 'sender@example.com',
+    DefaultContent: { Template: { TemplateName: 'welcome', TemplateData: '{}' } },
+  },
 };
 
 function jobRecord(principalId: string, entries: number, overrides: Partial<JobRecord> = {}): JobRecord {
@@ -23,7 +26,12 @@ function jobRecord(principalId: string, entries: number, overrides: Partial<JobR
 }
 
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
-const success = (index: number, attempts = 1): EntryResult => ({ index, status: 'SUCCESS', messageId: `msg-${index}`, attempts });
+const success = (index: number, attempts = 1): EntryResult => ({
+  index,
+  status: 'SUCCESS',
+  messageId: `msg-${index}`,
+  attempts,
+});
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function expectConsistent(job: JobRecord | null): asserts job is JobRecord {
@@ -131,7 +139,10 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
           after = page[page.length - 1].index;
           const next = range(after + 1, Math.min(after + 3, 25));
           await store.claimEntries(job.id, next);
-          await store.recordResults(job.id, next.map((i) => success(i)));
+          await store.recordResults(
+            job.id,
+            next.map((i) => success(i)),
+          );
         }
         expect(seen).toEqual(range(0, 25));
       });
@@ -223,7 +234,12 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
         });
         expect(await store.claimEntries(job.id, [0, 1])).toEqual({ claimed: [0], stale: [1] });
         await store.recordResults(job.id, [success(0, 2)]);
-        expect((await store.getResults(job.id, -1, 1))[0]).toEqual({ index: 0, status: 'SUCCESS', messageId: 'msg-0', attempts: 2 });
+        expect((await store.getResults(job.id, -1, 1))[0]).toEqual({
+          index: 0,
+          status: 'SUCCESS',
+          messageId: 'msg-0',
+          attempts: 2,
+        });
       });
 
       it('never overwrites a final status, SUCCESS above all', async () => {
@@ -263,8 +279,18 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
       it('says finished exactly once when many writers record at the same time', async () => {
         const job = await created(200);
         for (let c = 0; c < 200; c += 50) await store.claimEntries(job.id, range(c, c + 50));
-        const writes = range(0, 20).map((w) => store.recordResults(job.id, range(w * 10, w * 10 + 10).map((i) => success(i))));
-        const duplicates = range(0, 20).map((w) => store.recordResults(job.id, range(w * 10, w * 10 + 10).map((i) => success(i))));
+        const writes = range(0, 20).map((w) =>
+          store.recordResults(
+            job.id,
+            range(w * 10, w * 10 + 10).map((i) => success(i)),
+          ),
+        );
+        const duplicates = range(0, 20).map((w) =>
+          store.recordResults(
+            job.id,
+            range(w * 10, w * 10 + 10).map((i) => success(i)),
+          ),
+        );
         const outcomes = await Promise.all([...writes, ...duplicates]);
         expect(outcomes.filter((o) => o.finished)).toHaveLength(1);
         const got = await store.getJob(job.id);
@@ -296,7 +322,9 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
 
         const first = await store.recordResults(job.id, [success(1)]);
         expect(first.finished).toBe(false);
-        const last = await store.recordResults(job.id, [{ index: 2, status: 'PENDING', error: 'throttled', attempts: 1 }]);
+        const last = await store.recordResults(job.id, [
+          { index: 2, status: 'PENDING', error: 'throttled', attempts: 1 },
+        ]);
         expect(last.finished).toBe(true);
         expectConsistent(last.job);
         expect(last.job).toMatchObject({ status: 'canceled', counts: { sent: 2, canceled: 4, pending: 0 } });
@@ -382,7 +410,10 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
         expect(await store.claimIdempotency(k, 'fp-1', 60_000)).toEqual({ state: 'new' });
         expect(await store.claimIdempotency(k, 'fp-1', 60_000)).toEqual({ state: 'in_flight' });
         expect(await store.claimIdempotency(k, 'fp-2', 60_000)).toEqual({ state: 'mismatch' });
-        const response = { status: 202, body: { success: true, data: { id: 'job-1', created_at: '2026-01-01T00:00:00.000Z' } } };
+        const response = {
+          status: 202,
+          body: { success: true, data: { id: 'job-1', created_at: '2026-01-01T00:00:00.000Z' } },
+        };
         await store.completeIdempotency(k, 'fp-1', response, 60_000);
         expect(await store.claimIdempotency(k, 'fp-1', 60_000)).toEqual({ state: 'replay', response });
         expect(await store.claimIdempotency(k, 'fp-2', 60_000)).toEqual({ state: 'mismatch' });
@@ -421,7 +452,10 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
       for (let c = 0; c < n; c += 50) {
         const indexes = range(c, Math.min(c + 50, n));
         const { claimed } = await store.claimEntries(job.id, indexes);
-        const out = await store.recordResults(job.id, claimed.map((i) => success(i)));
+        const out = await store.recordResults(
+          job.id,
+          claimed.map((i) => success(i)),
+        );
         if (out.finished) finished++;
       }
       expect(finished).toBe(1);

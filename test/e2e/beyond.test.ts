@@ -49,7 +49,12 @@ describe('beyond the peers', () => {
   });
 
   function app(options: Partial<BulkEmailOptions<Principal>> = {}) {
-    const router = bulkEmail({ ses: ses.client({ endpoint: proxy.url }), sendRate: 200, authenticate: () => ({ id: 'p1' }), ...options });
+    const router = bulkEmail({
+      ses: ses.client({ endpoint: proxy.url }),
+      sendRate: 200,
+      authenticate: () => ({ id: 'p1' }),
+      ...options,
+    });
     routers.push(router);
     return express().use('/bulk-email', router);
   }
@@ -99,7 +104,10 @@ describe('beyond the peers', () => {
   it('strict render check: an entry missing a variable is refused before any SES call, naming the entry and variable', async () => {
     const a = app();
     const body = bulkBody(5, {
-      template: { TemplateContent: { Subject: 'Hi {{name}}', Text: 'Code {{code}} for {{plan}}' }, TemplateData: '{"plan":"basic"}' },
+      template: {
+        TemplateContent: { Subject: 'Hi {{name}}', Text: 'Code {{code}} for {{plan}}' },
+        TemplateData: '{"plan":"basic"}',
+      },
     });
     body.BulkEmailEntries[3].ReplacementEmailContent!.ReplacementTemplate!.ReplacementTemplateData = '{"name":"x"}';
     const res = await request(a).post('/bulk-email').send(body).expect(400);
@@ -111,9 +119,14 @@ describe('beyond the peers', () => {
   });
 
   it('strict render check also covers stored templates (fetched with GetEmailTemplate)', async () => {
-    await ses.client().send(
-      new CreateEmailTemplateCommand({ TemplateName: 'stored-1', TemplateContent: { Subject: 'Hi {{name}}', Text: 'Your {{thing}}' } }),
-    );
+    await ses
+      .client()
+      .send(
+        new CreateEmailTemplateCommand({
+          TemplateName: 'stored-1',
+          TemplateContent: { Subject: 'Hi {{name}}', Text: 'Your {{thing}}' },
+        }),
+      );
     const a = app();
     const body = bulkBody(3, { template: { TemplateName: 'stored-1', TemplateData: '{}' } });
     const res = await request(a).post('/bulk-email').send(body).expect(400);
@@ -160,7 +173,11 @@ describe('beyond the peers', () => {
 
     const token = path.split('/').pop()!;
     const tampered = `${token.slice(0, -2)}${token.endsWith('AA') ? 'BB' : 'AA'}`;
-    const bad = await request(a).post(`/bulk-email/unsubscribe/${tampered}`).type('form').send('List-Unsubscribe=One-Click').expect(400);
+    const bad = await request(a)
+      .post(`/bulk-email/unsubscribe/${tampered}`)
+      .type('form')
+      .send('List-Unsubscribe=One-Click')
+      .expect(400);
     expect(bad.body.error.code).toBe('INVALID_TOKEN');
     await request(a).get(path).expect(405);
     expect(calls).toHaveLength(1);

@@ -22,7 +22,11 @@ describe('faults between the package and SES', () => {
     proxy = undefined;
   });
 
-  async function run(n: number, decide: (call: { n: number }) => Fault | undefined, options: { atLeastOnce?: boolean } = {}) {
+  async function run(
+    n: number,
+    decide: (call: { n: number }) => Fault | undefined,
+    options: { atLeastOnce?: boolean } = {},
+  ) {
     proxy = await startFaultProxy(ses.url, decide);
     const events: BulkEmailEvent[] = [];
     const router = bulkEmail({
@@ -36,7 +40,8 @@ describe('faults between the package and SES', () => {
     });
     const app = express().use('/bulk-email', router);
     const res = await request(app).post('/bulk-email').set('Prefer', 'wait=30').send(bulkBody(n)).expect(200);
-    const results = (await request(app).get(`/bulk-email/${res.body.data.id}/results?limit=1000`).expect(200)).body.data.results as {
+    const results = (await request(app).get(`/bulk-email/${res.body.data.id}/results?limit=1000`).expect(200)).body.data
+      .results as {
       index: number;
       status: string;
       attempts: number;
@@ -90,10 +95,14 @@ describe('faults between the package and SES', () => {
   });
 
   it('5xx is retried; a job-fatal status fails the rest of the job without sending it', async () => {
-    const flaky = await run(40, ({ n }) => (n === 1 ? { kind: 'error', status: 503, name: 'ServiceUnavailable' } : undefined));
+    const flaky = await run(40, ({ n }) =>
+      n === 1 ? { kind: 'error', status: 503, name: 'ServiceUnavailable' } : undefined,
+    );
     expect(flaky.job.counts.sent).toBe(40);
     await ses.clear();
-    const fatal = await run(200, ({ n }) => (n === 1 ? { kind: 'entries', positions: [0], status: 'MAIL_FROM_DOMAIN_NOT_VERIFIED' } : undefined));
+    const fatal = await run(200, ({ n }) =>
+      n === 1 ? { kind: 'entries', positions: [0], status: 'MAIL_FROM_DOMAIN_NOT_VERIFIED' } : undefined,
+    );
     expect(fatal.results.find((r) => r.status === 'MAIL_FROM_DOMAIN_NOT_VERIFIED')).toBeDefined();
     expect(fatal.job.counts.sent).toBeLessThan(200);
     expect(fatal.job.counts.sent).toBe(fatal.emails.length);

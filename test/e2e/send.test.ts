@@ -97,7 +97,7 @@ describe('sending through the SES emulator', () => {
     expect(mine.body.data.id).toBe(res.body.data.id);
   });
 
-  it('decodes base64 attachments before the SDK encodes them, through the app\'s own client middleware', async () => {
+  it("decodes base64 attachments before the SDK encodes them, through the app's own client middleware", async () => {
     const client = ses.client();
     const wire: string[] = [];
     client.middlewareStack.add(

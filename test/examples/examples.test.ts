@@ -42,7 +42,10 @@ describe('examples', () => {
         .send(bulkBody(3, { from: 'news@acme.test' }))
         .expect(200);
       expect(ok.body.data.counts.sent).toBe(3);
-      await request(app).get(`/bulk-email/${ok.body.data.id}`).set('Authorization', 'Bearer key-globex-456').expect(404);
+      await request(app)
+        .get(`/bulk-email/${ok.body.data.id}`)
+        .set('Authorization', 'Bearer key-globex-456')
+        .expect(404);
       const big = await request(app)
         .post('/bulk-email')
         .set('Authorization', 'Bearer key-globex-456')
@@ -63,7 +66,9 @@ describe('examples', () => {
   it('templates-from-folder: a named template is filled in from the folder; an unknown one is 422', async () => {
     const { app, close } = folderApp({ ses: ses.client(), sendRate: 200 });
     try {
-      const body = bulkBody(2, { template: { TemplateName: 'welcome', TemplateData: JSON.stringify({ name: 'x', team: 'Acme' }) } });
+      const body = bulkBody(2, {
+        template: { TemplateName: 'welcome', TemplateData: JSON.stringify({ name: 'x', team: 'Acme' }) },
+      });
       const res = await request(app).post('/bulk-email').set('Prefer', 'wait=20').send(body).expect(200);
       expect(res.body.data.counts.sent).toBe(2);
       const subjects = (await ses.emails()).map((e) => e.subject).sort();

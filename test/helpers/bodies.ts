@@ -15,7 +15,11 @@ export function bulkBody(n: number, options: BodyOptions = {}): SendBulkEmailReq
     FromEmailAddress: options.from ?? 'Sender <sender@example.com>',
     DefaultContent: {
       Template: options.template ?? {
-        TemplateContent: { Subject: 'Hello {{name}}', Text: 'Hi {{name}}, your code is {{code}}.', Html: '<p>Hi {{name}}</p>' },
+        TemplateContent: {
+          Subject: 'Hello {{name}}',
+          Text: 'Hi {{name}}, your code is {{code}}.',
+          Html: '<p>Hi {{name}}</p>',
+        },
         TemplateData: JSON.stringify({ name: 'friend', code: 'none' }),
       },
     },

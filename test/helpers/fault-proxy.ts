@@ -38,7 +38,10 @@ type Entry = { Destination?: { ToAddresses?: string[]; CcAddresses?: string[]; B
 const recipientsOf = (entries: Entry[]) =>
   entries.reduce(
     (n, e) =>
-      n + (e.Destination?.ToAddresses?.length ?? 0) + (e.Destination?.CcAddresses?.length ?? 0) + (e.Destination?.BccAddresses?.length ?? 0),
+      n +
+      (e.Destination?.ToAddresses?.length ?? 0) +
+      (e.Destination?.CcAddresses?.length ?? 0) +
+      (e.Destination?.BccAddresses?.length ?? 0),
     0,
   );
 
@@ -52,17 +55,29 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 }
 
 function sesError(res: ServerResponse, status: number, name: string, message: string) {
-  res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-errortype': `${name}:http://internal.amazon.com/`, 'x-amzn-requestid': 'fault-proxy' });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'x-amzn-errortype': `${name}:http://internal.amazon.com/`,
+    'x-amzn-requestid': 'fault-proxy',
+  });
   res.end(JSON.stringify({ message }));
 }
 
 /** Forwards a request to the target with the same method, path, headers and (possibly rewritten) body. */
-async function forward(target: string, req: IncomingMessage, body: Buffer): Promise<{ status: number; headers: Headers; text: string }> {
+async function forward(
+  target: string,
+  req: IncomingMessage,
+  body: Buffer,
+): Promise<{ status: number; headers: Headers; text: string }> {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) {
     if (typeof v === 'string' && !['host', 'content-length', 'connection'].includes(k)) headers[k] = v;
   }
-  const res = await fetch(`${target}${req.url}`, { method: req.method, headers, body: req.method === 'GET' ? undefined : new Uint8Array(body) });
+  const res = await fetch(`${target}${req.url}`, {
+    method: req.method,
+    headers,
+    body: req.method === 'GET' ? undefined : new Uint8Array(body),
+  });
   return { status: res.status, headers: res.headers, text: await res.text() };
 }
 
@@ -101,7 +116,8 @@ export async function startFaultProxy(
         if (inWindow + recipients > options.limitRate * 1.1) fault = { kind: 'throttle' };
       }
       call.fault = fault?.kind;
-      if (fault?.kind === 'throttle') return sesError(res, 429, 'TooManyRequestsException', 'Maximum sending rate exceeded.');
+      if (fault?.kind === 'throttle')
+        return sesError(res, 429, 'TooManyRequestsException', 'Maximum sending rate exceeded.');
       if (fault?.kind === 'error') return sesError(res, fault.status, fault.name, fault.message ?? fault.name);
       if (fault?.kind === 'reset-before') {
         req.socket.destroy();
@@ -130,7 +146,10 @@ export async function startFaultProxy(
       entries.forEach((_, i) => {
         merged.push(
           skip.has(i)
-            ? { Status: fault?.kind === 'entries' ? (fault.status ?? 'TRANSIENT_FAILURE') : 'TRANSIENT_FAILURE', Error: 'injected' }
+            ? {
+                Status: fault?.kind === 'entries' ? (fault.status ?? 'TRANSIENT_FAILURE') : 'TRANSIENT_FAILURE',
+                Error: 'injected',
+              }
             : results[k++],
         );
       });

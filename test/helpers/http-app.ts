@@ -22,7 +22,9 @@ export function httpApp(options: Partial<BulkEmailOptions<Principal>> = {}): Htt
   let n = 0;
   mock.on(SendBulkEmailCommand).callsFake((input) => {
     calls.push(input);
-    return { BulkEmailEntryResults: input.BulkEmailEntries.map(() => ({ Status: 'SUCCESS', MessageId: `msg-${++n}` })) };
+    return {
+      BulkEmailEntryResults: input.BulkEmailEntries.map(() => ({ Status: 'SUCCESS', MessageId: `msg-${++n}` })),
+    };
   });
   mock.on(GetAccountCommand).resolves({ SendQuota: { MaxSendRate: 1000, Max24HourSend: -1, SentLast24Hours: 0 } });
   const router = bulkEmail<Principal>({

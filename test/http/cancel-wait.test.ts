@@ -30,7 +30,12 @@ describe('cancel and Prefer: wait', () => {
 
   it('a finished job is NOT_CANCELABLE', async () => {
     h = httpApp();
-    const done = await request(h.app).post('/bulk-email').set('x-user', 'a').set('Prefer', 'wait=10').send(bulkBody(2)).expect(200);
+    const done = await request(h.app)
+      .post('/bulk-email')
+      .set('x-user', 'a')
+      .set('Prefer', 'wait=10')
+      .send(bulkBody(2))
+      .expect(200);
     expect(done.body.data.status).toBe('completed');
     const res = await request(h.app).post(`/bulk-email/${done.body.data.id}/cancel`).set('x-user', 'a').expect(409);
     expect(res.body.error.code).toBe('NOT_CANCELABLE');
@@ -39,7 +44,12 @@ describe('cancel and Prefer: wait', () => {
   it('Prefer: wait answers 202 when the job does not finish in time', async () => {
     h = httpApp({ sendRate: 5 });
     const started = Date.now();
-    const res = await request(h.app).post('/bulk-email').set('x-user', 'a').set('Prefer', 'wait=1').send(bulkBody(50)).expect(202);
+    const res = await request(h.app)
+      .post('/bulk-email')
+      .set('x-user', 'a')
+      .set('Prefer', 'wait=1')
+      .send(bulkBody(50))
+      .expect(202);
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
     expect(res.body.data.status).toMatch(/queued|sending/);
     expect(res.headers['preference-applied']).toBe('wait=1');

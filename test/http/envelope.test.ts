@@ -38,7 +38,11 @@ describe('envelope on every answer', () => {
   });
 
   it('400 INVALID_JSON for a body that is not JSON, or not UTF-8, or not really gzip', async () => {
-    const bytes = Buffer.concat([Buffer.from('{"FromEmailAddress":"a'), Buffer.from([0xff, 0xfe]), Buffer.from('@b.com"}')]);
+    const bytes = Buffer.concat([
+      Buffer.from('{"FromEmailAddress":"a'),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('@b.com"}'),
+    ]);
     // Raw bytes over a real socket: supertest would serialize a Buffer as JSON.
     const server = h.app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
@@ -64,17 +68,29 @@ describe('envelope on every answer', () => {
   });
 
   it('415 for a charset other than UTF-8', async () => {
-    const res = await request(h.app).post('/bulk-email').set('x-user', 'a').set('Content-Type', 'application/json; charset=utf-7').send('{}');
+    const res = await request(h.app)
+      .post('/bulk-email')
+      .set('x-user', 'a')
+      .set('Content-Type', 'application/json; charset=utf-7')
+      .send('{}');
     expectError(res, 415, 'UNSUPPORTED_MEDIA_TYPE');
   });
 
   it('400 INVALID_JSON for a body that is not JSON', async () => {
-    const res = await request(h.app).post('/bulk-email').set('x-user', 'a').set('Content-Type', 'application/json').send('{"a":');
+    const res = await request(h.app)
+      .post('/bulk-email')
+      .set('x-user', 'a')
+      .set('Content-Type', 'application/json')
+      .send('{"a":');
     expectError(res, 400, 'INVALID_JSON');
   });
 
   it('415 for a body that is not application/json', async () => {
-    expectError(await request(h.app).post('/bulk-email').set('x-user', 'a').set('Content-Type', 'text/plain').send('hi'), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    expectError(
+      await request(h.app).post('/bulk-email').set('x-user', 'a').set('Content-Type', 'text/plain').send('hi'),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
     expectError(await request(h.app).post('/bulk-email').set('x-user', 'a'), 415, 'UNSUPPORTED_MEDIA_TYPE');
   });
 
@@ -118,9 +134,12 @@ describe('envelope on every answer', () => {
 describe('malformed paths', () => {
   const h = httpApp();
   afterAll(() => h.close());
-  it.each(['/bulk-email/%FF', '/bulk-email/%E0%A4%A/results', '/bulk-email/%ZZ/cancel'])('404 NOT_FOUND envelope for %s', async (path) => {
-    const res = await request(h.app).get(path).set('x-user', 'a');
-    expect(res.status).toBe(404);
-    expect(res.body).toMatchObject({ success: false, error: { code: 'NOT_FOUND' } });
-  });
+  it.each(['/bulk-email/%FF', '/bulk-email/%E0%A4%A/results', '/bulk-email/%ZZ/cancel'])(
+    '404 NOT_FOUND envelope for %s',
+    async (path) => {
+      const res = await request(h.app).get(path).set('x-user', 'a');
+      expect(res.status).toBe(404);
+      expect(res.body).toMatchObject({ success: false, error: { code: 'NOT_FOUND' } });
+    },
+  );
 });

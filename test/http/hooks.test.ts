@@ -41,9 +41,16 @@ describe('hooks', () => {
   });
 
   it('validate → 400 VALIDATION_ERROR with the app details; nothing stored', async () => {
-    h = httpApp({ validate: () => { throw validationError([{ path: '/ConfigurationSetName', message: 'pick a set' }]); } });
+    h = httpApp({
+      validate: () => {
+        throw validationError([{ path: '/ConfigurationSetName', message: 'pick a set' }]);
+      },
+    });
     const res = await request(h.app).post('/bulk-email').set('x-user', 'a').send(bulkBody(1)).expect(400);
-    expect(res.body.error).toMatchObject({ code: 'VALIDATION_ERROR', details: [{ path: '/ConfigurationSetName', message: 'pick a set' }] });
+    expect(res.body.error).toMatchObject({
+      code: 'VALIDATION_ERROR',
+      details: [{ path: '/ConfigurationSetName', message: 'pick a set' }],
+    });
     expect(h.calls).toHaveLength(0);
   });
 
@@ -52,16 +59,28 @@ describe('hooks', () => {
     await request(h.app).post('/bulk-email').set('x-user', 'no').send(bulkBody(1)).expect(403);
     await request(h.app).post('/bulk-email').set('x-user', 'ok').send(bulkBody(1)).expect(202);
     await h.close();
-    h = httpApp({ authorize: () => { throw forbidden('not on Sundays'); } });
+    h = httpApp({
+      authorize: () => {
+        throw forbidden('not on Sundays');
+      },
+    });
     const res = await request(h.app).post('/bulk-email').set('x-user', 'a').send(bulkBody(1)).expect(403);
     expect(res.body.error).toMatchObject({ code: 'FORBIDDEN', message: 'not on Sundays' });
     await h.close();
-    h = httpApp({ authorize: () => { throw new Error('oops'); } });
+    h = httpApp({
+      authorize: () => {
+        throw new Error('oops');
+      },
+    });
     await request(h.app).post('/bulk-email').set('x-user', 'a').send(bulkBody(1)).expect(500);
   });
 
   it('rateLimited() from a hook → 429 with Retry-After', async () => {
-    h = httpApp({ validate: () => { throw rateLimited(12); } });
+    h = httpApp({
+      validate: () => {
+        throw rateLimited(12);
+      },
+    });
     const res = await request(h.app).post('/bulk-email').set('x-user', 'a').send(bulkBody(1)).expect(429);
     expect(res.headers['retry-after']).toBe('12');
     expect(res.body.error.code).toBe('RATE_LIMITED');
@@ -70,7 +89,10 @@ describe('hooks', () => {
   it('senders policy covers From, feedback address and both identity ARNs', async () => {
     h = httpApp({ senders: () => ['@example.com', 'boss@other.com', 'arn:aws:ses:us-east-1:1:identity/example.com'] });
     const post = (patch: object) =>
-      request(h.app).post('/bulk-email').set('x-user', 'a').send({ ...bulkBody(1), ...patch });
+      request(h.app)
+        .post('/bulk-email')
+        .set('x-user', 'a')
+        .send({ ...bulkBody(1), ...patch });
     await post({}).expect(202);
     await post({ FromEmailAddress: 'Boss <boss@other.com>' }).expect(202);
     const bad = await post({ FromEmailAddress: 'x@evil.com' }).expect(403);
@@ -88,7 +110,11 @@ describe('hooks', () => {
     const res = await request(h.app).post('/bulk-email').set('x-user', 'a').send(body).expect(422);
     expect(res.body.error.code).toBe('TEMPLATE_NOT_FOUND');
     await h.close();
-    h = httpApp({ resolveTemplate: (t) => { throw templateNotFound(t.TemplateName ?? '?'); } });
+    h = httpApp({
+      resolveTemplate: (t) => {
+        throw templateNotFound(t.TemplateName ?? '?');
+      },
+    });
     await request(h.app).post('/bulk-email').set('x-user', 'a').send(body).expect(422);
     expect(h.calls).toHaveLength(0);
   });
@@ -116,13 +142,24 @@ describe('hooks', () => {
     h = httpApp({ suppress: (addresses) => addresses.filter((a) => /^(user1|cc2)@/i.test(a)) });
     const body = bulkBody(3, { cc: true });
     body.BulkEmailEntries[1].Destination = { ToAddresses: ['USER1@example.com'] };
-    const res = await request(h.app).post('/bulk-email').set('x-user', 'a').set('Prefer', 'wait=5').send(body).expect(200);
+    const res = await request(h.app)
+      .post('/bulk-email')
+      .set('x-user', 'a')
+      .set('Prefer', 'wait=5')
+      .send(body)
+      .expect(200);
     expect(res.body.data.counts).toMatchObject({ sent: 2, failed: 1, suppressed: 1, pending: 0 });
-    const sent = h.calls.flatMap((c) => c.BulkEmailEntries as { Destination: { ToAddresses: string[]; CcAddresses?: string[] } }[]);
+    const sent = h.calls.flatMap(
+      (c) => c.BulkEmailEntries as { Destination: { ToAddresses: string[]; CcAddresses?: string[] } }[],
+    );
     expect(sent.map((e) => e.Destination.ToAddresses[0])).toEqual(['user0@example.com', 'user2@example.com']);
     expect(sent[1].Destination.CcAddresses).toBeUndefined();
     const results = await request(h.app).get(`/bulk-email/${res.body.data.id}/results`).set('x-user', 'a').expect(200);
-    expect(results.body.data.results.map((r: { status: string }) => r.status)).toEqual(['SUCCESS', 'SUPPRESSED', 'SUCCESS']);
+    expect(results.body.data.results.map((r: { status: string }) => r.status)).toEqual([
+      'SUCCESS',
+      'SUPPRESSED',
+      'SUCCESS',
+    ]);
   });
 
   it('maxActiveJobs → 429 RATE_LIMITED with Retry-After', async () => {

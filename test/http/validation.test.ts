@@ -16,13 +16,19 @@ describe('request validation through HTTP', () => {
   for (const fixture of loadInvalidFixtures()) {
     it(`${fixture.name}: ${fixture.description}`, async () => {
       const raw = typeof fixture.body === 'string' ? fixture.body : JSON.stringify(fixture.body);
-      const res = await request(h.app).post('/bulk-email').set('x-user', 'a').set('Content-Type', 'application/json').send(raw);
+      const res = await request(h.app)
+        .post('/bulk-email')
+        .set('x-user', 'a')
+        .set('Content-Type', 'application/json')
+        .send(raw);
       expect(res.status).toBe(400);
       expect(res.body.success).toBe(false);
       expect(res.body.error.code).toBe('VALIDATION_ERROR');
       for (const want of fixture.expect) {
         expect(res.body.error.details).toEqual(
-          expect.arrayContaining([expect.objectContaining({ path: want.path, message: expect.stringContaining(want.message) })]),
+          expect.arrayContaining([
+            expect.objectContaining({ path: want.path, message: expect.stringContaining(want.message) }),
+          ]),
         );
       }
       expect(h.calls).toHaveLength(0);

@@ -14,10 +14,14 @@ describe.skipIf(!REDIS_URL)('bullmqQueue after a worker crash', () => {
 
   it('redelivers the task of a SIGKILLed worker to another one within 30 s', async () => {
     const name = `q-${randomUUID()}`;
-    const child = fork(fileURLToPath(new URL('./crash-worker.ts', import.meta.url)), [REDIS_URL as string, name, prefix], {
-      execArgv: ['--import', 'tsx'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
+    const child = fork(
+      fileURLToPath(new URL('./crash-worker.ts', import.meta.url)),
+      [REDIS_URL as string, name, prefix],
+      {
+        execArgv: ['--import', 'tsx'],
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      },
+    );
     const messages: Record<string, unknown>[] = [];
     child.on('message', (m) => messages.push(m as Record<string, unknown>));
     const until = async (check: () => boolean, ms: number) => {

@@ -13,7 +13,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe.skipIf(!REDIS_URL)('bullmqQueue', () => {
   afterAll(() => deleteKeys(prefix));
 
-  describeQueueContract('bullmq', (name) => bullmqQueue({ connection: REDIS_URL as string, name, prefix, retryDelayMs: 100 }));
+  describeQueueContract('bullmq', (name) =>
+    bullmqQueue({ connection: REDIS_URL as string, name, prefix, retryDelayMs: 100 }),
+  );
 
   it('is distributed', async () => {
     const queue = bullmqQueue({ connection: REDIS_URL as string, name: `q-${randomUUID()}`, prefix });
@@ -96,13 +98,22 @@ describe.skipIf(!REDIS_URL)('bullmqQueue', () => {
 
 describe('bullmqQueue when Redis is unreachable', () => {
   it('fails enqueue and start fast with SERVICE_UNAVAILABLE, and closes', async () => {
-    const queue = bullmqQueue({ connection: { host: '127.0.0.1', port: 1 }, name: 'unreachable', prefix: 'ebe-unreachable', timeoutMs: 2000 });
+    const queue = bullmqQueue({
+      connection: { host: '127.0.0.1', port: 1 },
+      name: 'unreachable',
+      prefix: 'ebe-unreachable',
+      timeoutMs: 2000,
+    });
     try {
       let started = Date.now();
-      await expect(queue.enqueue([{ jobId: 'j', chunk: 0, entries: [] }])).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+      await expect(queue.enqueue([{ jobId: 'j', chunk: 0, entries: [] }])).rejects.toMatchObject({
+        code: 'SERVICE_UNAVAILABLE',
+      });
       expect(Date.now() - started).toBeLessThan(2500);
       started = Date.now();
-      await expect(queue.start(async () => {}, { concurrency: 1 })).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+      await expect(queue.start(async () => {}, { concurrency: 1 })).rejects.toMatchObject({
+        code: 'SERVICE_UNAVAILABLE',
+      });
       expect(Date.now() - started).toBeLessThan(2500);
     } finally {
       await queue.close();

@@ -13,9 +13,9 @@ describe('admit', () => {
   });
 
   it("refuses with QUOTA_EXCEEDED { needed, remaining } under 'refuse' when the job does not fit", () => {
-    expect(() => admit({ recipients: 30, outstanding: 5, remaining: 20, rate: 10, policy: 'refuse', now: NOW })).toThrow(
-      expect.objectContaining({ code: 'QUOTA_EXCEEDED', status: 429, details: { needed: 30, remaining: 15 } }),
-    );
+    expect(() =>
+      admit({ recipients: 30, outstanding: 5, remaining: 20, rate: 10, policy: 'refuse', now: NOW }),
+    ).toThrow(expect.objectContaining({ code: 'QUOTA_EXCEEDED', status: 429, details: { needed: 30, remaining: 15 } }));
   });
 
   it("defers under 'defer': accepted, with the overflow waiting for the rolling 24-hour window", () => {
@@ -24,8 +24,12 @@ describe('admit', () => {
   });
 
   it('treats -1 (unlimited) and null (unknown) as no quota; no rate means no estimate', () => {
-    expect(() => admit({ recipients: 1e9, outstanding: 0, remaining: -1, rate: 1, policy: 'refuse', now: NOW })).not.toThrow();
-    expect(admit({ recipients: 1, outstanding: 0, remaining: null, rate: undefined, policy: 'refuse', now: NOW })).toEqual({});
+    expect(() =>
+      admit({ recipients: 1e9, outstanding: 0, remaining: -1, rate: 1, policy: 'refuse', now: NOW }),
+    ).not.toThrow();
+    expect(
+      admit({ recipients: 1, outstanding: 0, remaining: null, rate: undefined, policy: 'refuse', now: NOW }),
+    ).toEqual({});
   });
 });
 
