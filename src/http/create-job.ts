@@ -37,6 +37,12 @@ interface Prepared {
   recipients: number;
 }
 
+/** An SES answer (the SDK's `$metadata`) or a network failure on the way to SES, as opposed to a bug. */
+function fromSes(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  return '$metadata' in err || typeof (err as { code?: unknown }).code === 'string';
+}
+
 async function checkTemplate<P extends Principal>(
   ctx: RouteContext<P>,
   request: SendBulkEmailRequest,
@@ -51,7 +57,7 @@ async function checkTemplate<P extends Principal>(
     variablesOf: ctx.variablesOf,
     parsed,
   });
-  if (config.renderCheck === 'strict' && check.fetchError !== undefined) {
+  if (config.renderCheck === 'strict' && fromSes(check.fetchError)) {
     // Strict means nothing goes out unchecked: SES refused to show the stored template, so refuse the request.
     const sesCode = (check.fetchError as { name?: unknown }).name;
     const code = typeof sesCode === 'string' ? sesCode : 'Unknown';
