@@ -2,11 +2,11 @@
 import { CreateEmailTemplateCommand } from '@aws-sdk/client-sesv2';
 import express from 'express';
 import request from 'supertest';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bulkEmail, type BulkEmailOptions, type Principal } from '../../src/index.js';
 import { bulkBody } from '../helpers/bodies.js';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.js';
-import { type SesEmulator, startSesEmulator } from '../helpers/ses-emulator.js';
+import { sesEmulatorForSuite } from '../helpers/ses-emulator.js';
 
 /** The full GetAccount answer the emulator needs, with the given quota. */
 function account(quota: { Max24HourSend: number; MaxSendRate: number; SentLast24Hours: number }) {
@@ -29,17 +29,10 @@ function account(quota: { Max24HourSend: number; MaxSendRate: number; SentLast24
 }
 
 describe('beyond the peers', () => {
-  let ses: SesEmulator;
+  const ses = sesEmulatorForSuite();
   let proxy: FaultProxy;
   const routers: { close(): Promise<void> }[] = [];
-  beforeAll(async () => {
-    ses = await startSesEmulator();
-  });
-  afterAll(async () => {
-    await ses.close();
-  });
   beforeEach(async () => {
-    await ses.clear();
     proxy = await startFaultProxy(ses.url);
   });
   afterEach(async () => {
@@ -119,14 +112,12 @@ describe('beyond the peers', () => {
   });
 
   it('strict render check also covers stored templates (fetched with GetEmailTemplate)', async () => {
-    await ses
-      .client()
-      .send(
-        new CreateEmailTemplateCommand({
-          TemplateName: 'stored-1',
-          TemplateContent: { Subject: 'Hi {{name}}', Text: 'Your {{thing}}' },
-        }),
-      );
+    await ses.client().send(
+      new CreateEmailTemplateCommand({
+        TemplateName: 'stored-1',
+        TemplateContent: { Subject: 'Hi {{name}}', Text: 'Your {{thing}}' },
+      }),
+    );
     const a = app();
     const body = bulkBody(3, { template: { TemplateName: 'stored-1', TemplateData: '{}' } });
     const res = await request(a).post('/bulk-email').send(body).expect(400);

@@ -1,23 +1,16 @@
 // Delivery guarantees end to end: faults injected in front of the SES emulator, then count what it stored.
 import express from 'express';
 import request from 'supertest';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { bulkEmail, type BulkEmailEvent } from '../../src/index.js';
 import { bulkBody } from '../helpers/bodies.js';
 import { type Fault, type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.js';
-import { type SesEmulator, startSesEmulator } from '../helpers/ses-emulator.js';
+import { sesEmulatorForSuite } from '../helpers/ses-emulator.js';
 
 describe('faults between the package and SES', () => {
-  let ses: SesEmulator;
+  const ses = sesEmulatorForSuite();
   let proxy: FaultProxy | undefined;
-  beforeAll(async () => {
-    ses = await startSesEmulator();
-  });
-  afterAll(async () => {
-    await ses.close();
-  });
   beforeEach(async () => {
-    await ses.clear();
     await proxy?.close();
     proxy = undefined;
   });

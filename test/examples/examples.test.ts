@@ -1,23 +1,14 @@
 // The example apps, driven as importable apps through HTTP against the SES emulator.
 import request from 'supertest';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createApp as apiKeyApp } from '../../examples/api-key-auth/app.js';
 import { createApp as basicApp } from '../../examples/basic/app.js';
 import { createApp as folderApp } from '../../examples/templates-from-folder/app.js';
 import { bulkBody } from '../helpers/bodies.js';
-import { type SesEmulator, startSesEmulator } from '../helpers/ses-emulator.js';
+import { sesEmulatorForSuite } from '../helpers/ses-emulator.js';
 
 describe('examples', () => {
-  let ses: SesEmulator;
-  beforeAll(async () => {
-    ses = await startSesEmulator();
-  });
-  afterAll(async () => {
-    await ses.close();
-  });
-  beforeEach(async () => {
-    await ses.clear();
-  });
+  const ses = sesEmulatorForSuite();
 
   it('basic: sends a bulk request end to end', async () => {
     const { app, close } = basicApp({ ses: ses.client(), sendRate: 200 });

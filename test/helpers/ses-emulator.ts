@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SESv2Client, type SESv2ClientConfig } from '@aws-sdk/client-sesv2';
 import * as emulator from 'aws-ses-v2-local';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 
 type Start = (options?: { host?: string; port?: number }) => Promise<Server>;
 
@@ -59,5 +60,38 @@ export async function startSesEmulator(): Promise<SesEmulator> {
         server.closeAllConnections?.();
         server.close(() => resolve());
       }),
+  };
+}
+
+/**
+ * One emulator for the enclosing suite: started before all its tests, emptied before each, closed after all.
+ * Call it inside `describe`; the returned object forwards to the running emulator.
+ */
+export function sesEmulatorForSuite(): SesEmulator {
+  let inner: SesEmulator | undefined;
+  const get = () => {
+    if (!inner) throw new Error('the SES emulator is not running (use it inside a test or hook)');
+    return inner;
+  };
+  beforeAll(async () => {
+    inner = await startSesEmulator();
+  });
+  afterAll(async () => {
+    await inner?.close();
+  });
+  beforeEach(async () => {
+    await inner?.clear();
+  });
+  return {
+    get url() {
+      return get().url;
+    },
+    get port() {
+      return get().port;
+    },
+    client: (config) => get().client(config),
+    emails: () => get().emails(),
+    clear: () => get().clear(),
+    close: () => get().close(),
   };
 }
