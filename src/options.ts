@@ -40,7 +40,8 @@ export interface RouterConfig<P extends Principal = Principal> extends SenderCon
   resolveTemplate?: BulkEmailOptions<P>['resolveTemplate'];
   suppress?: BulkEmailOptions<P>['suppress'];
   maxEntries: number;
-  bodyLimit: string | number;
+  /** Bytes. */
+  bodyLimit: number;
   maxActiveJobs: number;
   worker: boolean;
   quota: 'defer' | 'refuse';
@@ -96,6 +97,19 @@ const STORE_METHODS = [
   'close',
 ] as const;
 const QUEUE_METHODS = ['enqueue', 'start', 'close'] as const;
+
+const SIZE = /^(\d+(?:\.\d+)?) *(b|kb|mb|gb)?$/i;
+const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
+
+/** `'20mb'`, `'512kb'`, `1048576`: a size in bytes (units of 1024, as express.json reads them); undefined if invalid. */
+export function parseSize(size: unknown): number | undefined {
+  if (typeof size === 'number') return Number.isSafeInteger(size) && size > 0 ? size : undefined;
+  if (typeof size !== 'string') return undefined;
+  const match = SIZE.exec(size.trim());
+  if (!match) return undefined;
+  const bytes = Math.floor(Number(match[1]) * UNITS[(match[2] ?? 'b').toLowerCase()]);
+  return bytes > 0 ? bytes : undefined;
+}
 
 function fail(message: string): never {
   throw new TypeError(`express-bulk-email: ${message}`);
@@ -229,9 +243,9 @@ export function resolveOptions<P extends Principal>(options: BulkEmailOptions<P>
       fail('unsubscribe.ttl must be a positive number of seconds');
     if (typeof u.onUnsubscribe !== 'function') fail('unsubscribe.onUnsubscribe must be a function');
   }
-  const bodyLimit = options.bodyLimit ?? '20mb';
-  if (typeof bodyLimit !== 'string' && typeof bodyLimit !== 'number')
-    fail('option "bodyLimit" must be a size such as \'20mb\' or a byte count');
+  const bodyLimit = parseSize(options.bodyLimit ?? '20mb');
+  if (bodyLimit === undefined)
+    fail("option \"bodyLimit\" must be a size such as '20mb' or '512kb', or a positive byte count");
   const sender = resolveSenderOptions(options);
   return {
     ...sender,

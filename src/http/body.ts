@@ -1,43 +1,207 @@
-// JSON body parsing for POST routes: media type and charset checks, size limit, strict UTF-8, parse errors as envelopes.
+// JSON body reading for POST /: media type and charset, Content-Encoding, size limit, strict UTF-8 and JSON.parse.
 import { isUtf8 } from 'node:buffer';
-import express, { type RequestHandler } from 'express';
+import type { Transform } from 'node:stream';
+import zlib from 'node:zlib';
+import type { Request, RequestHandler } from 'express';
 import { BulkEmailError } from '../errors.js';
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json$/i;
+/** 415 unless the request declares UTF-8 JSON (no charset means UTF-8). */
+function mediaTypeProblem(contentType: string | undefined): BulkEmailError | undefined {
+  const [type, ...params] = (contentType ?? '').split(';');
+  const media = type.trim();
+  if (!JSON_TYPE.test(media)) {
+    return new BulkEmailError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      media ? `Content-Type ${media} is not supported; send application/json` : 'Send the body as application/json',
+    );
+  }
+  if (params.length === 0) return undefined;
+  const charset = params
+    .map((p) => p.trim().split('='))
+    .find(([name]) => name.trim().toLowerCase() === 'charset')?.[1]
+    ?.trim()
+    .replace(/^"(.*)"$/, '$1')
+    .toLowerCase();
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+    return new BulkEmailError('UNSUPPORTED_MEDIA_TYPE', `charset=${charset} is not supported; send UTF-8 JSON`);
+  }
+  return undefined;
+}
 
-/** The body must be UTF-8 (RFC 8259): invalid bytes would otherwise become U+FFFD and change the mail silently. */
-function strictUtf8(_req: unknown, _res: unknown, buffer: Buffer): void {
-  if (!isUtf8(buffer)) {
-    throw Object.assign(new Error('The body is not valid UTF-8'), { type: 'entity.parse.failed' });
+/** The decoder for a Content-Encoding; `null` for identity. */
+function decoder(encoding: string): Transform | null {
+  switch (encoding.trim().toLowerCase()) {
+    case '':
+    case 'identity':
+      return null;
+    case 'gzip':
+    case 'x-gzip':
+      return zlib.createGunzip();
+    case 'deflate':
+      return zlib.createInflate();
+    case 'br':
+      return zlib.createBrotliDecompress();
+    default:
+      throw new BulkEmailError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        `Content-Encoding ${encoding} is not supported; send identity, gzip, deflate or br`,
+      );
   }
 }
 
-/** 415 unless the body is declared as UTF-8 JSON; then express.json with the router's limit. */
-export function jsonBody(limit: string | number): RequestHandler[] {
-  const parse = express.json({ limit, strict: false, type: () => true, verify: strictUtf8 });
-  const mediaType: RequestHandler = (req, _res, next) => {
-    const [type, ...params] = (req.headers['content-type'] ?? '').split(';');
-    const media = type.trim();
-    if (!JSON_TYPE.test(media)) {
-      next(
-        new BulkEmailError(
-          'UNSUPPORTED_MEDIA_TYPE',
-          media ? `Content-Type ${media} is not supported; send application/json` : 'Send the body as application/json',
-        ),
-      );
-      return;
-    }
-    const charset = params
-      .map((p) => p.trim().split('='))
-      .find(([name]) => name.trim().toLowerCase() === 'charset')?.[1]
-      ?.trim()
-      .replace(/^"(.*)"$/, '$1')
-      .toLowerCase();
-    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
-      next(new BulkEmailError('UNSUPPORTED_MEDIA_TYPE', `charset=${charset} is not supported; send UTF-8 JSON`));
-      return;
-    }
-    next();
+/** Reads off the rest of the request, then calls `done`: the client gets its answer after it finished sending. */
+function drain(req: Request, done: () => void): void {
+  if (req.complete || req.destroyed) {
+    done();
+    return;
+  }
+  let called = false;
+  const once = () => {
+    if (called) return;
+    called = true;
+    done();
   };
-  return [mediaType, parse];
+  req.once('end', once);
+  req.once('close', once);
+  req.resume();
+}
+
+/**
+ * Reads the whole body (decoded, at most `limit` bytes after decoding) into one Buffer. Errors are envelopes:
+ * 413 over the limit, 415 for an unknown Content-Encoding, 400 INVALID_JSON for bytes that do not decode or a
+ * request that ends early. On error the rest of the request is read off before `done` is called.
+ */
+function readBody(req: Request, limit: number, done: (err: BulkEmailError | null, body?: Buffer) => void): void {
+  let source: NodeJS.ReadableStream;
+  let decoding: Transform | null;
+  try {
+    decoding = decoder(req.headers['content-encoding'] ?? '');
+  } catch (err) {
+    drain(req, () => done(err as BulkEmailError));
+    return;
+  }
+  const tooLarge = () => new BulkEmailError('PAYLOAD_TOO_LARGE', `The body is larger than the limit of ${limit} bytes`);
+  const declared = decoding ? Number.NaN : Number(req.headers['content-length']);
+  if (declared > limit) {
+    drain(req, () => done(tooLarge()));
+    return;
+  }
+  if (decoding) {
+    req.pipe(decoding);
+    source = decoding;
+  } else source = req;
+
+  const chunks: Buffer[] = [];
+  let received = 0;
+  let finished = false;
+  const finish = (err: BulkEmailError | null) => {
+    if (finished) return;
+    finished = true;
+    source.removeListener('data', onData);
+    source.removeListener('end', onEnd);
+    source.removeListener('error', onError);
+    req.removeListener('close', onClose);
+    if (decoding) {
+      req.removeListener('error', onRequestError);
+      req.unpipe(decoding);
+      decoding.on('error', () => undefined);
+      decoding.destroy();
+    }
+    if (err) drain(req, () => done(err));
+    else {
+      if (decoding) req.resume();
+      done(null, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received));
+    }
+  };
+  const onData = (chunk: Buffer) => {
+    received += chunk.length;
+    if (received > limit) finish(tooLarge());
+    else chunks.push(chunk);
+  };
+  const onEnd = () => {
+    finish(!decoding && !Number.isNaN(declared) && received !== declared ? cutShort() : null);
+  };
+  const cutShort = () => new BulkEmailError('INVALID_JSON', 'The body ended before its declared length');
+  const onError = () =>
+    finish(
+      decoding
+        ? new BulkEmailError(
+            'INVALID_JSON',
+            `The body does not decode as ${req.headers['content-encoding']} (is its Content-Encoding right?)`,
+          )
+        : cutShort(),
+    );
+  const onClose = () => {
+    if (!req.complete) finish(cutShort());
+  };
+  const onRequestError = () => finish(cutShort());
+  source.on('data', onData);
+  source.once('end', onEnd);
+  source.on('error', onError);
+  if (decoding) req.on('error', onRequestError);
+  req.once('close', onClose);
+}
+
+/** Where JSON.parse stopped, from V8's message, without echoing the body back. */
+function whereJsonFailed(err: unknown): string {
+  const message = err instanceof Error ? err.message : '';
+  const at = / at position (\d+)/.exec(message);
+  if (at) return ` (at character ${at[1]})`;
+  return /end of JSON input/i.test(message) ? ' (it ends too soon)' : '';
+}
+
+/**
+ * Parses the bytes as UTF-8 JSON. Invalid UTF-8 is refused rather than decoded to U+FFFD (RFC 8259 asks for
+ * UTF-8, and a replaced character would change the mail silently). A leading BOM is dropped; an empty body is `{}`,
+ * as express.json reads it, so that it gets the validator's list of missing fields.
+ */
+function parseJson(body: Buffer): unknown {
+  if (!isUtf8(body)) throw new BulkEmailError('INVALID_JSON', 'The body is not valid UTF-8');
+  let text = body.toString('utf8');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  if (text.length === 0) return {};
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new BulkEmailError('INVALID_JSON', `The body is not valid JSON${whereJsonFailed(err)}`);
+  }
+}
+
+/**
+ * POST / body middleware: 415 unless the body is declared as UTF-8 JSON, then reads and parses it into `req.body`.
+ * A body the app already read (its own `express.json()` before the router) is used as it is.
+ */
+export function jsonBody(limit: number): RequestHandler {
+  return (req, _res, next) => {
+    const problem = mediaTypeProblem(req.headers['content-type']);
+    if (problem) {
+      next(problem);
+      return;
+    }
+    const marked = req as Request & { _body?: boolean };
+    if (marked._body || req.readableEnded) {
+      next();
+      return;
+    }
+    if (req.headers['transfer-encoding'] === undefined && req.headers['content-length'] === undefined) {
+      req.body = {};
+      next();
+      return;
+    }
+    readBody(req, limit, (err, body) => {
+      if (err) {
+        next(err);
+        return;
+      }
+      try {
+        req.body = parseJson(body as Buffer);
+        marked._body = true;
+      } catch (parseError) {
+        next(parseError);
+        return;
+      }
+      next();
+    });
+  };
 }

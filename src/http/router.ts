@@ -53,7 +53,7 @@ export function buildRouter<P extends Principal>(ctx: RouteContext<P>): Router {
     router.all('/unsubscribe/:token', methodNotAllowed('POST'));
   }
 
-  router.post('/', ...jsonBody(ctx.config.bodyLimit), asyncHandler(createJobHandler(ctx)));
+  router.post('/', jsonBody(ctx.config.bodyLimit), asyncHandler(createJobHandler(ctx)));
   router.all('/', authenticated(ctx, methodNotAllowed('POST')));
 
   router.get('/:id', asyncHandler(getJobHandler(ctx)));
