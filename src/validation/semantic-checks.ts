@@ -1,6 +1,7 @@
 // The checks JSON Schema cannot express: one template source, JSON-object data, recipient totals, header rules, base64.
 import type { ValidationDetail } from '../errors.js';
 import { isJsonObject } from './bounded-view.js';
+import { isJsonObjectText } from './json-object-text.js';
 import {
   HEADER_LINE_MAX,
   HEADER_NAME_MAX,
@@ -13,20 +14,17 @@ import {
 export type Report = (detail: ValidationDetail) => void;
 
 /**
- * Template data the checks found to be JSON objects, with their parsed values, so that later checks of the same
- * request (the render check) need not parse them again. Create one per request with `parsedTemplateData()`.
+ * The request's `TemplateData`, parsed by the checks when it is a JSON object, so that the render check need not
+ * parse it again. Entries' `ReplacementTemplateData` are only scanned (isJsonObjectText): the render check parses
+ * one only when the defaults do not already cover the template. Create one per request with `parsedTemplateData()`.
  */
 export interface ParsedTemplateData {
   /** `DefaultContent.Template.TemplateData`: its text and value. */
   defaults?: { text: string; value: Record<string, unknown> };
-  /** By entry index: the `ReplacementTemplateData` text … */
-  texts: string[];
-  /** … and its value. */
-  values: Record<string, unknown>[];
 }
 
 export function parsedTemplateData(): ParsedTemplateData {
-  return { texts: [], values: [] };
+  return {};
 }
 
 const TEMPLATE_SOURCES = ['TemplateName', 'TemplateArn', 'TemplateContent'] as const;
@@ -51,7 +49,7 @@ export function checkRequest(body: unknown, report: Report, parsed?: ParsedTempl
           : `must have only one of TemplateName, TemplateArn or TemplateContent (got ${sources.join(' and ')})`,
     });
   }
-  const dataProblem = jsonObjectProblem(template.TemplateData, parsed, -1);
+  const dataProblem = jsonObjectProblem(template.TemplateData, parsed);
   if (dataProblem) report({ path: `${path}/TemplateData`, message: dataProblem });
   checkHeaders(template.Headers, `${path}/Headers`, report);
   if (Array.isArray(template.Attachments)) {
@@ -71,7 +69,7 @@ export function checkRequest(body: unknown, report: Report, parsed?: ParsedTempl
  * Checks entry `index` of `BulkEmailEntries`. Runs for every entry, so it stays lean: paths are only built for
  * problems.
  */
-export function checkEntry(entry: unknown, index: number, report: Report, parsed?: ParsedTemplateData): void {
+export function checkEntry(entry: unknown, index: number, report: Report): void {
   if (!isJsonObject(entry)) return;
   if (isJsonObject(entry.Destination)) {
     const message = recipientProblem(entry.Destination);
@@ -80,7 +78,7 @@ export function checkEntry(entry: unknown, index: number, report: Report, parsed
   const content = entry.ReplacementEmailContent;
   const replacement = isJsonObject(content) ? content.ReplacementTemplate : undefined;
   if (isJsonObject(replacement)) {
-    const message = jsonObjectProblem(replacement.ReplacementTemplateData, parsed, index);
+    const message = jsonObjectProblem(replacement.ReplacementTemplateData);
     if (message) {
       report({
         path: `/BulkEmailEntries/${index}/ReplacementEmailContent/ReplacementTemplate/ReplacementTemplateData`,
@@ -114,10 +112,12 @@ function listSize(list: unknown): number {
 
 /**
  * Template data must be a JSON object serialized as a string. Oversized strings are left to `maxLength`.
- * A JSON object is kept in `parsed` (entry `index`, or -1 for the template's own data) for the render check.
+ * Without `parsed` (entries) a string the scanner accepts is not parsed at all; with it (the template's own data),
+ * a JSON object is parsed and kept there for the render check.
  */
-function jsonObjectProblem(value: unknown, parsed: ParsedTemplateData | undefined, index: number): string | undefined {
+function jsonObjectProblem(value: unknown, parsed?: ParsedTemplateData): string | undefined {
   if (typeof value !== 'string' || value.length > TEMPLATE_DATA_MAX_LENGTH) return undefined;
+  if (!parsed && isJsonObjectText(value)) return undefined;
   let data: unknown;
   try {
     data = JSON.parse(value);
@@ -125,11 +125,7 @@ function jsonObjectProblem(value: unknown, parsed: ParsedTemplateData | undefine
     return 'must be a JSON object serialized as a string (it is not valid JSON)';
   }
   if (isJsonObject(data)) {
-    if (parsed && index < 0) parsed.defaults = { text: value, value: data };
-    else if (parsed) {
-      parsed.texts[index] = value;
-      parsed.values[index] = data;
-    }
+    if (parsed) parsed.defaults = { text: value, value: data };
     return undefined;
   }
   const got = Array.isArray(data) ? 'an array' : data === null ? 'null' : `a ${typeof data}`;

@@ -17,7 +17,7 @@ export interface ValidatorOptions {
 }
 
 export interface ValidateOptions {
-  /** Receives the template data found to be JSON objects, parsed, for the render check (`parsedTemplateData()`). */
+  /** Receives the request's TemplateData, parsed when it is a JSON object, for the render check (`parsedTemplateData()`). */
   parsed?: ParsedTemplateData;
 }
 
@@ -119,7 +119,7 @@ export function createValidator(options: ValidatorOptions = {}): RequestValidato
         entry = boundedView(entries.items, entry);
         run(validateEntry, entry, list?.[i], `/BulkEmailEntries/${i}`, report);
       }
-      checkEntry(entry, i, report, parsed);
+      checkEntry(entry, i, report);
     }
     if (count > details.length) {
       const more = count - details.length;

@@ -62,7 +62,7 @@ describe('validator fast path', () => {
     ]);
   });
 
-  it('hands on the template data it parsed, by entry index, and nothing that is not a JSON object', () => {
+  it('hands on the TemplateData it parsed; entries are scanned, not parsed, and non-objects are never handed on', () => {
     const data = (text: string) => ({
       Destination: { ToAddresses: ['a@example.com'] },
       ReplacementEmailContent: { ReplacementTemplate: { ReplacementTemplateData: text } },
@@ -71,14 +71,17 @@ describe('validator fast path', () => {
     const request = body({ TemplateName: 't', TemplateData: '{"name":"default"}' }, entries);
     const parsed = parsedTemplateData();
     expect(validator(request, { parsed })).toEqual([]);
-    expect(parsed.defaults).toEqual({ text: '{"name":"default"}', value: { name: 'default' } });
-    expect(parsed.texts[0]).toBe('{"name":"A"}');
-    expect(parsed.values[0]).toEqual({ name: 'A' });
-    expect(1 in parsed.texts).toBe(false);
-    expect(parsed.values[2]).toEqual({ name: 'C' });
+    expect(parsed).toEqual({ defaults: { text: '{"name":"default"}', value: { name: 'default' } } });
 
     const bad = parsedTemplateData();
-    validator(body({ TemplateName: 't', TemplateData: '[]' }, [data('null')]), { parsed: bad });
-    expect(bad).toEqual({ texts: [], values: [] });
+    const problems = validator(body({ TemplateName: 't', TemplateData: '[]' }, [data('null'), data('{"a":1,}')]), {
+      parsed: bad,
+    });
+    expect(bad).toEqual({});
+    expect(problems.map((p) => p.message)).toEqual([
+      'must be a JSON object serialized as a string (got an array)',
+      'must be a JSON object serialized as a string (got null)',
+      'must be a JSON object serialized as a string (it is not valid JSON)',
+    ]);
   });
 });
