@@ -25,6 +25,7 @@ import { IDEMPOTENCY_TTL_MS, fingerprint, idempotencyKey, scopedKey } from './id
 import { preferredWait } from './prefer.js';
 import { senderViolations } from './sender-policy.js';
 import { allRecipients, applySuppression } from './suppression.js';
+import { sendJson } from './send-json.js';
 import { waitForJob } from './wait.js';
 
 /** A request that passed every check: what to send, and the entries that end before sending. */
@@ -301,6 +302,7 @@ async function createJob<P extends Principal>(
 }
 
 function isDryRun(req: Request): boolean {
+  if (!req.url.includes('?')) return false; // no query string to parse
   const value = req.query.dry_run;
   if (value === undefined || value === 'false' || value === '0') return false;
   if (value === 'true' || value === '1' || value === '') return true;
@@ -320,7 +322,7 @@ export function createJobHandler<P extends Principal>(ctx: RouteContext<P>) {
 
     if (dry) {
       // Stores nothing, the idempotency key included: a dry run can be repeated freely.
-      res.status(200).json(ok(await dryRun(ctx, hook, parsed)));
+      sendJson(res, 200, ok(await dryRun(ctx, hook, parsed)));
       return;
     }
 
@@ -332,7 +334,8 @@ export function createJobHandler<P extends Principal>(ctx: RouteContext<P>) {
       print = fingerprint(body);
       const claim = await store.claimIdempotency(claimed, print, IDEMPOTENCY_TTL_MS);
       if (claim.state === 'replay') {
-        res.set('Idempotent-Replayed', 'true').status(claim.response.status).json(claim.response.body);
+        res.setHeader('Idempotent-Replayed', 'true');
+        sendJson(res, claim.response.status, claim.response.body);
         return;
       }
       if (claim.state === 'mismatch') {
@@ -367,10 +370,10 @@ export function createJobHandler<P extends Principal>(ctx: RouteContext<P>) {
       res.set('Preference-Applied', `wait=${wait}`);
       const finished = await waitForJob(ctx.config.store, job.id, wait * 1000, res);
       if (finished) {
-        res.status(200).json(ok(jobView(finished)));
+        sendJson(res, 200, ok(jobView(finished)));
         return;
       }
     }
-    res.status(accepted.status).json(accepted.body);
+    sendJson(res, accepted.status, accepted.body);
   };
 }
