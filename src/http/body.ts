@@ -6,6 +6,7 @@ import type { Request, RequestHandler } from 'express';
 import { BulkEmailError } from '../errors.js';
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json$/i;
+
 /** 415 unless the request declares UTF-8 JSON (no charset means UTF-8). */
 function mediaTypeProblem(contentType: string | undefined): BulkEmailError | undefined {
   const [type, ...params] = (contentType ?? '').split(';');
@@ -67,13 +68,20 @@ function drain(req: Request, done: () => void): void {
   req.resume();
 }
 
+const tooLarge = (limit: number) =>
+  new BulkEmailError('PAYLOAD_TOO_LARGE', `The body is larger than the limit of ${limit} bytes`);
+const cutShort = () => new BulkEmailError('INVALID_JSON', 'The body ended before its declared length');
+const undecodable = (encoding: string | undefined) =>
+  new BulkEmailError('INVALID_JSON', `The body does not decode as ${encoding} (is its Content-Encoding right?)`);
+
+type BodyCallback = (err: BulkEmailError | null, body?: Buffer) => void;
+
 /**
  * Reads the whole body (decoded, at most `limit` bytes after decoding) into one Buffer. Errors are envelopes:
  * 413 over the limit, 415 for an unknown Content-Encoding, 400 INVALID_JSON for bytes that do not decode or a
  * request that ends early. On error the rest of the request is read off before `done` is called.
  */
-function readBody(req: Request, limit: number, done: (err: BulkEmailError | null, body?: Buffer) => void): void {
-  let source: NodeJS.ReadableStream;
+function readBody(req: Request, limit: number, done: BodyCallback): void {
   let decoding: Transform | null;
   try {
     decoding = decoder(req.headers['content-encoding'] ?? '');
@@ -81,29 +89,27 @@ function readBody(req: Request, limit: number, done: (err: BulkEmailError | null
     drain(req, () => done(err as BulkEmailError));
     return;
   }
-  const tooLarge = () => new BulkEmailError('PAYLOAD_TOO_LARGE', `The body is larger than the limit of ${limit} bytes`);
   const declared = decoding ? Number.NaN : Number(req.headers['content-length']);
   if (declared > limit) {
-    drain(req, () => done(tooLarge()));
+    drain(req, () => done(tooLarge(limit)));
     return;
   }
-  if (decoding) {
-    req.pipe(decoding);
-    source = decoding;
-  } else source = req;
+  const source: NodeJS.ReadableStream = decoding ?? req;
+  if (decoding) req.pipe(decoding);
 
   const chunks: Buffer[] = [];
   let received = 0;
   let finished = false;
+  // One listener per event; `finish` detaches them all, so each runs at most until the first outcome.
   const finish = (err: BulkEmailError | null) => {
     if (finished) return;
     finished = true;
     source.removeListener('data', onData);
     source.removeListener('end', onEnd);
     source.removeListener('error', onError);
-    req.removeListener('close', onClose);
+    req.removeListener('close', onAbort);
     if (decoding) {
-      req.removeListener('error', onRequestError);
+      req.removeListener('error', onAbort);
       req.unpipe(decoding);
       decoding.on('error', () => undefined);
       decoding.destroy();
@@ -116,31 +122,20 @@ function readBody(req: Request, limit: number, done: (err: BulkEmailError | null
   };
   const onData = (chunk: Buffer) => {
     received += chunk.length;
-    if (received > limit) finish(tooLarge());
+    if (received > limit) finish(tooLarge(limit));
     else chunks.push(chunk);
   };
-  const onEnd = () => {
-    finish(!decoding && !Number.isNaN(declared) && received !== declared ? cutShort() : null);
-  };
-  const cutShort = () => new BulkEmailError('INVALID_JSON', 'The body ended before its declared length');
-  const onError = () =>
-    finish(
-      decoding
-        ? new BulkEmailError(
-            'INVALID_JSON',
-            `The body does not decode as ${req.headers['content-encoding']} (is its Content-Encoding right?)`,
-          )
-        : cutShort(),
-    );
-  const onClose = () => {
+  const onEnd = () => finish(decoding || Number.isNaN(declared) || received === declared ? null : cutShort());
+  // The request closed or failed before all of it arrived (a client that went away).
+  const onAbort = () => {
     if (!req.complete) finish(cutShort());
   };
-  const onRequestError = () => finish(cutShort());
+  const onError = () => finish(decoding ? undecodable(req.headers['content-encoding']) : cutShort());
   source.on('data', onData);
   source.once('end', onEnd);
   source.on('error', onError);
-  if (decoding) req.on('error', onRequestError);
-  req.once('close', onClose);
+  if (decoding) req.on('error', onAbort);
+  req.once('close', onAbort);
 }
 
 /** Where JSON.parse stopped, from V8's message, without echoing the body back. */

@@ -14,17 +14,19 @@ import {
 export type Report = (detail: ValidationDetail) => void;
 
 /**
- * The request's `TemplateData`, parsed by the checks when it is a JSON object, so that the render check need not
- * parse it again. Entries' `ReplacementTemplateData` are only scanned (isJsonObjectText): the render check parses
- * one only when the defaults do not already cover the template. Create one per request with `parsedTemplateData()`.
+ * What the checks learned of the template data, for the render check. `TemplateData` is parsed (once per request);
+ * entries' `ReplacementTemplateData` are only scanned (isJsonObjectText), and the render check parses one only when
+ * the defaults do not already cover the template. Create one per request with `parsedTemplateData()`.
  */
 export interface ParsedTemplateData {
   /** `DefaultContent.Template.TemplateData`: its text and value. */
   defaults?: { text: string; value: Record<string, unknown> };
+  /** By entry index: the `ReplacementTemplateData` texts found to be JSON objects. */
+  objects: string[];
 }
 
 export function parsedTemplateData(): ParsedTemplateData {
-  return {};
+  return { objects: [] };
 }
 
 const TEMPLATE_SOURCES = ['TemplateName', 'TemplateArn', 'TemplateContent'] as const;
@@ -69,7 +71,7 @@ export function checkRequest(body: unknown, report: Report, parsed?: ParsedTempl
  * Checks entry `index` of `BulkEmailEntries`. Runs for every entry, so it stays lean: paths are only built for
  * problems.
  */
-export function checkEntry(entry: unknown, index: number, report: Report): void {
+export function checkEntry(entry: unknown, index: number, report: Report, parsed?: ParsedTemplateData): void {
   if (!isJsonObject(entry)) return;
   if (isJsonObject(entry.Destination)) {
     const message = recipientProblem(entry.Destination);
@@ -77,14 +79,15 @@ export function checkEntry(entry: unknown, index: number, report: Report): void 
   }
   const content = entry.ReplacementEmailContent;
   const replacement = isJsonObject(content) ? content.ReplacementTemplate : undefined;
-  if (isJsonObject(replacement)) {
-    const message = jsonObjectProblem(replacement.ReplacementTemplateData);
+  const data = isJsonObject(replacement) ? replacement.ReplacementTemplateData : undefined;
+  if (typeof data === 'string' && data.length <= TEMPLATE_DATA_MAX_LENGTH) {
+    const message = jsonObjectProblem(data);
     if (message) {
       report({
         path: `/BulkEmailEntries/${index}/ReplacementEmailContent/ReplacementTemplate/ReplacementTemplateData`,
         message,
       });
-    }
+    } else if (parsed) parsed.objects[index] = data;
   }
   if (entry.ReplacementHeaders !== undefined)
     checkHeaders(entry.ReplacementHeaders, `/BulkEmailEntries/${index}/ReplacementHeaders`, report);

@@ -119,7 +119,7 @@ export function createValidator(options: ValidatorOptions = {}): RequestValidato
         entry = boundedView(entries.items, entry);
         run(validateEntry, entry, list?.[i], `/BulkEmailEntries/${i}`, report);
       }
-      checkEntry(entry, i, report);
+      checkEntry(entry, i, report, parsed);
     }
     if (count > details.length) {
       const more = count - details.length;

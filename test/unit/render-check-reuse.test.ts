@@ -103,4 +103,21 @@ describe('renderCheck with reuse', () => {
       },
     ]);
   });
+  it('checks again an entry a hook changed after validation, even when TemplateData covers the template', async () => {
+    const req = request({ TemplateContent: TEMPLATES[0], TemplateData: '{"name":"n","code":"c"}' }, [
+      entry({ name: 'A' }),
+      entry({ name: 'B' }),
+    ]);
+    const parsed = parsedTemplateData();
+    expect(createValidator()(req, { parsed })).toEqual([]);
+    const data = req.BulkEmailEntries[1].ReplacementEmailContent?.ReplacementTemplate;
+    if (data) data.ReplacementTemplateData = '{"name":';
+    const result = await renderCheck(req, { mode: 'strict', merge: true, parsed });
+    expect(result.details).toEqual([
+      {
+        path: '/BulkEmailEntries/1/ReplacementEmailContent/ReplacementTemplate/ReplacementTemplateData',
+        message: 'ReplacementTemplateData is not valid JSON',
+      },
+    ]);
+  });
 });

@@ -62,7 +62,7 @@ describe('validator fast path', () => {
     ]);
   });
 
-  it('hands on the TemplateData it parsed; entries are scanned, not parsed, and non-objects are never handed on', () => {
+  it('hands on the TemplateData it parsed and the entry texts it found to be objects (scanned, not parsed)', () => {
     const data = (text: string) => ({
       Destination: { ToAddresses: ['a@example.com'] },
       ReplacementEmailContent: { ReplacementTemplate: { ReplacementTemplateData: text } },
@@ -71,13 +71,16 @@ describe('validator fast path', () => {
     const request = body({ TemplateName: 't', TemplateData: '{"name":"default"}' }, entries);
     const parsed = parsedTemplateData();
     expect(validator(request, { parsed })).toEqual([]);
-    expect(parsed).toEqual({ defaults: { text: '{"name":"default"}', value: { name: 'default' } } });
+    expect(parsed.defaults).toEqual({ text: '{"name":"default"}', value: { name: 'default' } });
+    expect(parsed.objects[0]).toBe('{"name":"A"}');
+    expect(1 in parsed.objects).toBe(false);
+    expect(parsed.objects[2]).toBe('{"name":"C"}');
 
     const bad = parsedTemplateData();
     const problems = validator(body({ TemplateName: 't', TemplateData: '[]' }, [data('null'), data('{"a":1,}')]), {
       parsed: bad,
     });
-    expect(bad).toEqual({});
+    expect(bad).toEqual({ objects: [] });
     expect(problems.map((p) => p.message)).toEqual([
       'must be a JSON object serialized as a string (got an array)',
       'must be a JSON object serialized as a string (got null)',
