@@ -1,5 +1,6 @@
 // BulkEmailOptions → internal config: defaults, unknown keys, and build-time TypeErrors that say how to fix them.
 import { SESv2Client, type SESv2ClientConfig } from '@aws-sdk/client-sesv2';
+import { silentLogger } from './logger.js';
 import { inProcessQueue } from './queues/in-process-queue.js';
 import { systemClock } from './sending/clock.js';
 import { memoryStore } from './stores/memory-store.js';
@@ -149,8 +150,6 @@ function checkMethods(value: unknown, methods: readonly string[], name: string, 
   if (missing.length)
     fail(`option "${name}" is missing method(s) ${missing.join(', ')}; use ${factory} or implement the interface`);
 }
-
-const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 function isSesClient(value: unknown): value is SESv2Client {
   return (

@@ -2,9 +2,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { acceptedView, jobView, ok } from '../envelope.js';
-import { BulkEmailError, type ValidationDetail, forbidden, validationError } from '../errors.js';
+import {
+  BulkEmailError,
+  type ValidationDetail,
+  forbidden,
+  rateLimited,
+  templateNotFound,
+  validationError,
+} from '../errors.js';
 import { renderCheck } from '../render/render-check.js';
-import { splitCalls } from '../sending/chunk.js';
+import { MAX_ENTRIES_PER_CALL, splitCalls } from '../sending/chunk.js';
 import { burstFor } from '../sending/rate-limiter.js';
 import { countRecipients } from '../sending/recipients.js';
 import type {
@@ -18,6 +25,7 @@ import type {
   StoredResponse,
 } from '../types.js';
 import { stripUnsubscribeHeaders, unsubscribeHeaders } from '../unsubscribe/headers.js';
+import { MAX_RECIPIENTS } from '../validation/schema.js';
 import { type ParsedTemplateData, parsedTemplateData } from '../validation/semantic-checks.js';
 import { admit } from './admission.js';
 import { type RouteContext, principalOf } from './context.js';
@@ -113,8 +121,7 @@ async function prepare<P extends Principal>(
   const requested = hook.request.DefaultContent.Template ?? {};
   const template = config.resolveTemplate ? await config.resolveTemplate(requested, hook) : requested;
   if (template === null || template === undefined) {
-    const name = requested.TemplateName ?? requested.TemplateArn ?? 'inline';
-    throw new BulkEmailError('TEMPLATE_NOT_FOUND', `No template named "${name}"`, { details: { template: name } });
+    throw templateNotFound(requested.TemplateName ?? requested.TemplateArn ?? 'inline');
   }
   const request: SendBulkEmailRequest = {
     ...hook.request,
@@ -146,23 +153,19 @@ async function prepare<P extends Principal>(
 
 /** The SES calls the senders will make, as the dispatcher builds them: chunks of 50, split to the rate's burst. */
 function planCalls(indexed: IndexedEntry[], rate: number | undefined) {
-  const burst = rate ? burstFor(rate) : 50 * 50;
-  const calls: { entries: number[]; recipients: number }[] = [];
-  for (let i = 0; i < indexed.length; i += 50) {
-    for (const call of splitCalls(indexed.slice(i, i + 50), burst)) {
-      calls.push({
-        entries: call.map((c) => c.index),
-        recipients: call.reduce((n, c) => n + countRecipients(c.entry), 0),
-      });
-    }
-  }
-  return calls;
+  const burst = rate ? burstFor(rate) : MAX_ENTRIES_PER_CALL * MAX_RECIPIENTS;
+  return tasksOf('', indexed)
+    .flatMap((task) => splitCalls(task.entries, burst))
+    .map((call) => ({
+      entries: call.map((c) => c.index),
+      recipients: call.reduce((n, c) => n + countRecipients(c.entry), 0),
+    }));
 }
 
 function tasksOf(jobId: string, entries: IndexedEntry[]): ChunkTask[] {
   const tasks: ChunkTask[] = [];
-  for (let i = 0; i < entries.length; i += 50) {
-    tasks.push({ jobId, chunk: tasks.length, entries: entries.slice(i, i + 50) });
+  for (let i = 0; i < entries.length; i += MAX_ENTRIES_PER_CALL) {
+    tasks.push({ jobId, chunk: tasks.length, entries: entries.slice(i, i + MAX_ENTRIES_PER_CALL) });
   }
   return tasks;
 }
@@ -176,19 +179,19 @@ function withUnsubscribe<P extends Principal>(
 ) {
   const u = ctx.config.unsubscribe;
   if (!u) return prepared;
-  const now = ctx.config.clock.now();
+  const signing = {
+    url: u.url,
+    mailto: u.mailto,
+    secret: u.secret,
+    ttlSeconds: u.ttl,
+    jobId,
+    principalId,
+    now: ctx.config.clock.now(),
+  };
   const problems: ValidationDetail[] = [];
   const entries: IndexedEntry[] = [];
   for (const { index, entry } of prepared.entries) {
-    const out = unsubscribeHeaders(entry, {
-      url: u.url,
-      mailto: u.mailto,
-      secret: u.secret,
-      ttlSeconds: u.ttl,
-      jobId,
-      principalId,
-      now,
-    });
+    const out = unsubscribeHeaders(entry, signing);
     if (typeof out === 'string') problems.push({ path: `/BulkEmailEntries/${index}/ReplacementHeaders`, message: out });
     else entries.push({ index, entry: out });
   }
@@ -258,13 +261,7 @@ async function createJob<P extends Principal>(
   if (Number.isFinite(config.maxActiveJobs)) {
     const active = await config.store.countActiveJobs(hook.principal.id);
     if (active >= config.maxActiveJobs) {
-      throw new BulkEmailError(
-        'RATE_LIMITED',
-        `You already have ${active} unfinished jobs (limit ${config.maxActiveJobs})`,
-        {
-          retryAfter: 30,
-        },
-      );
+      throw rateLimited(30, `You already have ${active} unfinished jobs (limit ${config.maxActiveJobs})`);
     }
   }
   const now = config.clock.now();

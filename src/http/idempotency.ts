@@ -64,8 +64,8 @@ function writeCanonical(value: unknown, out: string): string {
   return `${out}}`;
 }
 
-export function fingerprint(body: unknown, extra = ''): string {
-  return createHash('sha256').update(canonicalJson(body)).update('\0').update(extra).digest('base64url');
+export function fingerprint(body: unknown): string {
+  return createHash('sha256').update(canonicalJson(body)).update('\0').digest('base64url');
 }
 
 /** Store key: scoped to the principal so two principals may use the same key. */

@@ -36,8 +36,7 @@ export function buildRouter<P extends Principal>(ctx: RouteContext<P>): Router {
 
   router.get(
     '/openapi.json',
-    asyncHandler(async (req, res) => {
-      await principalOf(ctx, req);
+    authenticated(ctx, (_req, res) => {
       res.json(ok(openapi));
     }),
   );

@@ -26,13 +26,10 @@ export function applySuppression(
 ): SuppressionOutcome {
   const blocked = new Set<string>();
   for (const a of suppressedAddresses) if (typeof a === 'string') blocked.add(addressOf(a));
+  if (blocked.size === 0) return { entries: entries.map((entry, index) => ({ index, entry })), suppressed: [] };
   const kept: IndexedEntry[] = [];
   const suppressed: number[] = [];
   entries.forEach((entry, index) => {
-    if (blocked.size === 0) {
-      kept.push({ index, entry });
-      return;
-    }
     let changed = false;
     const destination: Destination = {};
     let remaining = 0;

@@ -26,6 +26,8 @@ export interface BullmqQueueOptions {
 }
 
 const DAY_S = 24 * 60 * 60;
+/** Clients that answer or fail at once (one retry per command), without ioredis keyPrefix (BullMQ has `prefix`). */
+const ONE_TRY = { maxRetriesPerRequest: 1, enableOfflineQueue: true, keyPrefix: '' } as const;
 
 /**
  * Tasks get BullMQ-generated ids: a deterministic id would make BullMQ drop a hand-back (the same entries enqueued
@@ -38,7 +40,7 @@ export function bullmqQueue(options: BullmqQueueOptions): Queue {
   const timeoutMs = options.timeoutMs ?? 5000;
   let logger = options.logger;
   // BullMQ refuses ioredis keyPrefix (it has `prefix`); the producer fails fast instead of queueing commands forever.
-  const producer = ownClient(options.connection, { maxRetriesPerRequest: 1, enableOfflineQueue: true, keyPrefix: '' });
+  const producer = ownClient(options.connection, ONE_TRY);
   const guard = redisGuard(producer);
   const queue = new BullQueue<ChunkTask>(name, {
     connection: producer,
@@ -110,11 +112,7 @@ export function bullmqQueue(options: BullmqQueueOptions): Queue {
     },
 
     createRateLimiter({ rate }) {
-      const client = ownClient(options.connection, {
-        maxRetriesPerRequest: 1,
-        enableOfflineQueue: true,
-        keyPrefix: '',
-      });
+      const client = ownClient(options.connection, ONE_TRY);
       const limiter = redisRateLimiter({ client, key: `${prefix}:${name}:ebe-rate-limiter`, rate });
       limiters.add(limiter);
       return limiter;

@@ -69,10 +69,7 @@ export function inProcessQueue(options: InProcessQueueOptions = {}): Queue {
   function failed(item: Item, err: unknown): void {
     const { jobId, chunk } = item.task;
     const failures = item.failures + 1;
-    if (closed) {
-      ready.push({ task: item.task, failures });
-      return;
-    }
+    if (closed) return; // nothing runs after close
     if (failures > retries) {
       logger?.error({ code: 'EBE_TASK_FAILED', err, jobId, chunk, failures }, 'chunk task failed; giving up');
       return;

@@ -58,12 +58,11 @@ function emptyResult(skipped?: string): RenderCheckResult {
   return result;
 }
 
-/** The template content to check: inline, or fetched. Throws TEMPLATE_NOT_FOUND when the fetcher finds no such template. */
+/** The stored template's content, fetched. Throws TEMPLATE_NOT_FOUND when the fetcher finds no such template. */
 async function contentOf(
   template: Template,
   fetch: RenderCheckOptions['fetchStoredTemplate'],
 ): Promise<{ content: EmailTemplateContent; inline: boolean } | { skipped: string; error?: unknown } | undefined> {
-  if (template.TemplateContent) return { content: template.TemplateContent, inline: true };
   const name = storedTemplateName(template);
   if (name === undefined) return undefined;
   if (!fetch) return { skipped: `stored template "${name}" not checked: no fetchStoredTemplate` };

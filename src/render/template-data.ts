@@ -1,4 +1,5 @@
 // Template data: parse TemplateData/ReplacementTemplateData once, and find which required variables an entry lacks.
+import { isJsonObject } from '../validation/bounded-view.js';
 import type { VariableRef } from './template-variables.js';
 
 /** A parsed `TemplateData` / `ReplacementTemplateData`: always a JSON object. */
@@ -16,12 +17,8 @@ export function parseTemplateData(text: string | undefined, field = 'TemplateDat
   } catch {
     return new Error(`${field} is not valid JSON`);
   }
-  if (!isPlainObject(value)) return new Error(`${field} must be a JSON object`);
+  if (!isJsonObject(value)) return new Error(`${field} must be a JSON object`);
   return value;
-}
-
-function isPlainObject(value: unknown): value is TemplateData {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 const hasOwn = (obj: object, key: string) => Object.hasOwn(obj, key);
@@ -39,10 +36,10 @@ function presentMerged(entry: unknown, defaults: unknown, path: string[]): boole
   let e = entry;
   let d = defaults;
   for (const seg of path) {
-    if (isPlainObject(e) && isPlainObject(d)) {
+    if (isJsonObject(e) && isJsonObject(d)) {
       if (hasOwn(e, seg)) {
         const ev = e[seg];
-        d = isPlainObject(ev) && hasOwn(d, seg) && isPlainObject(d[seg]) ? d[seg] : undefined;
+        d = isJsonObject(ev) && hasOwn(d, seg) && isJsonObject(d[seg]) ? d[seg] : undefined;
         e = ev;
       } else if (hasOwn(d, seg)) {
         e = d[seg];
@@ -107,21 +104,4 @@ export function hasVariables(
     for (const ref of required) if (!presentMerged(data, undefined, ref.path)) return false;
   }
   return true;
-}
-
-/**
- * The names of the `required` variables one entry lacks (see `missingVariables`), from the raw JSON strings.
- * Throws a TypeError when either string is present but not a JSON object (the request validator rejects those first).
- */
-export function checkEntryData(
-  required: readonly VariableRef[],
-  defaultData: string | undefined,
-  entryData: string | undefined,
-  options: { merge: boolean },
-): string[] {
-  const defaults = parseTemplateData(defaultData, 'TemplateData');
-  if (defaults instanceof Error) throw new TypeError(defaults.message);
-  const entry = parseTemplateData(entryData, 'ReplacementTemplateData');
-  if (entry instanceof Error) throw new TypeError(entry.message);
-  return missingVariables(required, defaults, entry, options.merge);
 }

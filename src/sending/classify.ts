@@ -26,7 +26,6 @@ export interface ErrorClass {
 }
 
 const RETRY_STATUSES = new Set(['ACCOUNT_THROTTLED', 'TRANSIENT_FAILURE', 'FAILED']);
-const FINAL_STATUSES = new Set(['MESSAGE_REJECTED', 'INVALID_PARAMETER', 'UNKNOWN']);
 const FATAL_STATUSES = new Set([
   'MAIL_FROM_DOMAIN_NOT_VERIFIED',
   'CONFIGURATION_SET_NOT_FOUND',
@@ -40,7 +39,7 @@ const PAUSE_STATUSES = new Set([
   'ACCOUNT_DAILY_QUOTA_EXCEEDED',
 ]);
 /** The SES docs' spellings of two statuses, mapped to the SDK's. */
-const STATUS_TWINS: Record<string, EntryStatus> = {
+export const STATUS_TWINS: Record<string, EntryStatus> = {
   CONFIGURATION_SET_DOES_NOT_EXIST: 'CONFIGURATION_SET_NOT_FOUND',
   TEMPLATE_DOES_NOT_EXIST: 'TEMPLATE_NOT_FOUND',
 };
@@ -58,7 +57,7 @@ export function classifyEntryStatus(status: string | undefined | null): EntryKin
   if (RETRY_STATUSES.has(s)) return 'retry';
   if (FATAL_STATUSES.has(s)) return 'fatal';
   if (PAUSE_STATUSES.has(s)) return 'pause';
-  if (FINAL_STATUSES.has(s)) return 'final';
+  // MESSAGE_REJECTED, INVALID_PARAMETER, UNKNOWN, and statuses SES adds later
   return 'final';
 }
 

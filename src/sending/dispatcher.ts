@@ -1,18 +1,18 @@
 // createDispatcher(): runs one chunk task — pace, claim, send, classify, record, retry, and hand the rest back.
+import { silentLogger } from '../logger.js';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type {
   BulkEmailEvent,
   ChunkTask,
   EntryResult,
   EntryStatus,
-  Logger,
   Queue,
   RateLimiter,
   RecordOutcome,
   SenderOptions,
   Store,
 } from '../types.js';
-import { backoffDelay } from './backoff.js';
+import { backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 import { splitCalls } from './chunk.js';
 import { classifyError, type ErrorClass } from './classify.js';
 import { systemClock } from './clock.js';
@@ -74,7 +74,6 @@ interface Outcome {
 
 const NOTHING: Outcome = { retry: [], reason: '' };
 const STALE_ERROR = 'in flight when a worker stopped; SES may or may not have sent it';
-const SILENT: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const PAYLOAD_CACHE_SIZE = 100;
 /** How late (ms) a call may leave after its rate-limiter slot before it takes a fresh slot instead. */
 const LATE_MS = 25;
@@ -88,11 +87,14 @@ const recipientsOf = (items: Item[]) => items.reduce((n, i) => n + countRecipien
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { ses, store, queue, limiter } = options;
   const clock = options.clock ?? systemClock();
-  const logger = options.logger ?? SILENT;
+  const logger = options.logger ?? silentLogger;
   const atLeastOnce = options.atLeastOnce ?? false;
   const callTimeoutMs = options.callTimeoutMs ?? 30_000;
   const attemptsAllowed = options.retry?.attempts ?? 6;
-  const backoff = { baseDelayMs: options.retry?.baseDelayMs ?? 200, maxDelayMs: options.retry?.maxDelayMs ?? 20_000 };
+  const backoff = {
+    baseDelayMs: options.retry?.baseDelayMs ?? DEFAULT_BACKOFF.baseDelayMs,
+    maxDelayMs: options.retry?.maxDelayMs ?? DEFAULT_BACKOFF.maxDelayMs,
+  };
   const pausedDelayMs = options.pausedDelayMs ?? 60_000;
   const quotaDelayMs = options.quotaDelayMs ?? 15 * 60_000;
   const random = options.random ?? Math.random;

@@ -1,5 +1,6 @@
 // createSendRate(): the rate the limiter uses — a fixed number, or the account's MaxSendRate re-read every 60 s.
 import { GetAccountCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
+import { silentLogger } from '../logger.js';
 import type { Logger, RateLimiter } from '../types.js';
 
 export interface SendRateOptions {
@@ -26,8 +27,6 @@ export interface SendRate {
   close(): void;
 }
 
-const SILENT: Logger = { debug() {}, info() {}, warn() {}, error() {} };
-
 /** Quota numbers from GetAccount.SendQuota → remaining sends in the rolling 24 h (-1 = unlimited). */
 export function remainingQuota(max24HourSend: number | undefined, sentLast24Hours: number | undefined): number | null {
   if (typeof max24HourSend !== 'number' || !Number.isFinite(max24HourSend)) return null;
@@ -41,7 +40,7 @@ export function remainingQuota(max24HourSend: number | undefined, sentLast24Hour
  */
 export function createSendRate(options: SendRateOptions): SendRate {
   const { ses, limiter, sendRate } = options;
-  const logger = options.logger ?? SILENT;
+  const logger = options.logger ?? silentLogger;
   if (typeof sendRate === 'number') {
     limiter.setRate(sendRate);
     return {
@@ -55,7 +54,6 @@ export function createSendRate(options: SendRateOptions): SendRate {
   const fallbackRate = options.fallbackRate ?? 1;
   let rate = fallbackRate;
   let remaining: number | null = null;
-  let known = false;
   let failing = false;
   let closed = false;
 
@@ -68,12 +66,10 @@ export function createSendRate(options: SendRateOptions): SendRate {
       }
       rate = max;
       remaining = remainingQuota(out.SendQuota?.Max24HourSend, out.SendQuota?.SentLast24Hours);
-      known = true;
       if (failing)
         logger.info({ code: 'EBE_ACCOUNT_RATE', rate }, 'express-bulk-email: read the account send rate again');
       failing = false;
     } catch (err) {
-      if (!known) rate = fallbackRate;
       if (!failing) {
         logger.warn(
           { code: 'EBE_ACCOUNT_RATE', err: err instanceof Error ? `${err.name}: ${err.message}` : String(err), rate },

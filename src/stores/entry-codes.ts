@@ -1,4 +1,5 @@
 // Entry statuses as small integer codes (shared by the memory and Redis stores) and how each one counts.
+import { STATUS_TWINS } from '../sending/classify.js';
 import type { EntryStatus, JobCounts } from '../types.js';
 
 /** Code 0 = waiting, 1 = in flight (reported as PENDING); every other code is a final status. */
@@ -35,14 +36,11 @@ export const STATUS_NAMES: readonly EntryStatus[] = [
 const FAILED = STATUS_NAMES.length - 1;
 const CODES: ReadonlyMap<string, number> = new Map<string, number>([
   ...STATUS_NAMES.map((name, code) => [name, code] as const).filter(([, code]) => code !== IN_FLIGHT),
-  // The SES docs spell two statuses differently from the SDK: treat them as their twins.
-  ['CONFIGURATION_SET_DOES_NOT_EXIST', STATUS_NAMES.indexOf('CONFIGURATION_SET_NOT_FOUND')],
-  ['TEMPLATE_DOES_NOT_EXIST', STATUS_NAMES.indexOf('TEMPLATE_NOT_FOUND')],
 ]);
 
 /** The code of a reported status; a status SES adds later (unknown here) is stored as FAILED. */
 export function statusCode(status: string): number {
-  return CODES.get(status) ?? FAILED;
+  return CODES.get(STATUS_TWINS[status] ?? status) ?? FAILED;
 }
 
 export type CountKey = 'sent' | 'failed' | 'pending' | 'canceled';

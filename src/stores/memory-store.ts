@@ -105,6 +105,14 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
   }
 
   /** Leaves queued once work started; finishes the job when nothing is pending. True when this call finished it. */
+  /** Keeps `error` as entry `index`'s error text, or forgets it when undefined. */
+  function setError(job: StoredJob, index: number, error: string | undefined): void {
+    if (error !== undefined) {
+      job.errors ??= new Map();
+      job.errors.set(index, error);
+    } else job.errors?.delete(index);
+  }
+
   function settle(job: StoredJob, now: number, started: boolean): boolean {
     const r = job.record;
     r.updatedAt = iso(now);
@@ -163,10 +171,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
       job.messageIds ??= packedStrings(job.codes.length);
       job.messageIds.set(index, result.messageId);
     }
-    if (result.error !== undefined && code !== CANCELED) {
-      job.errors ??= new Map();
-      job.errors.set(index, result.error);
-    } else job.errors?.delete(index);
+    setError(job, index, code === CANCELED ? undefined : result.error);
     return true;
   }
 
@@ -262,10 +267,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
         for (let index = 0; index < job.codes.length; index++) {
           if (job.codes[index] !== PENDING) continue;
           setCode(job, index, code);
-          if (error !== undefined) {
-            job.errors ??= new Map();
-            job.errors.set(index, error);
-          } else job.errors?.delete(index);
+          setError(job, index, error);
         }
       }
       if (cancel && r.status !== 'canceled') {

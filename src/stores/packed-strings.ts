@@ -6,8 +6,6 @@ export interface PackedStrings {
   set(index: number, value: string): void;
   /** Shrinks the arena to what is used; call when the column will not grow any more. */
   trim(): void;
-  /** Bytes held (arena and offset tables). */
-  readonly byteLength: number;
 }
 
 const LONG = 255; // a length byte of 255 means "stored in the overflow map"
@@ -59,9 +57,6 @@ export function packedStrings(size: number): PackedStrings {
       const exact = Buffer.allocUnsafeSlow(used);
       arena.copy(exact, 0, 0, used);
       arena = exact;
-    },
-    get byteLength() {
-      return (arena?.length ?? 0) + (starts?.byteLength ?? 0) + (lengths?.byteLength ?? 0);
     },
   };
 }

@@ -1,14 +1,14 @@
 // unsubscribeHeaders(): adds RFC 8058 one-click List-Unsubscribe headers to one entry, within SES's header limits.
 import type { BulkEmailEntry, Destination, MessageHeader } from '../types.js';
+import { HEADER_LINE_MAX, HEADER_VALUE_MAX, MAX_HEADERS } from '../validation/schema.js';
 import { signToken } from './token.js';
 
 export const DEFAULT_UNSUBSCRIBE_TTL_SECONDS = 60 * 24 * 60 * 60;
 
 /** SES: at most 15 headers per list; a value ≤ 995 characters and name + value ≤ 996. */
-const MAX_HEADERS = 15;
 const LIST_UNSUBSCRIBE = 'List-Unsubscribe';
 const LIST_UNSUBSCRIBE_POST = 'List-Unsubscribe-Post';
-const MAX_VALUE = Math.min(995, 996 - LIST_UNSUBSCRIBE.length);
+const MAX_VALUE = Math.min(HEADER_VALUE_MAX, HEADER_LINE_MAX - LIST_UNSUBSCRIBE.length);
 const UNSUBSCRIBE_NAME = /^list-unsubscribe(-post)?$/i;
 
 export interface UnsubscribeHeaderOptions {

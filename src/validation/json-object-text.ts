@@ -15,11 +15,18 @@ const DOT = 0x2e;
 const ZERO = 0x30;
 const NINE = 0x39;
 
-/** Containers nested deeper inside the object are left to JSON.parse (the caller's slow path): the stack is a 32-bit mask. */
+/** Deeper nesting inside the object is left to JSON.parse (the caller's slow path): the stack is a 32-bit mask. */
 const MAX_DEPTH = 31;
 
 function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+/** Index of the first non-space character at or after `i`. */
+function skipSpaces(s: string, i: number): number {
+  let j = i;
+  while (j < s.length && isSpace(s.charCodeAt(j))) j++;
+  return j;
 }
 
 function isDigit(c: number): boolean {
@@ -41,8 +48,7 @@ function skipString(s: string, i: number): number {
       const e = s.charCodeAt(++j);
       if (e === 0x75) {
         // \uXXXX
-        if (!(isHex(s.charCodeAt(j + 1)) && isHex(s.charCodeAt(j + 2)) && isHex(s.charCodeAt(j + 3)))) return -1;
-        if (!isHex(s.charCodeAt(j + 4))) return -1;
+        for (let k = 1; k <= 4; k++) if (!isHex(s.charCodeAt(j + k))) return -1;
         j += 4;
       } else if (
         e !== QUOTE &&
@@ -94,44 +100,35 @@ function skipWord(s: string, i: number, word: string): number {
 
 /**
  * True only if `JSON.parse(s)` would return a plain object (not an array, not null). It may answer false for some
- * such strings (more than 31 containers nested inside the object); callers then fall back to JSON.parse, so false never refuses anything by
- * itself. Allocates nothing: it lets the validator check thousands of `ReplacementTemplateData` strings without
- * building the objects that nobody reads when the defaults already cover the template.
+ * such strings (more than 31 containers nested inside the object); callers then fall back to JSON.parse, so false
+ * never refuses anything by itself. Allocates nothing: it lets the validator check thousands of
+ * `ReplacementTemplateData` strings without building the objects that nobody reads when the defaults already cover
+ * the template.
  */
 export function isJsonObjectText(s: string): boolean {
-  const n = s.length;
-  let i = 0;
-  while (i < n && isSpace(s.charCodeAt(i))) i++;
+  let i = skipSpaces(s, 0);
   if (s.charCodeAt(i) !== OPEN_BRACE) return false;
   // Bit d of `arrays` is set when the container at depth d is an array; depth 0 is the top-level object.
   let arrays = 0;
   let depth = 0;
   i++;
-  // Where we are inside the current container: expecting a key (object) or a value (array), possibly its end.
+  // Expecting a member (a key and value in an object, a value in an array), or, right after `{` or `[`, its end.
   let expectMember = true;
   let allowClose = true;
   for (;;) {
-    while (i < n && isSpace(s.charCodeAt(i))) i++;
+    i = skipSpaces(s, i);
     const inArray = (arrays & (1 << depth)) !== 0;
+    const close = inArray ? CLOSE_BRACKET : CLOSE_BRACE;
     let c = s.charCodeAt(i);
-    if (expectMember) {
-      if (allowClose && c === (inArray ? CLOSE_BRACKET : CLOSE_BRACE)) {
-        i++;
-        if (depth === 0) break;
-        arrays &= ~(1 << depth);
-        depth--;
-        expectMember = false;
-        continue;
-      }
+    if (expectMember && !(allowClose && c === close)) {
       if (!inArray) {
         // key ':'
         if (c !== QUOTE) return false;
         i = skipString(s, i);
         if (i < 0) return false;
-        while (i < n && isSpace(s.charCodeAt(i))) i++;
+        i = skipSpaces(s, i);
         if (s.charCodeAt(i) !== COLON) return false;
-        i++;
-        while (i < n && isSpace(s.charCodeAt(i))) i++;
+        i = skipSpaces(s, i + 1);
         c = s.charCodeAt(i);
       }
       // a value
@@ -153,19 +150,19 @@ export function isJsonObjectText(s: string): boolean {
       expectMember = false;
       continue;
     }
-    // after a member: ',' or the container's end
-    if (c === COMMA) {
+    // after a member (or an empty container): ',' or the container's end
+    if (c === COMMA && !expectMember) {
       i++;
       expectMember = true;
       allowClose = false;
       continue;
     }
-    if (c !== (inArray ? CLOSE_BRACKET : CLOSE_BRACE)) return false;
+    if (c !== close) return false;
     i++;
+    expectMember = false;
     if (depth === 0) break;
     arrays &= ~(1 << depth);
     depth--;
   }
-  while (i < n && isSpace(s.charCodeAt(i))) i++;
-  return i === n;
+  return skipSpaces(s, i) === s.length;
 }

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
-import { Redis } from 'ioredis';
+import { deleteKeysAt } from '../helpers/redis-keys.js';
 import { bulkEmail } from '../../src/index.js';
 import { bullmqQueue, redisStore } from '../../src/redis.js';
 import { bulkBody } from '../helpers/bodies.js';
@@ -24,20 +24,6 @@ interface Scenario {
   /** Proxy: throttle above this rate (SES-style), and/or hold each call this long. */
   limitRate?: number;
   delayMs?: number;
-}
-
-async function deleteKeys(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length) await redis.unlink(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
 }
 
 async function runScenario(backend: Backend, redisUrl: string, sc: Scenario) {
@@ -96,7 +82,7 @@ async function runScenario(backend: Backend, redisUrl: string, sc: Scenario) {
     await server.close();
     await queue.close();
     await store.close();
-    await deleteKeys(redisUrl, prefix);
+    await deleteKeysAt(redisUrl, prefix);
   }
 }
 

@@ -1,6 +1,6 @@
 // Shared bits of the Redis suites: the REDIS_URL gate, unique key prefixes, and deleting only the keys a suite made.
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { deleteKeysAt } from '../helpers/redis-keys.js';
 
 export const REDIS_URL = process.env.REDIS_URL;
 
@@ -12,16 +12,5 @@ export function uniquePrefix(tag: string): string {
 
 /** Deletes every key under `prefix:` (SCAN, never FLUSHDB). */
 export async function deleteKeys(prefix: string): Promise<void> {
-  if (!REDIS_URL) return;
-  const redis = new Redis(REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length > 0) await redis.unlink(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
+  if (REDIS_URL) await deleteKeysAt(REDIS_URL, prefix);
 }

@@ -1,11 +1,25 @@
-// checkEntryData(): per-key deep merge (emulator) vs whole-object fallback (SES docs), and what counts as present.
+// missingVariables() from raw JSON strings: per-key deep merge (emulator) vs whole-object fallback (SES docs), and what counts as present.
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { checkEntryData, parseTemplateData } from '../../src/render/template-data.js';
+import { missingVariables, parseTemplateData } from '../../src/render/template-data.js';
 import { templateVariables, type VariableRef } from '../../src/render/template-variables.js';
 
 function required(source: string): VariableRef[] {
   return templateVariables({ Text: source }, { inline: false }).variables.filter((v) => v.required);
+}
+
+/** The variables one entry lacks, from its raw data strings; a TypeError for data that is not a JSON object. */
+function checkEntryData(
+  refs: readonly VariableRef[],
+  defaultData: string | undefined,
+  entryData: string | undefined,
+  options: { merge: boolean },
+): string[] {
+  const defaults = parseTemplateData(defaultData, 'TemplateData');
+  if (defaults instanceof Error) throw new TypeError(defaults.message);
+  const entry = parseTemplateData(entryData, 'ReplacementTemplateData');
+  if (entry instanceof Error) throw new TypeError(entry.message);
+  return missingVariables(refs, defaults, entry, options.merge);
 }
 
 const merge = { merge: true };

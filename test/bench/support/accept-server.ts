@@ -2,7 +2,7 @@
 // Express route that only parses the body.
 import { randomUUID } from 'node:crypto';
 import express from 'express';
-import { Redis } from 'ioredis';
+import { deleteKeysAt } from '../../helpers/redis-keys.js';
 import { bulkEmail, memoryStore } from '../../../src/index.js';
 import { redisStore } from '../../../src/redis.js';
 import type { Store } from '../../../src/types.js';
@@ -43,20 +43,6 @@ if (mode === 'bare') {
 const server = await listen(app);
 let mark = process.cpuUsage();
 
-async function deleteKeys(): Promise<void> {
-  const redis = new Redis(redisUrl as string);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length) await redis.unlink(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
-
 serve({
   url: () => server.url,
   mark() {
@@ -69,6 +55,6 @@ serve({
   async exit() {
     await server.close();
     await store?.close();
-    if (mode === 'package-redis') await deleteKeys();
+    if (mode === 'package-redis') await deleteKeysAt(redisUrl as string, prefix);
   },
 });

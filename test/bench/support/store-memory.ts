@@ -1,6 +1,7 @@
 // Child process for bench 4 (run with --expose-gc): bytes per stored entry in the memory store and the Redis store.
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { deleteKeysWith } from '../../helpers/redis-keys.js';
 import { memoryStore } from '../../../src/index.js';
 import { redisStore } from '../../../src/redis.js';
 import type { EntryResult, JobRecord, Store } from '../../../src/types.js';
@@ -76,15 +77,6 @@ async function keyBytes(redis: Redis, prefix: string): Promise<{ bytes: number; 
   return { bytes, keys };
 }
 
-async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    if (found.length) await redis.unlink(...found);
-    cursor = next;
-  } while (cursor !== '0');
-}
-
 serve({
   async memory(n: number) {
     const store = memoryStore();
@@ -123,7 +115,7 @@ serve({
       };
     } finally {
       await store.close();
-      await deleteKeys(redis, prefix);
+      await deleteKeysWith(redis, prefix);
       redis.disconnect();
     }
   },
