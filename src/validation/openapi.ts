@@ -104,7 +104,13 @@ const ROUTE_ERRORS = {
   cancel: ['NOT_FOUND', 'NOT_CANCELABLE'],
   openapi: [],
 } satisfies Record<string, ErrorCode[]>;
-const UNSUBSCRIBE_ERRORS: ErrorCode[] = ['INVALID_TOKEN', 'NOT_FOUND', 'METHOD_NOT_ALLOWED', 'INTERNAL_ERROR'];
+const UNSUBSCRIBE_ERRORS: ErrorCode[] = [
+  'INVALID_TOKEN',
+  'IDEMPOTENCY_IN_FLIGHT',
+  'NOT_FOUND',
+  'METHOD_NOT_ALLOWED',
+  'INTERNAL_ERROR',
+];
 
 const ref = (kind: string, name: string) => ({
   $ref: `#/components/${kind}/${name}`,

@@ -92,6 +92,16 @@ describe('buildOpenApi', () => {
     ).toBe(7);
   });
 
+  it('lists 409 IDEMPOTENCY_IN_FLIGHT on the unsubscribe route (a repeat while onUnsubscribe still runs)', () => {
+    const op = doc.paths['/unsubscribe/{token}'].post as {
+      responses: Record<string, { content: Record<string, { schema: unknown }> }>;
+    };
+    const schema = resolveRef(doc, op.responses['409']?.content['application/json'].schema) as {
+      properties: { error: { properties: { code: { enum: string[] } } } };
+    };
+    expect(schema.properties.error.properties.code.enum).toContain('IDEMPOTENCY_IN_FLIGHT');
+  });
+
   it('lists every error code under its HTTP status somewhere', () => {
     const listed = new Map<ErrorCode, Set<string>>();
     for (const [, , op] of operations(doc)) {
