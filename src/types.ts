@@ -117,7 +117,12 @@ export type SuppressHook<P extends Principal = Principal> = (
 
 /* ------------------------------------------------------------------ jobs and results */
 
-export type JobStatus = 'queued' | 'sending' | 'completed' | 'canceled';
+/**
+ * `scheduled` until its send time, `queued` until its first call, then `sending`; `paused` by the app or the
+ * reputation guard. Final: `completed` (every entry has a final result), `failed` (a job-fatal error, see
+ * `JobRecord.error`), `canceled`.
+ */
+export type JobStatus = 'scheduled' | 'queued' | 'sending' | 'paused' | 'completed' | 'failed' | 'canceled';
 
 /** SES's `BulkEmailStatus` values. */
 export type SesEntryStatus =
@@ -139,11 +144,21 @@ export type SesEntryStatus =
 /** An entry's status as reported: SES's own, or one of the package's. */
 export type EntryStatus = SesEntryStatus | 'PENDING' | 'CANCELED' | 'SUPPRESSED' | 'UNKNOWN';
 
+/**
+ * Why an entry (or a job) did not succeed. `code` is SES's per-entry status for its answers (`MESSAGE_REJECTED`, …)
+ * or one of the package's codes (`SES_UNREACHABLE`, `WORKER_STOPPED`, …: see the README); `message` is shown to
+ * clients and never carries host names, addresses, ports or stacks.
+ */
+export interface EntryError {
+  code: string;
+  message: string;
+}
+
 export interface EntryResult {
   index: number;
   status: EntryStatus;
   messageId?: string;
-  error?: string;
+  error?: EntryError;
   attempts: number;
 }
 
@@ -171,6 +186,12 @@ export interface JobRecord {
   recipients: number;
   counts: JobCounts;
   estimatedCompletionAt?: string;
+  /** Why the job failed (status `failed`). */
+  error?: EntryError;
+  /** A scheduled send: nothing is sent before this time (ISO). */
+  sendAt?: string;
+  /** Who paused the job (status `paused`). */
+  pausedReason?: 'USER' | 'REPUTATION';
 }
 
 /** One entry and its place in the original request. */
@@ -202,10 +223,12 @@ export interface StoredResponse {
 
 /** Result of claiming entries before an SES call. */
 export interface EntryClaim {
-  /** Entries moved from PENDING to in flight: send these. */
+  /** Entries moved from PENDING to in flight under the claim's token (or already in flight under it): send these. */
   claimed: number[];
-  /** Entries already in flight when claimed: a worker died while sending them. */
+  /** Entries in flight under another token: a call carrying them may have reached SES (its worker stopped). */
   stale: number[];
+  /** Why nothing was claimed: the job is paused, canceled, finished (completed or failed) or gone. */
+  refused?: 'paused' | 'canceled' | 'finished' | 'gone';
 }
 
 export interface RecordOutcome {
@@ -225,22 +248,40 @@ export interface Store {
   getPayload(id: string): Promise<JobPayload | null>;
   /** Results with `index > after` (or from 0 when `after` is -1), in index order, at most `limit`. */
   getResults(id: string, after: number, limit: number): Promise<EntryResult[]>;
-  /** Atomically moves PENDING entries among `indexes` to in flight (refuses all once the job is canceled). */
-  claimEntries(id: string, indexes: number[]): Promise<EntryClaim>;
+  /**
+   * Atomically moves PENDING entries among `indexes` to in flight, tagged with `token` (claiming again with the same
+   * token is harmless). Entries in flight under another token come back as `stale`. A paused, canceled, finished
+   * or missing job claims nothing and says why in `refused`. The first claim moves `scheduled`/`queued` to `sending`.
+   */
+  claimEntries(id: string, indexes: number[], token: string): Promise<EntryClaim>;
+  /** Puts entries in flight under `token` back to PENDING (their call never started); returns how many. */
+  releaseEntries(id: string, token: string): Promise<number>;
   /**
    * Records outcomes of in-flight or pending entries. A result with status PENDING puts an entry back to wait.
    * Never overwrites a final status. Recomputes counts and the job status.
    */
   recordResults(id: string, results: EntryResult[]): Promise<RecordOutcome>;
   /**
-   * Gives every entry that is PENDING and not in flight the given final status (cancel, or a job-fatal SES status).
-   * With `cancel`, the job's status becomes `canceled`. Returns null when there is no such job.
+   * Gives every entry that is PENDING and not in flight the given final status. With `cancel`, the job's status
+   * becomes `canceled`. Entries still in flight finish later. Returns null when there is no such job.
    */
   finishPending(
     id: string,
-    result: { status: EntryStatus; error?: string; cancel?: boolean },
+    result: { status: EntryStatus; error?: EntryError; cancel?: boolean },
   ): Promise<RecordOutcome | null>;
-  /** Unfinished jobs (queued or sending) created by this principal. */
+  /**
+   * A job-fatal error: the job's status becomes `failed` with `error`, and every entry that is PENDING and not in
+   * flight ends FAILED with that error (later PENDING results too). Null when there is no such job; a job already
+   * final is left as it is.
+   */
+  failJob(id: string, error: EntryError): Promise<RecordOutcome | null>;
+  /**
+   * Pauses (`paused`, with `reason`, default USER) or resumes a scheduled, queued or sending job; resuming goes back
+   * to `scheduled` while `sendAt` is ahead, else to `sending` once anything was claimed, else `queued`. A job in
+   * another state is returned unchanged (the caller decides what that means); null when there is no such job.
+   */
+  setPaused(id: string, paused: boolean, reason?: 'USER' | 'REPUTATION'): Promise<JobRecord | null>;
+  /** Unfinished jobs (scheduled, queued, sending or paused) created by this principal. */
   countActiveJobs(principalId: string): Promise<number>;
   claimIdempotency(key: string, fingerprint: string, ttlMs: number): Promise<IdempotencyClaim>;
   completeIdempotency(key: string, fingerprint: string, response: StoredResponse, ttlMs: number): Promise<void>;
@@ -248,43 +289,80 @@ export interface Store {
   close(): Promise<void>;
 }
 
-/* ------------------------------------------------------------------ queue and rate limiting */
+/* ------------------------------------------------------------------ queue */
 
-/** A unit of queued work: up to 50 entries of one job. */
+/** Up to 50 entries of one job: the unit the queue hands out as one SES call. */
 export interface ChunkTask {
   jobId: string;
   chunk: number;
   entries: IndexedEntry[];
 }
 
-export type ChunkProcessor = (task: ChunkTask, signal: AbortSignal) => Promise<void>;
+/** A job's unsent work, given to the queue once when the job is created. */
+export interface QueuedWork {
+  jobId: string;
+  principalId: string;
+  /** Share of the send rate relative to other principals with work (default 1); the latest given wins. */
+  weight?: number;
+  /** Epoch ms before which none of it is handed out (a scheduled send). */
+  notBefore?: number;
+  /** In index order, each ≤ 50 entries and ≤ maxRecipientsPerCall recipients. */
+  tasks: ChunkTask[];
+}
 
+/** One call handed to a consumer. */
+export interface TakenCall {
+  /** Opaque; identifies the lease (and is a good claim token). */
+  lease: string;
+  principalId: string;
+  task: ChunkTask;
+  recipients: number;
+  /** Epoch ms at which the call may leave (its pacing slot); never more than the lookahead after the take. */
+  startAt: number;
+}
+
+/** What the consumer reports when it is done with a call. */
+export type CallOutcome =
+  /** Every entry has a final result (or the job is over). */
+  | { kind: 'done' }
+  /** Hand these entries back, due at `notBefore` (a retry, entries SES held, or a call that never started). */
+  | { kind: 'again'; entries: IndexedEntry[]; notBefore: number; reason: string };
+
+export type CallConsumer = (call: TakenCall, signal: AbortSignal) => Promise<CallOutcome>;
+
+export interface QueueStats {
+  principalId: string;
+  /** Recipients in ready (not paused, not scheduled later) work. */
+  waitingRecipients: number;
+  jobs: number;
+  /** Epoch ms: since when the principal's oldest ready work waits (its oldest ready job's ready time); null if none. */
+  oldestWaitingSince: number | null;
+  weight: number;
+}
+
+/**
+ * Holds the unsent work of every job and decides which call goes next and when: the shared pacing (a call of k
+ * recipients moves the next free slot by k / rate), fair share between principals, delayed work, paused jobs.
+ */
 export interface Queue {
-  /** True when tasks may be processed by another process (the memory store cannot serve such a queue). */
+  /** True when other processes may consume it (the memory store cannot serve such a queue). */
   readonly distributed: boolean;
-  enqueue(tasks: ChunkTask[], options?: { delayMs?: number }): Promise<void>;
-  /** Starts consuming. `close()` stops it: the processor's signal aborts, in-flight calls finish. */
-  start(processor: ChunkProcessor, options: { concurrency: number; logger?: Logger }): Promise<void>;
-  /** A limiter shared by every consumer of this queue; the in-process queue returns a local one. */
-  createRateLimiter?(options: RateLimiterOptions): RateLimiter;
-  close(): Promise<void>;
-}
-
-export interface RateLimiterOptions {
-  /** Recipients per second. */
-  rate: number;
-  clock?: Clock;
-}
-
-export interface RateLimiter {
-  /** Reserves `recipients` tokens; resolves with how many ms to wait before sending. */
-  reserve(recipients: number): Promise<number>;
-  /** The largest call (in recipients) that keeps every 1-second window within 1.1 × rate. */
-  maxBurst(): number;
-  /** Called when SES throttled: slows every user of this limiter down, recovering gradually. */
-  penalize(): Promise<void>;
+  add(work: QueuedWork): Promise<void>;
+  /** Hands out nothing more of this job until resume(); calls in flight finish. */
+  pause(jobId: string): Promise<void>;
+  /** Makes the job's work ready again (at `notBefore` when given, e.g. a scheduled send not yet due). */
+  resume(jobId: string, options?: { notBefore?: number }): Promise<void>;
+  /** Forgets the job's unsent work (cancel, job failed or over). */
+  remove(jobId: string): Promise<void>;
+  /** Starts consuming in this process; the queue runs the take loop (concurrency = calls in flight here). */
+  start(consumer: CallConsumer, options: { concurrency: number; logger?: Logger }): Promise<void>;
+  /** The shared pacing: recipients per second across every consumer of this queue. */
   setRate(rate: number): void;
-  readonly rate: number;
+  /** SES throttled: slow every consumer down, recovering gradually. */
+  penalize(): Promise<void>;
+  /** Max24HourSend − SentLast24Hours as just read (null = unknown/unlimited): takes never exceed what is left. */
+  setQuota(remaining: number | null): Promise<void>;
+  stats(): Promise<QueueStats[]>;
   close(): Promise<void>;
 }
 
@@ -321,6 +399,7 @@ export type BulkEmailEvent =
       at: string;
     }
   | { type: 'job.completed'; jobId: string; status: JobStatus; counts: JobCounts; at: string }
+  | { type: 'job.failed'; jobId: string; error: EntryError; counts: JobCounts; at: string }
   | { type: 'job.canceled'; jobId: string; counts: JobCounts; at: string };
 
 /** The subset of pino's API the package uses. */
@@ -377,6 +456,11 @@ export interface BulkEmailOptions<P extends Principal = Principal> extends Sende
   resolveTemplate?: ResolveTemplateHook<P>;
   suppress?: SuppressHook<P>;
   maxEntries?: number;
+  /**
+   * Most recipients in one SES call (default: no cap beyond SES's 50 entries). Calls are full by default: SES meters
+   * its rate as a budget one call may overdraw, so a 50-recipient call at 14/s is fine; set this for smoother traffic.
+   */
+  maxRecipientsPerCall?: number;
   bodyLimit?: string | number;
   maxActiveJobs?: number;
   /** Whether this router's process also sends. Default true. */
@@ -387,3 +471,6 @@ export interface BulkEmailOptions<P extends Principal = Principal> extends Sende
   mergeTemplateData?: boolean;
   unsubscribe?: UnsubscribeOptions;
 }
+
+/** Where the send rate in force comes from: the `sendRate` option, GetAccount, or the fallback of 1/s (GetAccount failed). */
+export type SendRateSource = 'option' | 'account' | 'fallback';
