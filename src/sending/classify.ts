@@ -181,7 +181,9 @@ function senderNotVerified(message: string, from: string | undefined): boolean {
   if (!address) return false;
   const lower = address.trim().toLowerCase();
   const domain = lower.slice(lower.lastIndexOf('@') + 1);
-  return text.includes(lower) || new RegExp(`(^|[\\s,:@])${domain.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`).test(text);
+  return (
+    text.includes(lower) || new RegExp(`(^|[\\s,:@])${domain.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`).test(text)
+  );
 }
 
 type Decided = Pick<ErrorClass, 'kind' | 'status' | 'error' | 'fatalWhenExhausted'>;
@@ -197,7 +199,11 @@ const own = (kind: ErrorKind, status: EntryStatus, code: EntryErrorCode, detail?
 function classifyAnswer(name: string, message: string, httpStatus: number, ctx: ClassifyContext): Decided {
   if (THROTTLE_NAMES.has(name) || httpStatus === 429) {
     return DAILY_QUOTA.test(message)
-      ? { kind: 'quota', status: 'ACCOUNT_DAILY_QUOTA_EXCEEDED', error: sesText('ACCOUNT_DAILY_QUOTA_EXCEEDED', message) }
+      ? {
+          kind: 'quota',
+          status: 'ACCOUNT_DAILY_QUOTA_EXCEEDED',
+          error: sesText('ACCOUNT_DAILY_QUOTA_EXCEEDED', message),
+        }
       : own('throttle', 'ACCOUNT_THROTTLED', 'SES_THROTTLED');
   }
   if (CREDENTIAL_NAMES.has(name)) return own('fatal', 'FAILED', 'SES_CREDENTIALS');
@@ -256,10 +262,7 @@ export function classifyError(err: unknown, ctx: ClassifyContext = {}): ErrorCla
   const httpStatus = typeof e.$metadata?.httpStatusCode === 'number' ? e.$metadata.httpStatusCode : undefined;
   const requestId = str(e.$metadata?.requestId);
   const answered =
-    httpStatus !== undefined ||
-    typeof e.$fault === 'string' ||
-    THROTTLE_NAMES.has(name) ||
-    SES_EXCEPTIONS.has(name);
+    httpStatus !== undefined || typeof e.$fault === 'string' || THROTTLE_NAMES.has(name) || SES_EXCEPTIONS.has(name);
   const code = answered
     ? name
     : (str(e.code) ??

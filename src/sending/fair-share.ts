@@ -10,7 +10,8 @@
  * pick(ready) — `ready` maps each principal with ready work to its weight (the latest given wins):
  *     a principal that just became ready starts at vtime = max(its vtime, V): it cannot bank credit while idle,
  *     and it is not made to wait for what others were served while it was away;
- *     a principal no longer ready leaves `active` (and is forgotten once its vtime ≤ V: nothing to remember);
+ *     a principal no longer ready leaves `active` and is forgotten (what it may still owe is at most the one call
+ *     it was last served, since it was picked at vtime ≤ V: forgetting it keeps memory bounded by active principals);
  *     the ready principal with the smallest vtime goes next (ties: the first in `ready`'s order).
  * charge(id, k) after serving k recipients of it: V = its vtime; its vtime += k / weight.
  *
@@ -44,8 +45,7 @@ export function pickPrincipal(state: FairShareState, ready: ReadonlyMap<string, 
   for (const id of state.active) {
     if (ready.has(id)) continue;
     state.active.delete(id);
-    const share = state.principals.get(id);
-    if (share && share.vtime <= state.virtualTime) state.principals.delete(id);
+    state.principals.delete(id);
   }
   let best: string | undefined;
   let bestVtime = Number.POSITIVE_INFINITY;

@@ -28,7 +28,14 @@ export interface CallPlan {
 }
 
 function emptyPlan(): CallPlan {
-  return { results: [], retry: [], held: [], throttled: false, counts: { succeeded: 0, failed: 0, retrying: 0 }, reason: '' };
+  return {
+    results: [],
+    retry: [],
+    held: [],
+    throttled: false,
+    counts: { succeeded: 0, failed: 0, retrying: 0 },
+    reason: '',
+  };
 }
 
 function holdEntry(plan: CallPlan, item: CallEntry, why: 'paused' | 'quota', error: EntryError): void {
@@ -97,7 +104,12 @@ export function planFromError(
       continue;
     }
     const again = (kind === 'throttle' || kind === 'retry') && item.attempts < attemptsAllowed;
-    plan.results.push({ index: item.index, status: again ? 'PENDING' : c.status, error: c.error, attempts: item.attempts });
+    plan.results.push({
+      index: item.index,
+      status: again ? 'PENDING' : c.status,
+      error: c.error,
+      attempts: item.attempts,
+    });
     if (again) plan.retry.push(item);
     else plan.counts.failed++;
   }

@@ -64,7 +64,8 @@ const packError = (e: EntryError | undefined) => (e ? `${clean(e.code)}${SEP}${c
 
 /** The error fields of a packed result (two fields; one in results written before errors had codes). */
 function unpackError(fields: string[], status: string): EntryError | undefined {
-  if (fields.length >= 2) return fields[0] === '' && fields[1] === '' ? undefined : { code: fields[0], message: fields.slice(1).join(' ') };
+  if (fields.length >= 2)
+    return fields[0] === '' && fields[1] === '' ? undefined : { code: fields[0], message: fields.slice(1).join(' ') };
   return fields.length === 1 && fields[0] !== '' ? { code: status, message: fields[0] } : undefined;
 }
 const clampAttempts = (n: number) => Math.max(0, Math.min(1_000_000, Math.floor(n) || 0));

@@ -58,7 +58,9 @@ describe.skipIf(!REDIS_URL)('redisStore', () => {
     try {
       await store.createJob(job('huge', 100_000), { content: { DefaultContent: {} } }, []);
       await store.claimEntries('huge', [0, 1], 'lease');
-      await store.recordResults('huge', [{ index: 0, status: 'PENDING', error: { code: 'SES_THROTTLED', message: 'throttled' }, attempts: 1 }]);
+      await store.recordResults('huge', [
+        { index: 0, status: 'PENDING', error: { code: 'SES_THROTTLED', message: 'throttled' }, attempts: 1 },
+      ]);
       const started = Date.now();
       const canceled = { code: 'CANCELED', message: 'canceled' };
       const out = await store.finishPending('huge', { status: 'CANCELED', error: canceled, cancel: true });
