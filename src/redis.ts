@@ -1,5 +1,3 @@
-// Entry point express-bulk-email/redis: redisStore() and bullmqQueue() — the only modules that load ioredis and bullmq.
-export { type BullmqQueueOptions, bullmqQueue } from './queues/bullmq-queue.js';
-export { type RedisRateLimiterOptions, redisRateLimiter } from './queues/redis-rate-limiter.js';
+// Entry point express-bulk-email/redis: redisStore() — the only module that loads ioredis.
 export type { RedisConnection } from './stores/redis-connection.js';
 export { type RedisStoreOptions, redisStore } from './stores/redis-store.js';
