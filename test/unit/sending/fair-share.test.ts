@@ -31,9 +31,19 @@ describe('pickPrincipal / chargePrincipal', () => {
     ['weight 2 gets two calls for one', 6, () => ({ a: 2, b: 1 }), 'abaaba'],
     ['nobody ready: nothing picked', 2, () => ({}), '--'],
     // b arrives after a was served alone: b starts at the virtual time, it does not get the past back
-    ['a newcomer shares from now on, no catch-up burst', 6, (r) => (r < 3 ? { a: 1 } : { a: 1, b: 1 }), 'aaabab'],
+    [
+      'a newcomer shares from now on, no catch-up burst',
+      6,
+      (r): Record<string, number> => (r < 3 ? { a: 1 } : { a: 1, b: 1 }),
+      'aaabab',
+    ],
     // b goes idle: its share goes to a at once; when b returns it has banked nothing
-    ['an idle principal banks no credit', 8, (r) => (r >= 2 && r < 5 ? { a: 1 } : { a: 1, b: 1 }), 'abaaabab'],
+    [
+      'an idle principal banks no credit',
+      8,
+      (r): Record<string, number> => (r >= 2 && r < 5 ? { a: 1 } : { a: 1, b: 1 }),
+      'abaaabab',
+    ],
   ];
   for (const [name, rounds, ready, expected] of table) {
     it(name, () => {
