@@ -7,6 +7,7 @@ import { type BulkEmailRouter, bulkEmail } from '../../src/index.js';
 import { bulkBody } from '../helpers/bodies.js';
 import { type Fault, type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.js';
 import { type SesEmulator, type StoredEmail, startSesEmulator } from '../helpers/ses-emulator.js';
+import { prng } from '../helpers/prng.js';
 
 const SEED = Number(process.env.FAULT_SEED ?? 7_2026);
 /** Jobs sent at once, by two principals, each to its own recipients. */
@@ -18,18 +19,6 @@ const JOBS = [
   { who: 'carol', entries: 30 },
 ];
 const CALL_TIMEOUT_MS = 600;
-
-/** mulberry32: a small seeded PRNG, so a failing mix can be replayed with FAULT_SEED. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const KINDS = ['throttle', 'error', 'entries', 'delay', 'reset-after', 'reset-before', 'none'] as const;
 /** After the first calls: each kind below its cumulative share (throttle 8 %, 5xx 6 %, entries 14 %, …), else none. */

@@ -92,8 +92,8 @@ export interface FaultProxyOptions {
   meter?: 'ses' | 'window';
 }
 
-/** Decides whether a call of `recipients` arriving at `at` (ms) is throttled, and counts it if not. */
-function meterFor(rate: number, kind: 'ses' | 'window') {
+/** Decides whether a call of `recipients` arriving at `at` (ms) is throttled (true), and counts it if not. */
+export function meterFor(rate: number, kind: 'ses' | 'window') {
   const delivered: { at: number; recipients: number }[] = [];
   let budget = rate;
   let last: number | undefined;

@@ -9,18 +9,8 @@ import {
   penalize,
   takeSlot,
 } from '../../../src/sending/pacing.js';
-
-/** A seeded PRNG so the property-style runs are reproducible. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { meterFor } from '../../helpers/fault-proxy.js';
+import { prng } from '../../helpers/prng.js';
 
 interface Send {
   at: number;
@@ -39,28 +29,6 @@ function busiestSecond(sends: Send[]): number {
     best = Math.max(best, sum);
   }
   return best;
-}
-
-/** An endpoint metered as SES meters: a budget of `rate` recipients refilling at rate/s; a call passes while ≥ 1 is left. */
-function sesMeter(rate: number) {
-  let budget = rate;
-  let last = Number.NEGATIVE_INFINITY;
-  let throttled = 0;
-  return {
-    call(at: number, n: number): boolean {
-      budget = Math.min(rate, budget + (Number.isFinite(last) ? ((at - last) * rate) / 1000 : rate));
-      last = at;
-      if (budget < 1 - 1e-9) {
-        throttled++;
-        return false;
-      }
-      budget -= n;
-      return true;
-    },
-    get throttled() {
-      return throttled;
-    },
-  };
 }
 
 /** Takers ask at random times (back to back, or after idle gaps), each for 1..maxCall recipients, and send at their slot. */
@@ -113,9 +81,8 @@ describe('takeSlot: k/R spacing within the lookahead', () => {
     it(`rate ${rate}/s: any 1-second window ≤ R + one call, and an SES-metered endpoint never throttles`, () => {
       const sends = simulate(rate, { seed: rate });
       expect(busiestSecond(sends)).toBeLessThanOrEqual(rate + 50);
-      const meter = sesMeter(rate);
-      for (const s of sends) meter.call(s.at, s.n);
-      expect(meter.throttled).toBe(0);
+      const throttled = meterFor(rate, 'ses');
+      expect(sends.filter((s) => throttled(s.at, s.n))).toEqual([]);
     });
   }
 
