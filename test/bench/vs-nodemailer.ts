@@ -141,7 +141,7 @@ export const run: Bench = async ({ quick }) => {
     rows,
     notes: [
       `N = ${n} single-recipient emails, personalised; median of ${rounds} alternating round(s) after a warm-up. Every request to SES waits ${LATENCY_MS} ms in a proxy.`,
-      `Ours: POST / over HTTP (validation included) → job completed, sendRate 100000 so the rate limiter never waits, concurrency ${CONCURRENCY} (default). nodemailer 7: createTransport({ SES: { sesClient, SendEmailCommand } }), ${CONCURRENCY} concurrent sendMail() loops, subject/text/html rendered by the app.`,
+      `Ours: POST / over HTTP (validation included) → job completed, sendRate 100000 so the pacing never waits, concurrency ${CONCURRENCY} (default). nodemailer 7: createTransport({ SES: { sesClient, SendEmailCommand } }), ${CONCURRENCY} concurrent sendMail() loops, subject/text/html rendered by the app.`,
       'CPU time = process.cpuUsage() delta (user + system) of the sending process; the emulator and proxy run in another process. The emulator parses each raw MIME message (nodemailer) or renders each bulk entry (ours): shown as SES-side CPU, not part of the ratio.',
     ],
   };

@@ -6,8 +6,11 @@ import { type LatencyProxy, startLatencyProxy } from './latency-proxy.js';
 import { serve } from './rpc.js';
 
 export type ProxySpec =
-  /** The test suite's fault proxy: SES-style 429 above `limitRate` (1.1 × in any trailing second), optional delay. */
-  | { kind: 'fault'; limitRate?: number; delayMs?: number }
+  /**
+   * The test suite's fault proxy: 429 above `limitRate`, metered as SES meters (`meter: 'ses'`, a budget refilling at
+   * the rate that one call may overdraw) or by the stricter trailing 1-s window (`'window'`, 1.1 × rate); optional delay.
+   */
+  | { kind: 'fault'; limitRate?: number; meter?: 'ses' | 'window'; delayMs?: number }
   /** Every request (any SES operation) held `delayMs`, then forwarded. */
   | { kind: 'latency'; delayMs: number };
 
@@ -33,6 +36,7 @@ serve({
     const delay = spec.delayMs;
     fault = await startFaultProxy(ses.url, () => (delay ? { kind: 'delay', ms: delay } : undefined), {
       limitRate: spec.limitRate,
+      meter: spec.meter,
     });
     return fault.url;
   },

@@ -32,10 +32,14 @@ export interface Accepted {
 }
 
 /** POSTs `body` (an object or a ready JSON string) and expects 202 with the envelope. */
-export async function postJob(url: string, body: unknown): Promise<Accepted> {
+export async function postJob(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Accepted> {
   const json = typeof body === 'string' ? body : JSON.stringify(body);
   const t0 = performance.now();
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: json });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: json,
+  });
   const text = await res.text();
   const ms = performance.now() - t0;
   if (res.status !== 202) throw new Error(`POST ${url} answered ${res.status}: ${text.slice(0, 500)}`);
