@@ -1,6 +1,13 @@
 // Unit tests: classification tables for per-entry statuses and whole-call errors (reference §4, §5, Node codes).
 import { describe, expect, it } from 'vitest';
-import { classifyEntryStatus, classifyError, normalizeEntryStatus, SEND_STAGE } from '../../../src/sending/classify.js';
+import {
+  classifyEntryStatus,
+  classifyError,
+  normalizeEntryStatus,
+  SEND_STAGE,
+  SES_STATUS_HANDLING,
+} from '../../../src/sending/classify.js';
+import { STATUS_NAMES } from '../../../src/stores/entry-codes.js';
 import { nodeError, sesError } from '../../helpers/fake-ses.js';
 
 describe('classifyEntryStatus (all 14 BulkEmailStatus values, the doc spellings, unknown ones)', () => {
@@ -30,6 +37,13 @@ describe('classifyEntryStatus (all 14 BulkEmailStatus values, the doc spellings,
       expect(normalizeEntryStatus(status)).toBe(normalized);
     });
   }
+});
+
+describe('SES_STATUS_HANDLING', () => {
+  it('covers the 14 SES statuses, each of which the stores can persist', () => {
+    expect(Object.keys(SES_STATUS_HANDLING)).toHaveLength(14);
+    for (const status of Object.keys(SES_STATUS_HANDLING)) expect(STATUS_NAMES).toContain(status);
+  });
 });
 
 describe('classifyError: SES exceptions (reference §5)', () => {

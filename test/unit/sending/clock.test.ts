@@ -1,8 +1,7 @@
-// Unit tests: the system clock's abortable sleep, the fake clock, and the semaphore.
+// Unit tests: the system clock's abortable sleep and the fake clock.
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../../src/sending/clock.js';
-import { semaphore } from '../../../src/sending/semaphore.js';
-import { fakeClock, flush } from '../../helpers/fake-clock.js';
+import { fakeClock } from '../../helpers/fake-clock.js';
 
 describe('systemClock', () => {
   it('sleeps about the given time', async () => {
@@ -70,47 +69,5 @@ describe('fakeClock', () => {
     );
     expect(value).toBe(1200);
     await expect(clock.run(new Promise(() => {}))).rejects.toThrow(/deadlock/);
-  });
-});
-
-describe('semaphore', () => {
-  it('admits up to the limit and hands slots over first come, first served', async () => {
-    const sem = semaphore(2);
-    const a = await sem.acquire();
-    const b = await sem.acquire();
-    const order: string[] = [];
-    const track = (name: string) => (release: (() => void) | null) => {
-      order.push(name);
-      return release;
-    };
-    const c = sem.acquire().then(track('c'));
-    const d = sem.acquire().then(track('d'));
-    await flush();
-    expect(sem.active).toBe(2);
-    expect(sem.waiting).toBe(2);
-    a?.();
-    a?.(); // releasing twice is harmless
-    await flush();
-    expect(order).toEqual(['c']);
-    b?.();
-    await flush();
-    expect(order).toEqual(['c', 'd']);
-    (await c)?.();
-    (await d)?.();
-    expect(sem.active).toBe(0);
-  });
-
-  it('gives null to a waiter whose signal aborts', async () => {
-    const sem = semaphore(1);
-    const held = await sem.acquire();
-    const ctl = new AbortController();
-    const waiting = sem.acquire(ctl.signal);
-    ctl.abort();
-    expect(await waiting).toBeNull();
-    expect(sem.waiting).toBe(0);
-    held?.();
-    expect(sem.active).toBe(0);
-    expect(await sem.acquire(ctl.signal)).toBeNull();
-    expect(() => semaphore(0)).toThrow(TypeError);
   });
 });
