@@ -51,7 +51,13 @@ export function cancelHandler<P extends Principal>(ctx: RouteContext<P>) {
       cancel: true,
     });
     if (!outcome) throw new BulkEmailError('NOT_FOUND', `No job ${job.id}`);
-    await ctx.config.queue.remove(job.id);
+    // The queue forgets the job's calls; if it cannot now, each refuses to claim later and is dropped then.
+    await ctx.config.queue.remove(job.id).catch((err: unknown) => {
+      ctx.config.logger.warn(
+        { code: 'EBE_QUEUE_REMOVE', jobId: job.id, err: err instanceof Error ? err.message : String(err) },
+        'express-bulk-email: the queue could not forget a canceled job; its calls will be dropped when taken',
+      );
+    });
     const { config } = ctx;
     const at = new Date(config.clock.now()).toISOString();
     if (outcome.job.status === 'completed' || outcome.job.status === 'failed') {
