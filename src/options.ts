@@ -10,7 +10,7 @@ import type {
   Clock,
   Logger,
   Principal,
-  Queue,
+  LegacyQueue as Queue,
   RetryOptions,
   SenderOptions,
   Store,

@@ -248,27 +248,98 @@ export interface Store {
   close(): Promise<void>;
 }
 
-/* ------------------------------------------------------------------ queue and rate limiting */
+/* ------------------------------------------------------------------ queue */
 
-/** A unit of queued work: up to 50 entries of one job. */
+/** Up to 50 entries of one job: the unit the queue hands out as one SES call. */
 export interface ChunkTask {
   jobId: string;
   chunk: number;
   entries: IndexedEntry[];
 }
 
-export type ChunkProcessor = (task: ChunkTask, signal: AbortSignal) => Promise<void>;
+/** A job's unsent work, given to the queue once when the job is created. */
+export interface QueuedWork {
+  jobId: string;
+  principalId: string;
+  /** Share of the send rate relative to other principals with work (default 1); the latest given wins. */
+  weight?: number;
+  /** Epoch ms before which none of it is handed out (a scheduled send). */
+  notBefore?: number;
+  /** In index order, each ≤ 50 entries and ≤ maxRecipientsPerCall recipients. */
+  tasks: ChunkTask[];
+}
 
+/** One call handed to a consumer. */
+export interface TakenCall {
+  /** Opaque; identifies the lease (and is a good claim token). */
+  lease: string;
+  principalId: string;
+  task: ChunkTask;
+  recipients: number;
+  /** Epoch ms at which the call may leave (its pacing slot); never more than the lookahead after the take. */
+  startAt: number;
+}
+
+/** What the consumer reports when it is done with a call. */
+export type CallOutcome =
+  /** Every entry has a final result (or the job is over). */
+  | { kind: 'done' }
+  /** Hand these entries back, due at `notBefore` (a retry, entries SES held, or a call that never started). */
+  | { kind: 'again'; entries: IndexedEntry[]; notBefore: number; reason: string };
+
+export type CallConsumer = (call: TakenCall, signal: AbortSignal) => Promise<CallOutcome>;
+
+export interface QueueStats {
+  principalId: string;
+  /** Recipients in ready (not paused, not scheduled later) work. */
+  waitingRecipients: number;
+  jobs: number;
+  /** Epoch ms: since when the principal's oldest ready work waits (its oldest ready job's ready time); null if none. */
+  oldestWaitingSince: number | null;
+  weight: number;
+}
+
+/**
+ * Holds the unsent work of every job and decides which call goes next and when: the shared pacing (a call of k
+ * recipients moves the next free slot by k / rate), fair share between principals, delayed work, paused jobs.
+ */
 export interface Queue {
-  /** True when tasks may be processed by another process (the memory store cannot serve such a queue). */
+  /** True when other processes may consume it (the memory store cannot serve such a queue). */
+  readonly distributed: boolean;
+  add(work: QueuedWork): Promise<void>;
+  /** Hands out nothing more of this job until resume(); calls in flight finish. */
+  pause(jobId: string): Promise<void>;
+  /** Makes the job's work ready again (at `notBefore` when given, e.g. a scheduled send not yet due). */
+  resume(jobId: string, options?: { notBefore?: number }): Promise<void>;
+  /** Forgets the job's unsent work (cancel, job failed or over). */
+  remove(jobId: string): Promise<void>;
+  /** Starts consuming in this process; the queue runs the take loop (concurrency = calls in flight here). */
+  start(consumer: CallConsumer, options: { concurrency: number; logger?: Logger }): Promise<void>;
+  /** The shared pacing: recipients per second across every consumer of this queue. */
+  setRate(rate: number): void;
+  /** SES throttled: slow every consumer down, recovering gradually. */
+  penalize(): Promise<void>;
+  /** Max24HourSend − SentLast24Hours as just read (null = unknown/unlimited): takes never exceed what is left. */
+  setQuota(remaining: number | null): Promise<void>;
+  stats(): Promise<QueueStats[]>;
+  close(): Promise<void>;
+}
+
+/* ------------------------------------------------------------------ legacy queue (the engine branch removes it) */
+
+/**
+ * @deprecated The chunk-task queue of the old engine, kept only so this branch compiles until the engine branch's
+ * dispatcher (which consumes the new `Queue`) is merged.
+ */
+export interface LegacyQueue {
   readonly distributed: boolean;
   enqueue(tasks: ChunkTask[], options?: { delayMs?: number }): Promise<void>;
-  /** Starts consuming. `close()` stops it: the processor's signal aborts, in-flight calls finish. */
   start(processor: ChunkProcessor, options: { concurrency: number; logger?: Logger }): Promise<void>;
-  /** A limiter shared by every consumer of this queue; the in-process queue returns a local one. */
   createRateLimiter?(options: RateLimiterOptions): RateLimiter;
   close(): Promise<void>;
 }
+
+export type ChunkProcessor = (task: ChunkTask, signal: AbortSignal) => Promise<void>;
 
 export interface RateLimiterOptions {
   /** Recipients per second. */
@@ -355,7 +426,7 @@ export interface UnsubscribeOptions {
 export interface SenderOptions {
   ses?: SESv2Client | SESv2ClientConfig;
   store?: Store;
-  queue?: Queue;
+  queue?: LegacyQueue;
   sendRate?: number | 'account';
   retry?: RetryOptions;
   /** Resend calls whose outcome is unknown (at-least-once) instead of marking them UNKNOWN. Default false. */

@@ -3,7 +3,7 @@ import { checkSenderKeys, resolveSenderOptions, type SenderConfig } from './opti
 import { createDispatcher } from './sending/dispatcher.js';
 import { memoryRateLimiter } from './sending/rate-limiter.js';
 import { type SendRate, createSendRate } from './sending/send-rate.js';
-import type { Queue, SenderOptions, Store } from './types.js';
+import type { LegacyQueue as Queue, SenderOptions, Store } from './types.js';
 
 export interface Sender {
   /** Recipients per second in force now. */

@@ -1,7 +1,7 @@
 // inProcessQueue(): the embedded Queue — chunk tasks in memory, consumed by this process with bounded concurrency.
 import { setMaxListeners } from 'node:events';
 import { memoryRateLimiter } from '../sending/rate-limiter.js';
-import type { ChunkProcessor, ChunkTask, Logger, Queue } from '../types.js';
+import type { ChunkProcessor, ChunkTask, Logger, LegacyQueue as Queue } from '../types.js';
 
 export interface InProcessQueueOptions {
   /** Times a task whose processor throws is run again. Default 3. */

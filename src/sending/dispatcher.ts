@@ -6,7 +6,7 @@ import type {
   ChunkTask,
   EntryResult,
   EntryStatus,
-  Queue,
+  LegacyQueue as Queue,
   RateLimiter,
   RecordOutcome,
   SenderOptions,

@@ -1,7 +1,7 @@
 // describeQueueContract(): the behaviour every Queue must show (in-process, BullMQ, or an app's own).
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ChunkTask, Queue } from '../../src/types.js';
+import type { ChunkTask, LegacyQueue as Queue } from '../../src/types.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

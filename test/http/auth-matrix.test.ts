@@ -1,7 +1,7 @@
 // Every route × {no credentials, another principal, the owner}, and the sender policy on all four identity fields.
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Queue } from '../../src/index.js';
+import type { LegacyQueue as Queue } from '../../src/index.js';
 import { bulkBody } from '../helpers/bodies.js';
 import { type HttpApp, httpApp } from '../helpers/http-app.js';
 

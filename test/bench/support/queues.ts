@@ -1,5 +1,5 @@
 // Queues for measuring the accept path alone: they take chunk tasks like a real queue but never send them.
-import type { ChunkTask, Queue, Store } from '../../../src/types.js';
+import type { ChunkTask, LegacyQueue as Queue, Store } from '../../../src/types.js';
 
 /**
  * Drops every task (counting them). `distributed: true` so that a router may use it with `worker: false`: sending is
