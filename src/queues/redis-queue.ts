@@ -167,6 +167,20 @@ export function redisQueue(options: RedisQueueOptions): RedisQueue {
   const releasing = new Set<Promise<void>>();
   let wakeUp: (() => void) | undefined;
   let outage = false;
+  /**
+   * Local clock − Redis clock, as the lowest (least delayed) of the recent samples: a reply handled late (a busy event
+   * loop) never moves a slot earlier, and every process maps Redis times the same way to within a millisecond or so.
+   * The estimate may creep up by 1 ms per second so that a local clock that jumps back is followed.
+   */
+  let offset: number | undefined;
+  let offsetAt = 0;
+  const toLocal = (redisTime: number, redisNow: number) => {
+    const now = Date.now();
+    const sample = now - redisNow;
+    offset = offset === undefined ? sample : Math.min(sample, offset + (now - offsetAt) / 1000);
+    offsetAt = now;
+    return redisTime + offset;
+  };
 
   const wake = () => {
     const w = wakeUp;
@@ -236,7 +250,7 @@ export function redisQueue(options: RedisQueueOptions): RedisQueue {
       principalId,
       task: { jobId, chunk: item.chunk, entries: item.entries },
       recipients: Number(recipients),
-      startAt: Date.now() + (Number(startAt) - Number(redisNow)),
+      startAt: toLocal(Number(startAt), Number(redisNow)),
     };
     const run = consumer as CallConsumer;
     const done = (async () => {
@@ -435,7 +449,7 @@ export function redisQueue(options: RedisQueueOptions): RedisQueue {
             principalId: String(reply[i]),
             waitingRecipients: Number(reply[i + 1]),
             jobs: Number(reply[i + 2]),
-            oldestWaitingSince: oldest === '' ? null : Math.round(Date.now() + Number(oldest) - redisNow),
+            oldestWaitingSince: oldest === '' ? null : Math.round(toLocal(Number(oldest), redisNow)),
             weight: Number(reply[i + 4]),
           });
         }
