@@ -48,9 +48,10 @@ export interface RedisQueueStartOptions {
   onExhausted?: (call: TakenCall, error: unknown) => Promise<void>;
 }
 
-export type RedisQueue = Queue & {
+/** A `Queue` whose start() also takes `onExhausted`. */
+export interface RedisQueue extends Omit<Queue, 'start'> {
   start(consumer: CallConsumer, options: RedisQueueStartOptions): Promise<void>;
-};
+}
 
 /** Pacing constants: the ones of src/sending/pacing.ts (PACING_TUNING), passed to the Lua. */
 const TUNING = { ...DEFAULT_GCRA_TUNING, lookaheadMs: 200 };
