@@ -94,3 +94,37 @@ export async function startPrivateRedis(
     },
   };
 }
+
+export interface PrivateCluster {
+  nodes: { host: string; port: number }[];
+  stop(): Promise<void>;
+}
+
+/** Three masters (`--cluster-enabled yes`, no replicas) joined with `redis-cli --cluster create`. */
+export async function startPrivateCluster(): Promise<PrivateCluster> {
+  const servers = await Promise.all(
+    [0, 1, 2].map(() => startPrivateRedis({ extra: ['--cluster-enabled', 'yes', '--cluster-node-timeout', '5000'] })),
+  );
+  const nodes = servers.map((s) => ({ host: '127.0.0.1', port: s.port }));
+  const created = spawn(
+    'redis-cli',
+    ['--cluster', 'create', ...nodes.map((n) => `${n.host}:${n.port}`), '--cluster-replicas', '0', '--cluster-yes'],
+    { stdio: 'ignore' },
+  );
+  const code = await new Promise((r) => created.once('exit', r));
+  if (code !== 0) throw new Error(`redis-cli --cluster create exited with ${code}`);
+  // Wait until every node agrees the cluster is up.
+  for (const n of nodes) {
+    const end = Date.now() + 20_000;
+    const probe = new Redis(n.port, n.host);
+    try {
+      while (!/cluster_state:ok/.test(await probe.cluster('INFO'))) {
+        if (Date.now() > end) throw new Error('the private cluster did not come up');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      probe.disconnect();
+    }
+  }
+  return { nodes, stop: async () => void (await Promise.all(servers.map((s) => s.stop()))) };
+}
