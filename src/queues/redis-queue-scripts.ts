@@ -373,14 +373,14 @@ dropJob(ARGV[1])
 return 1
 `;
 
-/** KEYS: state. ARGV: rate, recoveryPerSecond, minFraction, penaltyWindowMs (src/sending/pacing.ts penalize). */
+/** KEYS: state. ARGV: rate, recoveryPerSecond, minFraction, penaltyWindowMs (src/sending/pacing.ts penalize). → {applied, now} */
 export const PENALIZE = `${PRELUDE}
 local rate, recovery, minFraction, window = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local st = redis.call('HMGET', S, 'pr', 'pa')
 local pr, pa = num(st[1], 0), num(st[2], 0)
-if pr > 0 and now - pa < window then return 0 end
+if pr > 0 and now - pa < window then return {0, f(now)} end
 redis.call('HSET', S, 'pr', f(math.max(minFraction * rate, effectiveRate(rate, recovery, pr, pa) / 2)), 'pa', f(now))
-return 1
+return {1, f(now)}
 `;
 
 /** KEYS: state. ARGV: remaining recipients ('' = no limit). */

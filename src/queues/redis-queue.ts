@@ -1,7 +1,8 @@
 // redisQueue(): the distributed Queue — every job's unsent work in Redis; any number of worker processes take from it.
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { assertRate, DEFAULT_GCRA_TUNING } from '../sending/rate-limiter.js';
+import { shareWeight } from '../sending/fair-share.js';
+import { assertRate, PACING_TUNING } from '../sending/pacing.js';
 import {
   checkConnection,
   closeClient,
@@ -53,8 +54,7 @@ export interface RedisQueue extends Omit<Queue, 'start'> {
   start(consumer: CallConsumer, options: RedisQueueStartOptions): Promise<void>;
 }
 
-/** Pacing constants: the ones of src/sending/pacing.ts (PACING_TUNING), passed to the Lua. */
-const TUNING = { ...DEFAULT_GCRA_TUNING, lookaheadMs: 200 };
+const TUNING = PACING_TUNING;
 const MAX_RETRY_DELAY_MS = 60_000;
 /** Items per ADD script call (a job of any size is added in batches, each applied once). */
 const ADD_BATCH_ITEMS = 200;
@@ -344,8 +344,7 @@ export function redisQueue(options: RedisQueueOptions): RedisQueue {
           .filter((task) => task.entries.length > 0)
           .map((task) => encodeItem(task.chunk, 0, task.entries));
         if (items.length === 0) return;
-        const weight =
-          typeof work.weight === 'number' && Number.isFinite(work.weight) && work.weight > 0 ? work.weight : '';
+        const weight = work.weight === undefined ? '' : shareWeight(work.weight);
         const delayMs = work.notBefore === undefined ? 0 : Math.round(work.notBefore - Date.now());
         let from = 0;
         while (from < items.length) {
