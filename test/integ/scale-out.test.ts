@@ -2,7 +2,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { QueueEvents } from 'bullmq';
 import express from 'express';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -337,12 +336,6 @@ describe.skipIf(!REDIS_URL)('scale-out across worker processes', () => {
     // Every call takes ~300 ms, so the killed worker has calls in flight (their mail is delivered all the same).
     const c = await cluster('kill', { workers: 2, sendRate: rate, decide: () => ({ kind: 'delay', ms: 300 }) });
     const [victim, survivor] = c.workers;
-    // BullMQ's own view: when the dead worker's tasks are moved back to the wait list.
-    const events = new QueueEvents(c.queueName, { connection: { url }, prefix: c.prefix });
-    cleanups.push(() => events.close());
-    const stalledAt: number[] = [];
-    events.on('stalled', () => stalledAt.push(Date.now()));
-    await events.waitUntilReady();
     const created = await post(c.web.app, bulkBody(n, { domain: 'kill.test' })).expect(202);
     const id: string = created.body.data.id;
 
@@ -368,11 +361,8 @@ describe.skipIf(!REDIS_URL)('scale-out across worker processes', () => {
       'the job to complete after the kill',
     );
     const completedAfterMs = Date.now() - killedAt;
-    // Recovery: BullMQ moves the dead worker's tasks back to the wait list, and the survivor sends from them.
-    expect(stalledAt.length).toBeGreaterThan(0);
-    const stalledAfterMs = stalledAt[0] - killedAt;
-    const resent = survivor.sent(id).find((m) => m.at >= stalledAt[0]);
-    const recoveredAfterMs = (resent?.at ?? Number.NaN) - killedAt;
+    // Recovery: a take puts the dead worker's leases back once its heartbeat expired; the survivor sends them.
+    const recoveredAfterMs = (survivor.sent(id).at(-1)?.at ?? Number.NaN) - killedAt;
 
     // A new web instance (new router, new connections) over the same Redis reports the job.
     const fresh = webInstance(c.prefix, c.queueName, rate);
@@ -395,15 +385,12 @@ describe.skipIf(!REDIS_URL)('scale-out across worker processes', () => {
     measured.kill = {
       recipients: n,
       rate,
-      stalledTasks: stalledAt.length,
       sentBeforeKill,
-      stalledAfterMs,
       recoveredAfterMs,
       completedAfterMs,
       statuses,
     };
     expect(statuses.UNKNOWN).toBeGreaterThan(0);
-    expect(stalledAfterMs).toBeLessThan(20_000);
     expect(completedAfterMs).toBeLessThan(30_000);
   }, 60_000);
 
