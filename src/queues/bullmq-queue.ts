@@ -1,7 +1,7 @@
 // bullmqQueue(): the old name of redisQueue(), kept so that existing apps keep working (BullMQ is no longer used).
 import type { RedisConnection } from '../stores/redis-connection.js';
-import type { Logger } from '../types.js';
-import { type RedisQueue, redisQueue } from './redis-queue.js';
+import type { Logger, Queue } from '../types.js';
+import { redisQueue } from './redis-queue.js';
 
 /** @deprecated Use `RedisQueueOptions` with `redisQueue()`. */
 export interface BullmqQueueOptions {
@@ -10,7 +10,7 @@ export interface BullmqQueueOptions {
   name?: string;
   /** Key prefix; with neither `prefix` nor `name`, the default of redisQueue() (`ebe`). */
   prefix?: string;
-  /** Runs of a call whose consumer throws, first included: redisQueue's `retries` + 1. */
+  /** Ignored: a call whose consumer throws is retried until the engine settles it (see RedisQueueOptions). */
   attempts?: number;
   retryDelayMs?: number;
   /** redisQueue's `leaseMs`: how long a crashed worker's calls stay with it. */
@@ -22,12 +22,11 @@ export interface BullmqQueueOptions {
 }
 
 /** @deprecated The old name of `redisQueue()`: the same queue, with the BullMQ-era option names mapped onto it. */
-export function bullmqQueue(options: BullmqQueueOptions): RedisQueue {
+export function bullmqQueue(options: BullmqQueueOptions): Queue {
   const parts = [options.prefix, options.name].filter((p) => p !== undefined && p !== '');
   return redisQueue({
     connection: options.connection,
     prefix: parts.length > 0 ? parts.join(':') : undefined,
-    retries: options.attempts === undefined ? undefined : Math.max(0, options.attempts - 1),
     retryDelayMs: options.retryDelayMs,
     leaseMs: options.lockDurationMs,
     timeoutMs: options.timeoutMs,

@@ -23,9 +23,12 @@ export interface RedisQueueOptions {
   connection: RedisConnection;
   /** Every key is under the hash tag `{<prefix>}`; all web and worker processes of one app use the same. Default `ebe`. */
   prefix?: string;
-  /** Times a call whose consumer throws is handed out again (after 1, 2, 4… × retryDelayMs). Default 3. */
-  retries?: number;
-  /** Wait before the first such rerun, doubled each time (at most 60 s). Default 1,000 ms. */
+  /**
+   * A call whose consumer throws goes back to the queue after this long, doubled each time (at most 60 s), and is
+   * retried as long as it throws: no entry is dropped. (The engine's guard settles a call that keeps failing first:
+   * its entries end FAILED `QUEUE_ATTEMPTS_EXHAUSTED`; a throw reaches the queue only if that write failed too.)
+   * Default 1,000 ms.
+   */
   retryDelayMs?: number;
   /**
    * A worker's heartbeat lives this long (renewed every leaseMs / 7): the calls of a worker that stopped renewing it
@@ -35,23 +38,6 @@ export interface RedisQueueOptions {
   /** How long add/pause/resume/remove/stats and start() wait for Redis before failing with 503. Default 5,000 ms. */
   timeoutMs?: number;
   logger?: Logger;
-}
-
-/** What start() accepts besides the `Queue` interface's options. */
-export interface RedisQueueStartOptions {
-  concurrency: number;
-  logger?: Logger;
-  /**
-   * Called with a call whose consumer threw on it `retries + 1` times: settle its entries (the engine marks them FAILED
-   * `QUEUE_ATTEMPTS_EXHAUSTED`). When it resolves the call is done; without it (or when it throws) the call keeps being
-   * retried every 60 s, so no entry is ever dropped.
-   */
-  onExhausted?: (call: TakenCall, error: unknown) => Promise<void>;
-}
-
-/** A `Queue` whose start() also takes `onExhausted`. */
-export interface RedisQueue extends Omit<Queue, 'start'> {
-  start(consumer: CallConsumer, options: RedisQueueStartOptions): Promise<void>;
 }
 
 const TUNING = PACING_TUNING;
@@ -103,7 +89,6 @@ function checkOptions(options: RedisQueueOptions): Required<Omit<RedisQueueOptio
   };
   return {
     prefix,
-    retries: int('retries', options.retries, 3, 0),
     retryDelayMs: int('retryDelayMs', options.retryDelayMs, 1000, 0),
     leaseMs: int('leaseMs', options.leaseMs, 15_000, 1000),
     timeoutMs: int('timeoutMs', options.timeoutMs, 5000, 1),
@@ -129,8 +114,8 @@ const sleep = (ms: number, signal?: AbortSignal) =>
  * heartbeat key keeps its leases; a take puts back the leases of workers whose heartbeat is gone (one scan a second
  * at most). Settles (done / again) are retried until Redis answers while the process lives, and are safe to repeat.
  */
-export function redisQueue(options: RedisQueueOptions): RedisQueue {
-  const { prefix, retries, retryDelayMs, leaseMs, timeoutMs } = checkOptions(options);
+export function redisQueue(options: RedisQueueOptions): Queue {
+  const { prefix, retryDelayMs, leaseMs, timeoutMs } = checkOptions(options);
   const connection = checkConnection(options.connection, 'redisQueue', { cluster: true });
   const tag = `{${prefix}}`;
   const stateKey = `${tag}:state`;
@@ -152,7 +137,6 @@ export function redisQueue(options: RedisQueueOptions): RedisQueue {
 
   let rate: number | undefined;
   let consumer: CallConsumer | undefined;
-  let onExhausted: RedisQueueStartOptions['onExhausted'];
   let concurrency = 1;
   let subscriber: RedisClient | undefined;
   let heartbeat: NodeJS.Timeout | undefined;
@@ -263,7 +247,7 @@ export function redisQueue(options: RedisQueueOptions): RedisQueue {
             ? { mode: 'again', notBefore: outcome.notBefore, item: encodeItem(item.chunk, 0, outcome.entries) }
             : { mode: 'done' };
       } catch (err) {
-        what = await failed(call, item.failures + 1, err);
+        what = failed(call, item.failures + 1, err);
       }
       await settle(lease, what);
       wake();
@@ -271,20 +255,9 @@ export function redisQueue(options: RedisQueueOptions): RedisQueue {
     track(running, done);
   }
 
-  /** A consumer threw: the call again later, or (after `retries` reruns) handed to onExhausted. */
-  async function failed(call: TakenCall, failures: number, err: unknown): Promise<Settle> {
+  /** A consumer threw (a bug, or a store down too long for the engine to settle the call): the call again later. */
+  function failed(call: TakenCall, failures: number, err: unknown): Settle {
     const { jobId, chunk, entries } = call.task;
-    if (failures > retries && onExhausted) {
-      try {
-        await onExhausted(call, err);
-        return { mode: 'done' };
-      } catch (exhaustedErr) {
-        logger?.error(
-          { code: 'EBE_QUEUE_EXHAUSTED_FAILED', err: exhaustedErr, jobId, chunk },
-          'express-bulk-email: settling an exhausted call failed; it is retried',
-        );
-      }
-    }
     const delayMs = Math.min(MAX_RETRY_DELAY_MS, retryDelayMs * 2 ** Math.min(failures - 1, 16));
     logger?.warn(
       { code: 'EBE_CALL_FAILED', err, jobId, chunk, failures, delayMs },
@@ -393,7 +366,6 @@ export function redisQueue(options: RedisQueueOptions): RedisQueue {
       if (!(Number.isInteger(limit) && limit >= 1))
         throw new TypeError('redisQueue: concurrency must be a positive integer');
       logger = startOptions.logger ?? logger;
-      onExhausted = (startOptions as RedisQueueStartOptions).onExhausted;
       await guard(beat);
       const sub = ownClient(connection, { maxRetriesPerRequest: null, enableOfflineQueue: true, keyPrefix: '' });
       sub.on('error', (err) => reportOutage(err));

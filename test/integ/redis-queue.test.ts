@@ -1,7 +1,8 @@
 // redisQueue through its public interface with synthetic consumers: pacing, fair shares, delays, pause, quota, stats.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { redisQueue } from '../../src/redis.js';
-import type { RedisQueue, RedisQueueOptions } from '../../src/redis.js';
+import type { RedisQueueOptions } from '../../src/redis.js';
+import type { Queue } from '../../src/types.js';
 import { busiestSecond, deleteQueueKeys, noJobKeys, recorder, sleep, until, work } from './queue-helpers.js';
 import { REDIS_URL, uniquePrefix } from './redis-helpers.js';
 
@@ -9,7 +10,7 @@ const url = REDIS_URL as string;
 
 describe.skipIf(!REDIS_URL)('redisQueue', () => {
   const prefixes: string[] = [];
-  let open: RedisQueue[] = [];
+  let open: Queue[] = [];
   /** A fresh prefix (one queue's keys) per test; `n` queues on it (three consumers sharing one queue). */
   const queues = (n: number, options: Partial<RedisQueueOptions> = {}) => {
     const prefix = options.prefix ?? uniquePrefix('rq');
@@ -179,31 +180,26 @@ describe.skipIf(!REDIS_URL)('redisQueue', () => {
     expect(seen[3]).toMatchObject({ chunk: 2, recipients: 30, indexes: Array.from({ length: 30 }, (_, i) => 120 + i) });
   });
 
-  it('reruns a call whose consumer throws, with backoff, then hands it to onExhausted', async () => {
+  it('reruns a call whose consumer throws, with backoff doubling, and drops nothing', async () => {
     const {
       prefix,
       queues: [q],
-    } = queues(1, { retries: 2, retryDelayMs: 150 });
+    } = queues(1, { retryDelayMs: 150 });
     const runs: number[] = [];
-    const exhausted: { chunk: number; message: string }[] = [];
     await q.add(work('t', 'A', 1, 3));
     await q.start(
-      async () => {
+      async (call) => {
         runs.push(Date.now());
-        throw new Error('consumer bug');
+        if (runs.length < 4) throw new Error('consumer bug');
+        expect(call.task.entries.map((e) => e.index)).toEqual([0, 1, 2]);
+        return { kind: 'done' };
       },
-      {
-        concurrency: 1,
-        onExhausted: async (call, err) => {
-          exhausted.push({ chunk: call.task.chunk, message: (err as Error).message });
-        },
-      },
+      { concurrency: 1 },
     );
-    await until(() => exhausted.length === 1, 5000, 'onExhausted');
-    expect(runs.length).toBe(3);
+    await until(() => runs.length === 4, 5000, 'four runs');
     expect(runs[1] - runs[0]).toBeGreaterThanOrEqual(140);
     expect(runs[2] - runs[1]).toBeGreaterThanOrEqual(290);
-    expect(exhausted).toEqual([{ chunk: 0, message: 'consumer bug' }]);
+    expect(runs[3] - runs[2]).toBeGreaterThanOrEqual(590);
     await noJobKeys(url, prefix);
   });
 
