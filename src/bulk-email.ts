@@ -6,12 +6,14 @@ import { buildRouter } from './http/router.js';
 import { resolveOptions } from './options.js';
 import { storedTemplateFetcher } from './render/stored-template-fetcher.js';
 import { templateCache } from './render/template-cache.js';
-import { type SendRate, createSendRate } from './sending/send-rate.js';
+import type { SendRate } from './sending/send-rate.js';
 import type { BulkEmailEvent, Principal, BulkEmailOptions } from './types.js';
 import { createValidator } from './validation/validator.js';
-import { startSender } from './worker.js';
+import { readSendRate, startSender } from './worker.js';
 
 export interface BulkEmailRouter extends Router {
+  /** Settles once the send rate is known (GetAccount read or failed; at once for a fixed `sendRate`). Never rejects. */
+  ready: Promise<void>;
   /** Stops this router's sender (finishing calls in flight) and closes what bulkEmail() itself created. */
   close(): Promise<void>;
 }
@@ -23,7 +25,7 @@ export function bulkEmail<P extends Principal = Principal>(options: BulkEmailOpt
   const config = resolveOptions(options);
   if (!config.worker && !config.queue.distributed) {
     throw new TypeError(
-      'express-bulk-email: worker: false needs a queue that other processes consume, such as bullmqQueue(); with the in-process queue nothing would ever be sent',
+      'express-bulk-email: worker: false needs a queue that other processes consume (the Redis queue from express-bulk-email/redis); with the in-process queue nothing would ever be sent',
     );
   }
   if (config.owned.store && config.queue.distributed) {
@@ -45,11 +47,9 @@ export function bulkEmail<P extends Principal = Principal>(options: BulkEmailOpt
   const validator = createValidator({ maxEntries: config.maxEntries });
   const sender = config.worker ? startSender(config) : undefined;
   // A web-only process still reads the account, for estimates and quota-aware admission.
-  const rates: SendRate =
-    sender?.sendRate ??
-    createSendRate({ ses: config.ses, sendRate: config.sendRate, limiter: { setRate() {} }, logger: config.logger });
+  const rates: SendRate = sender?.sendRate ?? readSendRate(config);
   const engine: Engine = {
-    rate: () => rates.rate(),
+    sending: () => ({ rate: rates.rate(), source: rates.source() }),
     remaining24h: () => (config.clock.now() < quotaSpentUntil ? 0 : rates.remaining24h()),
     ready: rates.ready,
     close: async () => {
@@ -66,6 +66,7 @@ export function bulkEmail<P extends Principal = Principal>(options: BulkEmailOpt
     variablesOf: templateCache(),
   };
   const router = buildRouter(ctx) as BulkEmailRouter;
+  router.ready = rates.ready;
   let closing: Promise<void> | undefined;
   router.close = () => {
     closing ??= (async () => {

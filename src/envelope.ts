@@ -1,6 +1,6 @@
 // The {success, data|error} envelope and the snake_case views of jobs and results.
 import type { ErrorCode } from './errors.js';
-import type { EntryResult, JobRecord } from './types.js';
+import type { EntryError, EntryResult, JobRecord, SendRateSource } from './types.js';
 
 export interface SuccessEnvelope<T> {
   success: true;
@@ -23,6 +23,12 @@ export function fail(code: ErrorCode, message: string, details?: unknown, correl
   return { success: false, error };
 }
 
+/** The send rate the engine uses now and where it comes from (`'fallback'`: GetAccount failed, 1/s). */
+export interface SendingView {
+  rate: number;
+  source: SendRateSource;
+}
+
 export interface JobView {
   id: string;
   created_at: string;
@@ -31,11 +37,16 @@ export interface JobView {
   entries: number;
   recipients: number;
   counts: JobRecord['counts'];
+  send_rate: number;
+  send_rate_source: SendRateSource;
   completed_at?: string;
   estimated_completion_at?: string;
+  send_at?: string;
+  paused_reason?: JobRecord['pausedReason'];
+  error?: EntryError;
 }
 
-export function jobView(job: JobRecord): JobView {
+export function jobView(job: JobRecord, sending: SendingView): JobView {
   const view: JobView = {
     id: job.id,
     created_at: job.createdAt,
@@ -44,22 +55,30 @@ export function jobView(job: JobRecord): JobView {
     entries: job.entries,
     recipients: job.recipients,
     counts: { ...job.counts },
+    send_rate: sending.rate,
+    send_rate_source: sending.source,
   };
   if (job.completedAt) view.completed_at = job.completedAt;
   if (job.estimatedCompletionAt) view.estimated_completion_at = job.estimatedCompletionAt;
+  if (job.sendAt) view.send_at = job.sendAt;
+  if (job.pausedReason) view.paused_reason = job.pausedReason;
+  if (job.error) view.error = { code: job.error.code, message: job.error.message };
   return view;
 }
 
 /** The short answer to `POST /`: what was accepted. */
-export function acceptedView(job: JobRecord) {
+export function acceptedView(job: JobRecord, sending: SendingView) {
   const view: Record<string, unknown> = {
     id: job.id,
     created_at: job.createdAt,
     status: job.status,
     entries: job.entries,
     recipients: job.recipients,
+    send_rate: sending.rate,
+    send_rate_source: sending.source,
   };
   if (job.estimatedCompletionAt) view.estimated_completion_at = job.estimatedCompletionAt;
+  if (job.sendAt) view.send_at = job.sendAt;
   return view;
 }
 
@@ -67,13 +86,13 @@ export interface ResultView {
   index: number;
   status: EntryResult['status'];
   message_id?: string;
-  error?: string;
+  error?: EntryError;
   attempts: number;
 }
 
 export function resultView(result: EntryResult): ResultView {
   const view: ResultView = { index: result.index, status: result.status, attempts: result.attempts };
   if (result.messageId) view.message_id = result.messageId;
-  if (result.error) view.error = result.error;
+  if (result.error) view.error = { code: result.error.code, message: result.error.message };
   return view;
 }

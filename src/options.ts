@@ -10,7 +10,7 @@ import type {
   Clock,
   Logger,
   Principal,
-  LegacyQueue as Queue,
+  Queue,
   RetryOptions,
   SenderOptions,
   Store,
@@ -28,6 +28,8 @@ export interface SenderConfig {
   concurrency: number;
   emit: (event: BulkEmailEvent) => void;
   logger: Logger;
+  /** A warning someone must see (e.g. the fallback send rate): the app's logger, or the console when it gave none. */
+  alert: (obj: object, msg: string) => void;
   clock: Clock;
   /** What this config created and so must close. */
   owned: { ses: boolean; store: boolean; queue: boolean };
@@ -41,6 +43,8 @@ export interface RouterConfig<P extends Principal = Principal> extends SenderCon
   resolveTemplate?: BulkEmailOptions<P>['resolveTemplate'];
   suppress?: BulkEmailOptions<P>['suppress'];
   maxEntries: number;
+  /** Most recipients in one SES call (Infinity: only SES's 50 entries per call). */
+  maxRecipientsPerCall: number;
   /** Bytes. */
   bodyLimit: number;
   maxActiveJobs: number;
@@ -74,6 +78,7 @@ const ROUTER_KEYS = [
   'resolveTemplate',
   'suppress',
   'maxEntries',
+  'maxRecipientsPerCall',
   'bodyLimit',
   'maxActiveJobs',
   'worker',
@@ -89,15 +94,29 @@ const STORE_METHODS = [
   'getPayload',
   'getResults',
   'claimEntries',
+  'releaseEntries',
   'recordResults',
   'finishPending',
+  'failJob',
+  'setPaused',
   'countActiveJobs',
   'claimIdempotency',
   'completeIdempotency',
   'releaseIdempotency',
   'close',
 ] as const;
-const QUEUE_METHODS = ['enqueue', 'start', 'close'] as const;
+const QUEUE_METHODS = [
+  'add',
+  'pause',
+  'resume',
+  'remove',
+  'start',
+  'setRate',
+  'penalize',
+  'setQuota',
+  'stats',
+  'close',
+] as const;
 
 const SIZE = /^(\d+(?:\.\d+)?) *(b|kb|mb|gb)?$/i;
 const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
@@ -167,7 +186,8 @@ export function resolveSenderOptions(options: SenderOptions): SenderConfig {
     checkMethods(options.logger, ['debug', 'info', 'warn', 'error'], 'logger', 'a pino logger');
   optionalFunction(o, 'onEvent');
   if (options.store !== undefined) checkMethods(options.store, STORE_METHODS, 'store', 'memoryStore() or redisStore()');
-  if (options.queue !== undefined) checkMethods(options.queue, QUEUE_METHODS, 'queue', 'bullmqQueue()');
+  if (options.queue !== undefined)
+    checkMethods(options.queue, QUEUE_METHODS, 'queue', 'inProcessQueue() or the Redis queue');
   if (options.ses !== undefined && (typeof options.ses !== 'object' || options.ses === null)) {
     fail('option "ses" must be an SESv2Client or its config object');
   }
@@ -206,6 +226,10 @@ export function resolveSenderOptions(options: SenderOptions): SenderConfig {
     concurrency: positiveNumber(options.concurrency, 'concurrency', 8),
     emit,
     logger,
+    alert:
+      options.logger === undefined
+        ? (obj, msg) => console.warn(msg, obj)
+        : (obj, msg) => logger.warn(obj, msg),
     clock: options.clock ?? systemClock(),
     owned: { ses: !sesGiven, store: options.store === undefined, queue: options.queue === undefined },
   };
@@ -255,6 +279,7 @@ export function resolveOptions<P extends Principal>(options: BulkEmailOptions<P>
     resolveTemplate: options.resolveTemplate,
     suppress: options.suppress,
     maxEntries: positiveNumber(options.maxEntries, 'maxEntries', 10_000),
+    maxRecipientsPerCall: positiveNumber(options.maxRecipientsPerCall, 'maxRecipientsPerCall', Number.POSITIVE_INFINITY),
     bodyLimit,
     maxActiveJobs: positiveNumber(options.maxActiveJobs, 'maxActiveJobs', Number.POSITIVE_INFINITY),
     worker: options.worker !== false,

@@ -117,7 +117,12 @@ export type SuppressHook<P extends Principal = Principal> = (
 
 /* ------------------------------------------------------------------ jobs and results */
 
-export type JobStatus = 'queued' | 'sending' | 'completed' | 'canceled';
+/**
+ * `scheduled` until its send time, `queued` until its first call, then `sending`; `paused` by the app or the
+ * reputation guard. Final: `completed` (every entry has a final result), `failed` (a job-fatal error, see
+ * `JobRecord.error`), `canceled`.
+ */
+export type JobStatus = 'scheduled' | 'queued' | 'sending' | 'paused' | 'completed' | 'failed' | 'canceled';
 
 /** SES's `BulkEmailStatus` values. */
 export type SesEntryStatus =
@@ -139,11 +144,21 @@ export type SesEntryStatus =
 /** An entry's status as reported: SES's own, or one of the package's. */
 export type EntryStatus = SesEntryStatus | 'PENDING' | 'CANCELED' | 'SUPPRESSED' | 'UNKNOWN';
 
+/**
+ * Why an entry (or a job) did not succeed. `code` is SES's per-entry status for its answers (`MESSAGE_REJECTED`, …)
+ * or one of the package's codes (`SES_UNREACHABLE`, `WORKER_STOPPED`, …: see the README); `message` is shown to
+ * clients and never carries host names, addresses, ports or stacks.
+ */
+export interface EntryError {
+  code: string;
+  message: string;
+}
+
 export interface EntryResult {
   index: number;
   status: EntryStatus;
   messageId?: string;
-  error?: string;
+  error?: EntryError;
   attempts: number;
 }
 
@@ -171,6 +186,12 @@ export interface JobRecord {
   recipients: number;
   counts: JobCounts;
   estimatedCompletionAt?: string;
+  /** Why the job failed (status `failed`). */
+  error?: EntryError;
+  /** A scheduled send: nothing is sent before this time (ISO). */
+  sendAt?: string;
+  /** Who paused the job (status `paused`). */
+  pausedReason?: 'USER' | 'REPUTATION';
 }
 
 /** One entry and its place in the original request. */
@@ -202,10 +223,12 @@ export interface StoredResponse {
 
 /** Result of claiming entries before an SES call. */
 export interface EntryClaim {
-  /** Entries moved from PENDING to in flight: send these. */
+  /** Entries moved from PENDING to in flight under the claim's token (or already in flight under it): send these. */
   claimed: number[];
-  /** Entries already in flight when claimed: a worker died while sending them. */
+  /** Entries in flight under another token: a call carrying them may have reached SES (its worker stopped). */
   stale: number[];
+  /** Why nothing was claimed: the job is paused, canceled, finished (completed or failed) or gone. */
+  refused?: 'paused' | 'canceled' | 'finished' | 'gone';
 }
 
 export interface RecordOutcome {
@@ -225,22 +248,40 @@ export interface Store {
   getPayload(id: string): Promise<JobPayload | null>;
   /** Results with `index > after` (or from 0 when `after` is -1), in index order, at most `limit`. */
   getResults(id: string, after: number, limit: number): Promise<EntryResult[]>;
-  /** Atomically moves PENDING entries among `indexes` to in flight (refuses all once the job is canceled). */
-  claimEntries(id: string, indexes: number[]): Promise<EntryClaim>;
+  /**
+   * Atomically moves PENDING entries among `indexes` to in flight, tagged with `token` (claiming again with the same
+   * token is harmless). Entries in flight under another token come back as `stale`. A paused, canceled, finished
+   * or missing job claims nothing and says why in `refused`. The first claim moves `scheduled`/`queued` to `sending`.
+   */
+  claimEntries(id: string, indexes: number[], token: string): Promise<EntryClaim>;
+  /** Puts entries in flight under `token` back to PENDING (their call never started); returns how many. */
+  releaseEntries(id: string, token: string): Promise<number>;
   /**
    * Records outcomes of in-flight or pending entries. A result with status PENDING puts an entry back to wait.
    * Never overwrites a final status. Recomputes counts and the job status.
    */
   recordResults(id: string, results: EntryResult[]): Promise<RecordOutcome>;
   /**
-   * Gives every entry that is PENDING and not in flight the given final status (cancel, or a job-fatal SES status).
-   * With `cancel`, the job's status becomes `canceled`. Returns null when there is no such job.
+   * Gives every entry that is PENDING and not in flight the given final status. With `cancel`, the job's status
+   * becomes `canceled`. Entries still in flight finish later. Returns null when there is no such job.
    */
   finishPending(
     id: string,
-    result: { status: EntryStatus; error?: string; cancel?: boolean },
+    result: { status: EntryStatus; error?: EntryError; cancel?: boolean },
   ): Promise<RecordOutcome | null>;
-  /** Unfinished jobs (queued or sending) created by this principal. */
+  /**
+   * A job-fatal error: the job's status becomes `failed` with `error`, and every entry that is PENDING and not in
+   * flight ends FAILED with that error (later PENDING results too). Null when there is no such job; a job already
+   * final is left as it is.
+   */
+  failJob(id: string, error: EntryError): Promise<RecordOutcome | null>;
+  /**
+   * Pauses (`paused`, with `reason`, default USER) or resumes a scheduled, queued or sending job; resuming goes back
+   * to `scheduled` while `sendAt` is ahead, else to `sending` once anything was claimed, else `queued`. A job in
+   * another state is returned unchanged (the caller decides what that means); null when there is no such job.
+   */
+  setPaused(id: string, paused: boolean, reason?: 'USER' | 'REPUTATION'): Promise<JobRecord | null>;
+  /** Unfinished jobs (scheduled, queued, sending or paused) created by this principal. */
   countActiveJobs(principalId: string): Promise<number>;
   claimIdempotency(key: string, fingerprint: string, ttlMs: number): Promise<IdempotencyClaim>;
   completeIdempotency(key: string, fingerprint: string, response: StoredResponse, ttlMs: number): Promise<void>;
@@ -325,40 +366,6 @@ export interface Queue {
   close(): Promise<void>;
 }
 
-/* ------------------------------------------------------------------ legacy queue (the engine branch removes it) */
-
-/**
- * @deprecated The chunk-task queue of the old engine, kept only so this branch compiles until the engine branch's
- * dispatcher (which consumes the new `Queue`) is merged.
- */
-export interface LegacyQueue {
-  readonly distributed: boolean;
-  enqueue(tasks: ChunkTask[], options?: { delayMs?: number }): Promise<void>;
-  start(processor: ChunkProcessor, options: { concurrency: number; logger?: Logger }): Promise<void>;
-  createRateLimiter?(options: RateLimiterOptions): RateLimiter;
-  close(): Promise<void>;
-}
-
-export type ChunkProcessor = (task: ChunkTask, signal: AbortSignal) => Promise<void>;
-
-export interface RateLimiterOptions {
-  /** Recipients per second. */
-  rate: number;
-  clock?: Clock;
-}
-
-export interface RateLimiter {
-  /** Reserves `recipients` tokens; resolves with how many ms to wait before sending. */
-  reserve(recipients: number): Promise<number>;
-  /** The largest call (in recipients) that keeps every 1-second window within 1.1 × rate. */
-  maxBurst(): number;
-  /** Called when SES throttled: slows every user of this limiter down, recovering gradually. */
-  penalize(): Promise<void>;
-  setRate(rate: number): void;
-  readonly rate: number;
-  close(): Promise<void>;
-}
-
 export interface Clock {
   now(): number;
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
@@ -392,6 +399,7 @@ export type BulkEmailEvent =
       at: string;
     }
   | { type: 'job.completed'; jobId: string; status: JobStatus; counts: JobCounts; at: string }
+  | { type: 'job.failed'; jobId: string; error: EntryError; counts: JobCounts; at: string }
   | { type: 'job.canceled'; jobId: string; counts: JobCounts; at: string };
 
 /** The subset of pino's API the package uses. */
@@ -426,7 +434,7 @@ export interface UnsubscribeOptions {
 export interface SenderOptions {
   ses?: SESv2Client | SESv2ClientConfig;
   store?: Store;
-  queue?: LegacyQueue;
+  queue?: Queue;
   sendRate?: number | 'account';
   retry?: RetryOptions;
   /** Resend calls whose outcome is unknown (at-least-once) instead of marking them UNKNOWN. Default false. */
@@ -448,6 +456,11 @@ export interface BulkEmailOptions<P extends Principal = Principal> extends Sende
   resolveTemplate?: ResolveTemplateHook<P>;
   suppress?: SuppressHook<P>;
   maxEntries?: number;
+  /**
+   * Most recipients in one SES call (default: no cap beyond SES's 50 entries). Calls are full by default: SES meters
+   * its rate as a budget one call may overdraw, so a 50-recipient call at 14/s is fine; set this for smoother traffic.
+   */
+  maxRecipientsPerCall?: number;
   bodyLimit?: string | number;
   maxActiveJobs?: number;
   /** Whether this router's process also sends. Default true. */
@@ -458,3 +471,6 @@ export interface BulkEmailOptions<P extends Principal = Principal> extends Sende
   mergeTemplateData?: boolean;
   unsubscribe?: UnsubscribeOptions;
 }
+
+/** Where the send rate in force comes from: the `sendRate` option, GetAccount, or the fallback of 1/s (GetAccount failed). */
+export type SendRateSource = 'option' | 'account' | 'fallback';

@@ -1,13 +1,11 @@
-// The sending side: a rate limiter, the send-rate source, the dispatcher, and a queue consumer; createWorker() for other processes.
-import { checkSenderKeys, resolveSenderOptions, type SenderConfig } from './options.js';
-import { createDispatcher } from './sending/dispatcher.js';
-import { memoryRateLimiter } from './sending/rate-limiter.js';
+// The sending side: the send-rate source, the dispatcher and its guard, the queue consumer; createWorker() for other processes.
+import { type SenderConfig, checkSenderKeys, resolveSenderOptions } from './options.js';
+import { guardCalls } from './sending/call-guard.js';
+import { DEFAULT_TIMING, createDispatcher } from './sending/dispatcher.js';
 import { type SendRate, createSendRate } from './sending/send-rate.js';
-import type { LegacyQueue as Queue, SenderOptions, Store } from './types.js';
+import type { Queue, SenderOptions, Store } from './types.js';
 
 export interface Sender {
-  /** Recipients per second in force now. */
-  rate(): number;
   /** The send rate and 24-hour quota as last read from the account. */
   sendRate: SendRate;
   /** Resolves once the queue consumer runs. */
@@ -15,47 +13,71 @@ export interface Sender {
   close(): Promise<void>;
 }
 
+/** Throws allowed per call before its entries are settled FAILED QUEUE_ATTEMPTS_EXHAUSTED, and the first backoff. */
+const CALL_ATTEMPTS = 4;
+const CALL_RETRY_DELAY_MS = 1000;
+
+/** The send rate for a process that does not send (web only): read for estimates and admission, given to no queue. */
+export function readSendRate(config: SenderConfig): SendRate {
+  const { ses, sendRate, logger, alert, clock } = config;
+  return createSendRate({ ses, sendRate, logger, alert, clock });
+}
+
 /** Starts consuming the config's queue in this process. */
 export function startSender(config: SenderConfig): Sender {
-  const initial = typeof config.sendRate === 'number' ? config.sendRate : 1;
-  const limiter =
-    config.queue.createRateLimiter?.({ rate: initial, clock: config.clock }) ??
-    memoryRateLimiter({ rate: initial, clock: config.clock });
-  const sendRate = createSendRate({ ses: config.ses, sendRate: config.sendRate, limiter, logger: config.logger });
-  const dispatcher = createDispatcher({
-    ses: config.ses,
-    store: config.store,
-    queue: config.queue,
-    limiter,
+  const { ses, store, queue, logger, alert, clock, emit } = config;
+  const sendRate = createSendRate({
+    ses,
+    sendRate: config.sendRate,
+    sink: queue,
+    logger,
+    alert,
+    clock,
+    blocked: async () => {
+      const remaining = sendRate.remaining24h();
+      if (remaining === null || remaining < 0) return false;
+      const waiting = (await queue.stats()).reduce((n, s) => n + s.waitingRecipients, 0);
+      return waiting > remaining;
+    },
+  });
+  const dispatch = createDispatcher({
+    ses,
+    store,
+    queue,
     retry: config.retry,
     atLeastOnce: config.atLeastOnce,
     callTimeoutMs: config.callTimeoutMs,
-    concurrency: config.concurrency,
-    onEvent: config.emit,
-    logger: config.logger,
-    clock: config.clock,
+    clock,
+    logger,
+    emit,
+    quotaSpent: () => sendRate.quotaSpent(),
+    timing: DEFAULT_TIMING,
+    random: Math.random,
+  });
+  const consumer = guardCalls(dispatch, {
+    store,
+    clock,
+    logger,
+    emit,
+    attempts: CALL_ATTEMPTS,
+    retryDelayMs: CALL_RETRY_DELAY_MS,
   });
   const ready = (async () => {
     await sendRate.ready;
-    await config.queue.start((task, signal) => dispatcher.processChunk(task, signal), {
-      concurrency: config.concurrency,
-      logger: config.logger,
-    });
+    await queue.start(consumer, { concurrency: config.concurrency, logger });
   })();
   ready.catch((err: unknown) => {
-    config.logger.error(
+    logger.error(
       { err: err instanceof Error ? err.message : String(err) },
       'express-bulk-email: the sender could not start',
     );
   });
   return {
-    rate: () => limiter.rate,
     sendRate,
     ready,
     close: async () => {
       sendRate.close();
       await ready.catch(() => undefined);
-      await limiter.close();
     },
   };
 }
@@ -68,13 +90,13 @@ export interface WorkerOptions extends SenderOptions {
 export interface Worker {
   /** Resolves once the worker consumes the queue (rejects if it cannot start). */
   ready: Promise<void>;
-  /** Recipients per second this worker's limiter uses now. */
+  /** Recipients per second in force now (the configured rate, or the account's). */
   rate(): number;
   /** Graceful: finishes the calls in flight, hands the rest of its work back to the queue, closes what it created. */
   close(): Promise<void>;
 }
 
-/** Runs the sending side in this process, consuming a shared queue (e.g. bullmqQueue()) and writing to a shared store. */
+/** Runs the sending side in this process, consuming a shared queue (the Redis queue from express-bulk-email/redis) and writing to a shared store. */
 export function createWorker(options: WorkerOptions): Worker {
   if (typeof options !== 'object' || options === null)
     throw new TypeError('express-bulk-email: createWorker(options) needs an options object');
@@ -85,14 +107,14 @@ export function createWorker(options: WorkerOptions): Worker {
     );
   if (!options.queue)
     throw new TypeError(
-      'express-bulk-email: createWorker needs the same `queue` as the web processes, e.g. bullmqQueue({ connection })',
+      'express-bulk-email: createWorker needs the same `queue` as the web processes, e.g. a Redis queue',
     );
   const config = resolveSenderOptions(options);
   const sender = startSender(config);
   let closing: Promise<void> | undefined;
   return {
     ready: sender.ready,
-    rate: sender.rate,
+    rate: () => sender.sendRate.rate(),
     close: () => {
       closing ??= (async () => {
         await config.queue.close();

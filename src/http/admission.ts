@@ -32,7 +32,7 @@ export function admissionLedger(store: Store, now: () => number = Date.now): Adm
     let total = 0;
     found.forEach((job, i) => {
       const [id, recipients] = tracked[i];
-      if (!job || job.status === 'completed' || job.status === 'canceled') jobs.delete(id);
+      if (!job || job.completedAt !== undefined || job.status === 'canceled' || job.status === 'failed') jobs.delete(id);
       else total += job.entries ? Math.ceil((recipients * job.counts.pending) / job.entries) : 0;
     });
     return total;

@@ -2,14 +2,15 @@
 import type { Request } from 'express';
 import { BulkEmailError } from '../errors.js';
 import type { RouterConfig } from '../options.js';
+import type { SendingView } from '../envelope.js';
 import type { EmailTemplateContent, Principal } from '../types.js';
 import type { TemplateVariablesOf } from '../render/template-cache.js';
 import type { Admission } from './admission.js';
 import type { RequestValidator } from '../validation/validator.js';
 
 export interface Engine {
-  /** Recipients per second the senders currently use, when known. */
-  rate(): number | undefined;
+  /** Recipients per second the senders use now, and where that figure comes from. */
+  sending(): SendingView;
   /** Max24HourSend − SentLast24Hours as last read; -1 = unlimited; null = unknown (fixed rate, or never read). */
   remaining24h(): number | null;
   /** Resolves once the account has been read (at once for a fixed rate); never rejects. */

@@ -11,11 +11,10 @@ import {
   validationError,
 } from '../errors.js';
 import { renderCheck } from '../render/render-check.js';
-import { MAX_ENTRIES_PER_CALL, splitCalls } from '../sending/chunk.js';
-import { burstFor } from '../sending/rate-limiter.js';
+import { cutTasks, recipientsOf } from '../sending/chunk.js';
+import { entryError } from '../sending/entry-errors.js';
 import { countRecipients } from '../sending/recipients.js';
 import type {
-  ChunkTask,
   EntryResult,
   HookContext,
   IndexedEntry,
@@ -25,7 +24,6 @@ import type {
   StoredResponse,
 } from '../types.js';
 import { stripUnsubscribeHeaders, unsubscribeHeaders } from '../unsubscribe/headers.js';
-import { MAX_RECIPIENTS } from '../validation/schema.js';
 import { type ParsedTemplateData, parsedTemplateData } from '../validation/semantic-checks.js';
 import { admit } from './admission.js';
 import { type RouteContext, principalOf } from './context.js';
@@ -133,7 +131,7 @@ async function prepare<P extends Principal>(
   const initial: EntryResult[] = outcome.suppressed.map((index) => ({
     index,
     status: 'SUPPRESSED',
-    error: 'every recipient is on the suppression list',
+    error: entryError('SUPPRESSED'),
     attempts: 0,
   }));
   let entries = outcome.entries;
@@ -142,7 +140,13 @@ async function prepare<P extends Principal>(
     for (const item of outcome.entries) {
       const error = invalid.get(item.index);
       if (error === undefined) entries.push(item);
-      else initial.push({ index: item.index, status: 'INVALID_PARAMETER', error, attempts: 0 });
+      else
+        initial.push({
+          index: item.index,
+          status: 'INVALID_PARAMETER',
+          error: { code: 'INVALID_PARAMETER', message: error },
+          attempts: 0,
+        });
     }
     initial.sort((a, b) => a.index - b.index);
   }
@@ -151,23 +155,12 @@ async function prepare<P extends Principal>(
   return { request, entries, initial, recipients };
 }
 
-/** The SES calls the senders will make, as the dispatcher builds them: chunks of 50, split to the rate's burst. */
-function planCalls(indexed: IndexedEntry[], rate: number | undefined) {
-  const burst = rate ? burstFor(rate) : MAX_ENTRIES_PER_CALL * MAX_RECIPIENTS;
-  return tasksOf('', indexed)
-    .flatMap((task) => splitCalls(task.entries, burst))
-    .map((call) => ({
-      entries: call.map((c) => c.index),
-      recipients: call.reduce((n, c) => n + countRecipients(c.entry), 0),
-    }));
-}
-
-function tasksOf(jobId: string, entries: IndexedEntry[]): ChunkTask[] {
-  const tasks: ChunkTask[] = [];
-  for (let i = 0; i < entries.length; i += MAX_ENTRIES_PER_CALL) {
-    tasks.push({ jobId, chunk: tasks.length, entries: entries.slice(i, i + MAX_ENTRIES_PER_CALL) });
-  }
-  return tasks;
+/** The SES calls the senders will make: the tasks the job is queued as, one call each. */
+function planCalls(indexed: IndexedEntry[], maxRecipientsPerCall: number) {
+  return cutTasks('', indexed, maxRecipientsPerCall).map((task) => ({
+    entries: task.entries.map((e) => e.index),
+    recipients: recipientsOf(task.entries),
+  }));
 }
 
 /** Adds signed List-Unsubscribe headers to every entry to send. */
@@ -216,7 +209,7 @@ async function estimate<P extends Principal>(ctx: RouteContext<P>, recipients: n
     recipients,
     outstanding: await ctx.admission.outstanding(),
     remaining: ctx.engine.remaining24h(),
-    rate: ctx.engine.rate(),
+    rate: ctx.engine.sending().rate,
     policy: ctx.config.quota,
     now,
   });
@@ -225,17 +218,18 @@ async function estimate<P extends Principal>(ctx: RouteContext<P>, recipients: n
 async function dryRun<P extends Principal>(ctx: RouteContext<P>, hook: HookContext<P>, parsed: ParsedTemplateData) {
   const prepared = withUnsubscribe(ctx, await prepare(ctx, hook, parsed), 'dry-run', hook.principal.id);
   const { estimatedCompletionAt } = await estimate(ctx, prepared.recipients, ctx.config.clock.now());
-  const rate = ctx.engine.rate();
+  const sending = ctx.engine.sending();
   return {
     dry_run: true,
     entries: hook.request.BulkEmailEntries.length,
     recipients: prepared.recipients,
-    calls: planCalls(prepared.entries, rate),
+    calls: planCalls(prepared.entries, ctx.config.maxRecipientsPerCall),
     suppressed: prepared.initial.filter((r) => r.status === 'SUPPRESSED').map((r) => r.index),
     invalid: prepared.initial
       .filter((r) => r.status === 'INVALID_PARAMETER')
       .map((r) => ({ index: r.index, error: r.error })),
-    send_rate: rate ?? null,
+    send_rate: sending.rate,
+    send_rate_source: sending.source,
     estimated_completion_at: estimatedCompletionAt ?? null,
   };
 }
@@ -283,11 +277,10 @@ async function createJob<P extends Principal>(
   const { BulkEmailEntries: _entries, ...content } = prepared.request;
   await config.store.createJob(job, { content }, initial);
   try {
-    if (entries.length) await config.queue.enqueue(tasksOf(id, entries));
+    const tasks = cutTasks(id, entries, config.maxRecipientsPerCall);
+    if (tasks.length) await config.queue.add({ jobId: id, principalId: job.principalId, tasks });
   } catch (err) {
-    await config.store
-      .finishPending(id, { status: 'FAILED', error: 'the job could not be queued' })
-      .catch(() => undefined);
+    await config.store.failJob(id, entryError('JOB_NOT_QUEUED')).catch(() => undefined);
     throw err;
   }
   ctx.admission.track(id, recipients);
@@ -359,7 +352,7 @@ export function createJobHandler<P extends Principal>(ctx: RouteContext<P>) {
       if (claimed) await ctx.config.store.releaseIdempotency(claimed).catch(() => undefined);
       throw err;
     }
-    const accepted: StoredResponse = { status: 202, body: ok(acceptedView(job)) };
+    const accepted: StoredResponse = { status: 202, body: ok(acceptedView(job, ctx.engine.sending())) };
     if (claimed) await ctx.config.store.completeIdempotency(claimed, print, accepted, IDEMPOTENCY_TTL_MS);
 
     const wait = preferredWait(req);
@@ -367,7 +360,7 @@ export function createJobHandler<P extends Principal>(ctx: RouteContext<P>) {
       res.set('Preference-Applied', `wait=${wait}`);
       const finished = await waitForJob(ctx.config.store, job.id, wait * 1000, res);
       if (finished) {
-        sendJson(res, 200, ok(jobView(finished)));
+        sendJson(res, 200, ok(jobView(finished, ctx.engine.sending())));
         return;
       }
     }

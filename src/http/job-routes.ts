@@ -2,6 +2,7 @@
 import type { Request, Response } from 'express';
 import { jobView, ok, resultView } from '../envelope.js';
 import { BulkEmailError } from '../errors.js';
+import { entryError } from '../sending/entry-errors.js';
 import type { JobRecord, Principal } from '../types.js';
 import { type RouteContext, principalOf } from './context.js';
 import { decodeCursor, encodeCursor, parseLimit } from './pagination.js';
@@ -19,7 +20,7 @@ async function ownedJob<P extends Principal>(ctx: RouteContext<P>, req: Request)
 export function getJobHandler<P extends Principal>(ctx: RouteContext<P>) {
   return async (req: Request, res: Response): Promise<void> => {
     const job = await ownedJob(ctx, req);
-    res.json(ok(jobView(job)));
+    res.json(ok(jobView(job, ctx.engine.sending())));
   };
 }
 
@@ -38,25 +39,26 @@ export function getResultsHandler<P extends Principal>(ctx: RouteContext<P>) {
 export function cancelHandler<P extends Principal>(ctx: RouteContext<P>) {
   return async (req: Request, res: Response): Promise<void> => {
     const job = await ownedJob(ctx, req);
-    if (job.status === 'completed' || job.status === 'canceled') {
+    if (job.status === 'completed' || job.status === 'failed' || job.status === 'canceled') {
       throw new BulkEmailError(
         'NOT_CANCELABLE',
-        `Job ${job.id} has already ${job.status === 'completed' ? 'finished' : 'been canceled'}`,
+        `Job ${job.id} has already ${job.status === 'canceled' ? 'been canceled' : 'finished'}`,
       );
     }
     const outcome = await ctx.config.store.finishPending(job.id, {
       status: 'CANCELED',
-      error: 'canceled before it was sent',
+      error: entryError('CANCELED'),
       cancel: true,
     });
     if (!outcome) throw new BulkEmailError('NOT_FOUND', `No job ${job.id}`);
+    await ctx.config.queue.remove(job.id);
     const { config } = ctx;
     const at = new Date(config.clock.now()).toISOString();
-    if (outcome.job.status === 'completed') {
+    if (outcome.job.status === 'completed' || outcome.job.status === 'failed') {
       throw new BulkEmailError('NOT_CANCELABLE', `Job ${job.id} has already finished`);
     }
     config.emit({ type: 'job.canceled', jobId: job.id, counts: outcome.job.counts, at });
     config.logger.info({ jobId: job.id, counts: outcome.job.counts }, 'express-bulk-email: job canceled');
-    res.json(ok(jobView(outcome.job)));
+    res.json(ok(jobView(outcome.job, ctx.engine.sending())));
   };
 }

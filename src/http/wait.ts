@@ -20,7 +20,7 @@ export async function waitForJob(
   try {
     for (;;) {
       const job = await store.getJob(id);
-      if (job && (job.status === 'completed' || (job.status === 'canceled' && job.completedAt))) return job;
+      if (job?.completedAt !== undefined) return job;
       if (gone || Date.now() + POLL_MS > deadline) return undefined;
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }

@@ -1,49 +1,40 @@
-// Splitting entries: a job into chunk tasks (≤ 50 entries each), a chunk into SES calls that fit the rate limiter's burst.
-import type { BulkEmailEntry, ChunkTask, IndexedEntry } from '../types.js';
+// Cutting a job into calls: tasks of ≤ 50 entries and ≤ maxRecipientsPerCall recipients, each one SES call.
+import type { ChunkTask, IndexedEntry } from '../types.js';
 import { countRecipients } from './recipients.js';
 
 /** SES accepts at most this many entries in one SendBulkEmail call. */
 export const MAX_ENTRIES_PER_CALL = 50;
 
 /**
- * Cuts `entries` into tasks of `size` entries. `entries[i]` keeps index `startIndex + i` (its place in the original
- * request); chunk numbers count from `floor(startIndex / size)`, so the tasks of one job number 0, 1, 2, …
+ * Cuts `entries` (in index order) into tasks, numbered 0, 1, 2, …, of at most 50 entries and at most
+ * `maxRecipients` recipients. An entry that alone exceeds `maxRecipients` gets a task of its own (an entry cannot
+ * be split). The accept path queues these tasks and the dry run shows them as its plan: one cutter for both.
  */
-export function chunkTasks(
+export function cutTasks(
   jobId: string,
-  entries: BulkEmailEntry[],
-  size = MAX_ENTRIES_PER_CALL,
-  startIndex = 0,
+  entries: readonly IndexedEntry[],
+  maxRecipients: number = Number.POSITIVE_INFINITY,
 ): ChunkTask[] {
-  if (!(Number.isInteger(size) && size >= 1)) throw new TypeError('chunkTasks: size must be a positive integer');
   const tasks: ChunkTask[] = [];
-  const first = Math.floor(startIndex / size);
-  for (let at = 0; at < entries.length; at += size) {
-    const slice = entries.slice(at, at + size).map((entry, i) => ({ index: startIndex + at + i, entry }));
-    tasks.push({ jobId, chunk: first + tasks.length, entries: slice });
-  }
-  return tasks;
-}
-
-/**
- * Groups entries, in order, into SES calls of at most 50 entries and at most `maxRecipients` recipients. An entry
- * that alone exceeds `maxRecipients` gets a call of its own (an entry cannot be split).
- */
-export function splitCalls<T extends IndexedEntry>(entries: readonly T[], maxRecipients: number): T[][] {
-  const limit = Math.max(1, Math.floor(maxRecipients) || 1);
-  const calls: T[][] = [];
-  let current: T[] = [];
+  let current: IndexedEntry[] = [];
   let recipients = 0;
   for (const item of entries) {
     const n = countRecipients(item.entry);
-    if (current.length > 0 && (current.length >= MAX_ENTRIES_PER_CALL || recipients + n > limit)) {
-      calls.push(current);
+    if (current.length > 0 && (current.length >= MAX_ENTRIES_PER_CALL || recipients + n > maxRecipients)) {
+      tasks.push({ jobId, chunk: tasks.length, entries: current });
       current = [];
       recipients = 0;
     }
     current.push(item);
     recipients += n;
   }
-  if (current.length > 0) calls.push(current);
-  return calls;
+  if (current.length > 0) tasks.push({ jobId, chunk: tasks.length, entries: current });
+  return tasks;
+}
+
+/** Recipients of a list of entries (To + Cc + Bcc of each). */
+export function recipientsOf(entries: readonly IndexedEntry[]): number {
+  let n = 0;
+  for (const item of entries) n += countRecipients(item.entry);
+  return n;
 }

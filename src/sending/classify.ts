@@ -1,8 +1,35 @@
 // Pure classification of SES outcomes: per-entry statuses and whole-call errors → what the dispatcher does next.
-import type { EntryStatus } from '../types.js';
+import type { EntryError, EntryStatus, SesEntryStatus } from '../types.js';
+import { type EntryErrorCode, entryError, scrub } from './entry-errors.js';
 
-export type EntryKind = 'success' | 'retry' | 'final' | 'fatal' | 'pause';
-export type ErrorKind = 'throttle' | 'retry' | 'unknown' | 'fatal' | 'pause' | 'final';
+/**
+ * - success: final, never sent again;
+ * - retry: sent again after backoff while attempts remain, then final;
+ * - final: final for that entry;
+ * - fatal: final, and no later call of the job can succeed: the job fails at once;
+ * - hold: SES paused sending: back to PENDING, tried again later, the attempt not counted;
+ * - quota: the 24-hour quota is spent: held like `hold` until GetAccount says it freed.
+ */
+export type EntryKind = 'success' | 'retry' | 'final' | 'fatal' | 'hold' | 'quota';
+export type ErrorKind = 'throttle' | 'retry' | 'unknown' | 'fatal' | 'hold' | 'quota' | 'final';
+
+/** Every SES per-entry status and how the engine handles it: the one table (the README's, too). */
+export const SES_STATUS_HANDLING: Readonly<Record<SesEntryStatus, EntryKind>> = Object.freeze({
+  SUCCESS: 'success',
+  MESSAGE_REJECTED: 'final',
+  INVALID_PARAMETER: 'final',
+  ACCOUNT_THROTTLED: 'retry',
+  TRANSIENT_FAILURE: 'retry',
+  FAILED: 'retry',
+  MAIL_FROM_DOMAIN_NOT_VERIFIED: 'fatal',
+  CONFIGURATION_SET_NOT_FOUND: 'fatal',
+  TEMPLATE_NOT_FOUND: 'fatal',
+  ACCOUNT_SUSPENDED: 'fatal',
+  INVALID_SENDING_POOL_NAME: 'fatal',
+  ACCOUNT_SENDING_PAUSED: 'hold',
+  CONFIGURATION_SET_SENDING_PAUSED: 'hold',
+  ACCOUNT_DAILY_QUOTA_EXCEEDED: 'quota',
+});
 
 /**
  * Where a failed call got to, attached to the error (under SEND_STAGE) by sendBulkEmailCall:
@@ -16,28 +43,25 @@ export const SEND_STAGE = Symbol.for('express-bulk-email.sendStage');
 
 export interface ErrorClass {
   kind: ErrorKind;
-  /** SES exception name, Node error code, or error name. */
+  /** SES exception name, Node error code, or error name: for the logs. */
   code: string;
+  /** The raw message: for the logs only. */
   message: string;
   /** The entry status to record when this outcome is (or becomes) final. */
   status: EntryStatus;
+  /** What clients are told: a fixed code and a message without hosts, addresses, ports or stacks. */
+  error: EntryError;
+  /** Retried like any `retry`, but once the call's attempts run out the job fails (SES unreachable). */
+  fatalWhenExhausted?: boolean;
   httpStatus?: number;
   requestId?: string;
 }
 
-const RETRY_STATUSES = new Set(['ACCOUNT_THROTTLED', 'TRANSIENT_FAILURE', 'FAILED']);
-const FATAL_STATUSES = new Set([
-  'MAIL_FROM_DOMAIN_NOT_VERIFIED',
-  'CONFIGURATION_SET_NOT_FOUND',
-  'TEMPLATE_NOT_FOUND',
-  'ACCOUNT_SUSPENDED',
-  'INVALID_SENDING_POOL_NAME',
-]);
-const PAUSE_STATUSES = new Set([
-  'ACCOUNT_SENDING_PAUSED',
-  'CONFIGURATION_SET_SENDING_PAUSED',
-  'ACCOUNT_DAILY_QUOTA_EXCEEDED',
-]);
+/** What the classifier may know of the job: its From address, to tell "the sender is not verified". */
+export interface ClassifyContext {
+  from?: string;
+}
+
 /** The SES docs' spellings of two statuses, mapped to the SDK's. */
 export const STATUS_TWINS: Record<string, EntryStatus> = {
   CONFIGURATION_SET_DOES_NOT_EXIST: 'CONFIGURATION_SET_NOT_FOUND',
@@ -50,15 +74,10 @@ export function normalizeEntryStatus(status: string | undefined | null): EntrySt
   return STATUS_TWINS[status] ?? (status as EntryStatus);
 }
 
-/** What to do with one entry after SES answered. Unknown future statuses are final for that entry. */
+/** What to do with one entry after SES answered. Unknown future statuses (and UNKNOWN) are final for that entry. */
 export function classifyEntryStatus(status: string | undefined | null): EntryKind {
   const s = normalizeEntryStatus(status);
-  if (s === 'SUCCESS') return 'success';
-  if (RETRY_STATUSES.has(s)) return 'retry';
-  if (FATAL_STATUSES.has(s)) return 'fatal';
-  if (PAUSE_STATUSES.has(s)) return 'pause';
-  // MESSAGE_REJECTED, INVALID_PARAMETER, UNKNOWN, and statuses SES adds later
-  return 'final';
+  return Object.hasOwn(SES_STATUS_HANDLING, s) ? SES_STATUS_HANDLING[s as SesEntryStatus] : 'final';
 }
 
 const THROTTLE_NAMES = new Set([
@@ -72,6 +91,28 @@ const THROTTLE_NAMES = new Set([
   'RequestThrottledException',
   'SlowDown',
   'TooManyRequests',
+]);
+/** The credentials are unknown, invalid or expired: no call of any job can succeed. */
+const CREDENTIAL_NAMES = new Set([
+  'UnrecognizedClientException',
+  'InvalidClientTokenId',
+  'InvalidAccessKeyId',
+  'SignatureDoesNotMatch',
+  'InvalidSignatureException',
+  'IncompleteSignature',
+  'MissingAuthenticationToken',
+  'MissingAuthenticationTokenException',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'TokenRefreshRequired',
+  'CredentialsProviderError',
+]);
+const ACCESS_DENIED_NAMES = new Set([
+  'AccessDenied',
+  'AccessDeniedException',
+  'NotAuthorized',
+  'UnauthorizedOperation',
+  'AuthorizationError',
 ]);
 /** Connection-phase failures: no socket to SES ever connected, so nothing was sent. */
 const NEVER_LEFT_CODES = new Set([
@@ -96,9 +137,12 @@ const SES_EXCEPTIONS = new Set([
   'InternalFailure',
   'ServiceUnavailable',
   'ServiceUnavailableException',
+  ...CREDENTIAL_NAMES,
+  ...ACCESS_DENIED_NAMES,
 ]);
 const CONNECT_TIMEOUT = /did not establish a connection/i;
 const DAILY_QUOTA = /daily (message )?quota/i;
+const NOT_VERIFIED = /not verified/i;
 
 interface ErrorLike {
   name?: unknown;
@@ -125,44 +169,92 @@ function notFoundStatus(message: string): EntryStatus {
   return 'TEMPLATE_NOT_FOUND';
 }
 
+/**
+ * "Email address is not verified. The following identities failed the check in region …: a@b.com": about the
+ * sender when it names the From address or its domain, or names no address at all (then nothing else can be meant).
+ */
+function senderNotVerified(message: string, from: string | undefined): boolean {
+  if (!NOT_VERIFIED.test(message)) return false;
+  const text = message.toLowerCase();
+  if (!text.includes('@')) return true;
+  const address = from?.match(/<([^>]+)>\s*$/)?.[1] ?? from;
+  if (!address) return false;
+  const lower = address.trim().toLowerCase();
+  const domain = lower.slice(lower.lastIndexOf('@') + 1);
+  return (
+    text.includes(lower) || new RegExp(`(^|[\\s,:@])${domain.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`).test(text)
+  );
+}
+
+type Decided = Pick<ErrorClass, 'kind' | 'status' | 'error' | 'fatalWhenExhausted'>;
+
+const sesText = (status: EntryStatus, message: string): EntryError => ({ code: status, message: scrub(message) });
+const own = (kind: ErrorKind, status: EntryStatus, code: EntryErrorCode, detail?: string): Decided => ({
+  kind,
+  status,
+  error: entryError(code, detail),
+});
+
 /** An SES answer (an HTTP status came back): decided by exception name, then status. */
-function classifyAnswer(name: string, message: string, httpStatus: number): Pick<ErrorClass, 'kind' | 'status'> {
+function classifyAnswer(name: string, message: string, httpStatus: number, ctx: ClassifyContext): Decided {
   if (THROTTLE_NAMES.has(name) || httpStatus === 429) {
     return DAILY_QUOTA.test(message)
-      ? { kind: 'pause', status: 'ACCOUNT_DAILY_QUOTA_EXCEEDED' }
-      : { kind: 'throttle', status: 'ACCOUNT_THROTTLED' };
+      ? {
+          kind: 'quota',
+          status: 'ACCOUNT_DAILY_QUOTA_EXCEEDED',
+          error: sesText('ACCOUNT_DAILY_QUOTA_EXCEEDED', message),
+        }
+      : own('throttle', 'ACCOUNT_THROTTLED', 'SES_THROTTLED');
   }
-  if (name === 'AccountSuspendedException') return { kind: 'fatal', status: 'ACCOUNT_SUSPENDED' };
-  if (name === 'MailFromDomainNotVerifiedException') return { kind: 'fatal', status: 'MAIL_FROM_DOMAIN_NOT_VERIFIED' };
-  if (name === 'NotFoundException') return { kind: 'fatal', status: notFoundStatus(message) };
+  if (CREDENTIAL_NAMES.has(name)) return own('fatal', 'FAILED', 'SES_CREDENTIALS');
+  if (ACCESS_DENIED_NAMES.has(name) || httpStatus === 403) return own('fatal', 'FAILED', 'SES_ACCESS_DENIED');
+  if (name === 'AccountSuspendedException') {
+    return { kind: 'fatal', status: 'ACCOUNT_SUSPENDED', error: sesText('ACCOUNT_SUSPENDED', message) };
+  }
+  if (name === 'MailFromDomainNotVerifiedException') {
+    const status = 'MAIL_FROM_DOMAIN_NOT_VERIFIED';
+    return { kind: 'fatal', status, error: sesText(status, message) };
+  }
+  if (name === 'NotFoundException') {
+    const status = notFoundStatus(message);
+    return { kind: 'fatal', status, error: sesText(status, message) };
+  }
   if (name === 'SendingPausedException') {
-    return {
-      kind: 'pause',
-      status: /configuration set/i.test(message) ? 'CONFIGURATION_SET_SENDING_PAUSED' : 'ACCOUNT_SENDING_PAUSED',
-    };
+    const status = /configuration set/i.test(message) ? 'CONFIGURATION_SET_SENDING_PAUSED' : 'ACCOUNT_SENDING_PAUSED';
+    return { kind: 'hold', status, error: sesText(status, message) };
   }
-  if (httpStatus >= 500) return { kind: 'retry', status: 'TRANSIENT_FAILURE' };
+  if (httpStatus >= 500) return own('retry', 'TRANSIENT_FAILURE', 'SES_SERVER_ERROR');
   if (httpStatus >= 400) {
-    if (name === 'MessageRejected') return { kind: 'final', status: 'MESSAGE_REJECTED' };
-    if (name === 'BadRequestException') return { kind: 'final', status: 'INVALID_PARAMETER' };
-    return { kind: 'final', status: 'FAILED' };
+    if (name === 'MessageRejected') {
+      if (senderNotVerified(message, ctx.from)) {
+        return own('fatal', 'MESSAGE_REJECTED', 'SES_IDENTITY_NOT_VERIFIED', scrub(message));
+      }
+      return { kind: 'final', status: 'MESSAGE_REJECTED', error: sesText('MESSAGE_REJECTED', message) };
+    }
+    if (name === 'BadRequestException') {
+      return { kind: 'final', status: 'INVALID_PARAMETER', error: sesText('INVALID_PARAMETER', message) };
+    }
+    return own('final', 'FAILED', 'SES_REJECTED', scrub(`${name}: ${message}`));
   }
   // 1xx-3xx with an error: SES answered (the call most likely succeeded) but the answer could not be read.
-  return { kind: 'unknown', status: 'UNKNOWN' };
+  return own('unknown', 'UNKNOWN', 'SES_UNREADABLE_ANSWER');
 }
 
 /** No answer: decided by whether the request can have reached SES. */
-function classifyNoAnswer(e: ErrorLike, code: string, message: string): Pick<ErrorClass, 'kind' | 'status'> {
-  const retry = { kind: 'retry', status: 'FAILED' } as const;
-  if (NEVER_LEFT_CODES.has(code) || CONNECT_TIMEOUT.test(message)) return retry;
+function classifyNoAnswer(e: ErrorLike, code: string, message: string): Decided {
+  if (NEVER_LEFT_CODES.has(code) || CONNECT_TIMEOUT.test(message)) {
+    return { ...own('retry', 'FAILED', 'SES_UNREACHABLE'), fatalWhenExhausted: true };
+  }
   const stage = e[SEND_STAGE];
-  if (stage === 'before-handler' || stage === 'not-connected') return retry;
+  if (stage === 'not-connected') return { ...own('retry', 'FAILED', 'SES_UNREACHABLE'), fatalWhenExhausted: true };
+  if (stage === 'before-handler') return own('retry', 'FAILED', 'SES_REJECTED', 'the call could not be prepared');
   // Reset, EPIPE, socket hang up, timeout, abort — or anything else after (or without knowing whether) it left.
-  return { kind: 'unknown', status: 'UNKNOWN' };
+  const timedOut = code === 'TimeoutError' || code === 'ETIMEDOUT';
+  return own('unknown', 'UNKNOWN', timedOut ? 'SES_TIMEOUT' : 'CONNECTION_RESET');
 }
 
 /** Classifies anything `client.send()` threw. Never uses `instanceof`: names, HTTP status, Node codes, send stage. */
-export function classifyError(err: unknown): ErrorClass {
+export function classifyError(err: unknown, ctx: ClassifyContext = {}): ErrorClass {
   const e: ErrorLike = typeof err === 'object' && err !== null ? (err as ErrorLike) : { message: String(err) };
   const name = exceptionName(e);
   const cause = typeof e.cause === 'object' && e.cause !== null ? (e.cause as ErrorLike) : undefined;
@@ -181,6 +273,7 @@ export function classifyError(err: unknown): ErrorClass {
         name,
         message,
         httpStatus ?? (e.$fault === 'server' || /Internal|Unavailable/.test(name) ? 500 : 400),
+        ctx,
       )
     : classifyNoAnswer(e, code, message);
   const out: ErrorClass = { ...decided, code, message };

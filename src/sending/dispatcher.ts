@@ -1,121 +1,85 @@
-// createDispatcher(): runs one chunk task — pace, claim, send, classify, record, retry, and hand the rest back.
-import { silentLogger } from '../logger.js';
+// createDispatcher(): one taken call → one SES call: pace, claim, send, classify, record, and what is left for the queue.
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type {
   BulkEmailEvent,
-  ChunkTask,
+  CallOutcome,
+  Clock,
+  EntryClaim,
+  EntryError,
   EntryResult,
-  EntryStatus,
-  LegacyQueue as Queue,
-  RateLimiter,
+  IndexedEntry,
+  Logger,
+  Queue,
   RecordOutcome,
-  SenderOptions,
   Store,
+  TakenCall,
 } from '../types.js';
-import { backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
-import { splitCalls } from './chunk.js';
-import { classifyError, type ErrorClass } from './classify.js';
-import { systemClock } from './clock.js';
+import { type BackoffOptions, backoffDelay } from './backoff.js';
+import { recipientsOf } from './chunk.js';
+import { classifyError } from './classify.js';
+import { entryError } from './entry-errors.js';
+import { jobEndEvent } from './job-end.js';
 import { type CallEntry, type CallPlan, planFromAnswer, planFromError } from './outcomes.js';
-import { countRecipients } from './recipients.js';
-import { semaphore } from './semaphore.js';
 import { sendTracker } from './send-tracker.js';
 import { type PreparedContent, prepareContent, type SesCallResult, sendBulkEmailCall } from './ses-call.js';
 
-export interface DispatcherOptions
-  extends Pick<
-    SenderOptions,
-    'retry' | 'atLeastOnce' | 'callTimeoutMs' | 'concurrency' | 'onEvent' | 'logger' | 'clock'
-  > {
+/** Waits the engine applies; DEFAULT_TIMING in production, shorter ones in tests. */
+export interface DispatcherTiming {
+  /** Entries SES held because sending is paused go back to the queue for this long. */
+  pausedHoldMs: number;
+  /** Store writes whose outcome is unknown are retried for this long (then the call fails and the queue retries it). */
+  storeRetryMs: number;
+  /** Backoff between those store retries. */
+  storeBackoff: BackoffOptions;
+}
+
+export const DEFAULT_TIMING: Readonly<DispatcherTiming> = Object.freeze({
+  pausedHoldMs: 60_000,
+  storeRetryMs: 10 * 60_000,
+  storeBackoff: Object.freeze({ baseDelayMs: 100, maxDelayMs: 5000 }),
+});
+
+export interface DispatcherDeps {
   ses: SESv2Client;
   store: Store;
-  queue: Pick<Queue, 'enqueue'>;
-  limiter: RateLimiter;
-  /** Wait before resending entries SES held because sending is paused. Default 60,000 ms. */
-  pausedDelayMs?: number;
-  /** Wait before resending entries SES held because the daily quota is used up. Default 15 min. */
-  quotaDelayMs?: number;
-  /** Source of jitter for backoff. Default Math.random. */
-  random?: () => number;
+  queue: Pick<Queue, 'pause' | 'remove' | 'penalize'>;
+  /** Total SES calls an entry may go out in, and the backoff between them. */
+  retry: { attempts: number } & BackoffOptions;
+  atLeastOnce: boolean;
+  callTimeoutMs: number;
+  clock: Clock;
+  logger: Logger;
+  emit: (event: BulkEmailEvent) => void;
+  /** SES says the 24-hour quota is spent: re-read it (the queue then holds work until it frees); returns the hold in ms. */
+  quotaSpent: () => number;
+  timing: DispatcherTiming;
+  /** Source of jitter for backoff. */
+  random: () => number;
 }
 
-export interface Dispatcher {
-  /**
-   * Sends one task's entries. Resolves when every entry got a result, or was handed back to the queue (signal
-   * aborted, or SES paused sending). Rejects when the store, queue or limiter fails: the queue should rerun the task.
-   */
-  processChunk(task: ChunkTask, signal: AbortSignal): Promise<void>;
+export type Dispatcher = (call: TakenCall, signal: AbortSignal) => Promise<CallOutcome>;
+
+/** Why a store write may or may not have been applied: it failed without an answer we can trust. */
+class StoreStillFailing extends Error {
+  constructor(what: string, cause: unknown) {
+    super(`the store kept failing (${what})`, { cause });
+    this.name = 'StoreStillFailing';
+  }
 }
 
-/** An entry on its way; `attempts` counts the SES calls that carried it (a paused call does not count). */
-type Item = CallEntry;
-
-/** The state of one processChunk run. */
-interface Run {
-  task: ChunkTask;
-  signal: AbortSignal;
-  content: PreparedContent;
-  /** Not sent because the signal aborted: handed back to the queue at once. */
-  leftover: Item[];
-  /** SES paused sending: everything not sent yet is handed back after `delayMs`. */
-  pause?: { delayMs: number; reason: string; items: Item[] };
-  /** A job-fatal outcome: the rest of the job was failed with this. */
-  fatal?: { status: EntryStatus; error: string };
-  /** The first store/limiter failure: stop and rethrow. */
-  failure?: { err: unknown };
-  /** The job was canceled, finished or deleted: nothing of it is left to send. */
-  over?: boolean;
-}
-
-interface Outcome {
-  retry: Item[];
-  reason: string;
-}
-
-const NOTHING: Outcome = { retry: [], reason: '' };
-const STALE_ERROR = 'in flight when a worker stopped; SES may or may not have sent it';
 const PAYLOAD_CACHE_SIZE = 100;
-/** How late (ms) a call may leave after its rate-limiter slot before it takes a fresh slot instead. */
-const LATE_MS = 25;
-/** Fresh slots taken in a row at most, so a saturated machine still makes progress. */
-const MAX_REPACE = 4;
+const DONE: CallOutcome = { kind: 'done' };
+const errText = (err: unknown) => (err instanceof Error ? `${err.name}: ${err.message}` : String(err));
+const indexesOf = (items: readonly IndexedEntry[]) => items.map((i) => i.index);
+const maxAttempts = (items: readonly CallEntry[]) => items.reduce((m, i) => Math.max(m, i.attempts), 0);
+const plain = ({ index, entry, attempts }: CallEntry): IndexedEntry => ({ index, entry, attempts });
 
-const byIndex = (a: Item, b: Item) => a.index - b.index;
-const maxAttempts = (items: Item[]) => items.reduce((m, i) => Math.max(m, i.attempts), 0);
-const recipientsOf = (items: Item[]) => items.reduce((n, i) => n + countRecipients(i.entry), 0);
-
-export function createDispatcher(options: DispatcherOptions): Dispatcher {
-  const { ses, store, queue, limiter } = options;
-  const clock = options.clock ?? systemClock();
-  const logger = options.logger ?? silentLogger;
-  const atLeastOnce = options.atLeastOnce ?? false;
-  const callTimeoutMs = options.callTimeoutMs ?? 30_000;
-  const attemptsAllowed = options.retry?.attempts ?? 6;
-  const backoff = {
-    baseDelayMs: options.retry?.baseDelayMs ?? DEFAULT_BACKOFF.baseDelayMs,
-    maxDelayMs: options.retry?.maxDelayMs ?? DEFAULT_BACKOFF.maxDelayMs,
-  };
-  const pausedDelayMs = options.pausedDelayMs ?? 60_000;
-  const quotaDelayMs = options.quotaDelayMs ?? 15 * 60_000;
-  const random = options.random ?? Math.random;
-  const slots = semaphore(options.concurrency ?? 8);
+export function createDispatcher(deps: DispatcherDeps): Dispatcher {
+  const { ses, store, queue, clock, logger, emit, timing } = deps;
   const tracker = sendTracker();
   /** Job id → its prepared content (attachments decoded once per job). */
   const payloads = new Map<string, Promise<PreparedContent | null>>();
-
   const at = () => new Date(clock.now()).toISOString();
-  const halted = (run: Run) => run.signal.aborted || !!run.failure || !!run.fatal || !!run.pause;
-
-  function emit(event: BulkEmailEvent): void {
-    try {
-      options.onEvent?.(event);
-    } catch (err) {
-      logger.error(
-        { code: 'EBE_EVENT_HANDLER', type: event.type, err: String(err) },
-        'express-bulk-email: onEvent threw',
-      );
-    }
-  }
 
   function payloadFor(jobId: string): Promise<PreparedContent | null> {
     let cached = payloads.get(jobId);
@@ -131,50 +95,93 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     return cached;
   }
 
-  function settled(run: Run, out: RecordOutcome | null): void {
+  /** Runs an idempotent store write until it is stored (bounded by timing.storeRetryMs). */
+  async function persist<T>(what: string, jobId: string, write: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const deadline = clock.now() + timing.storeRetryMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await write();
+      } catch (err) {
+        if (clock.now() >= deadline || signal?.aborted) throw new StoreStillFailing(what, err);
+        const delayMs = backoffDelay(attempt, timing.storeBackoff, deps.random);
+        logger.warn(
+          { code: 'EBE_STORE_RETRY', jobId, what, attempt, delayMs, err: errText(err) },
+          'express-bulk-email: a store write failed; trying again',
+        );
+        await clock.sleep(Math.max(1, delayMs), signal);
+      }
+    }
+  }
+
+  /** Emits the end of a job once, for the one write that made it final. */
+  function settled(jobId: string, out: RecordOutcome | null): void {
     if (!out?.finished) return;
-    const { jobId } = run.task;
     payloads.delete(jobId);
     const { job } = out;
-    if (job.status === 'canceled') emit({ type: 'job.canceled', jobId, counts: job.counts, at: at() });
-    else emit({ type: 'job.completed', jobId, status: job.status, counts: job.counts, at: at() });
+    emit(jobEndEvent(job, at()));
     logger.info({ jobId, status: job.status, counts: job.counts }, 'express-bulk-email: job finished');
   }
 
-  async function record(run: Run, results: EntryResult[]): Promise<RecordOutcome | null> {
-    return results.length > 0 ? store.recordResults(run.task.jobId, results) : null;
+  async function record(jobId: string, results: EntryResult[]): Promise<void> {
+    if (results.length === 0) return;
+    settled(jobId, await persist('recordResults', jobId, () => store.recordResults(jobId, results)));
   }
 
-  async function failJob(run: Run, fatal: { status: EntryStatus; error: string }): Promise<RecordOutcome | null> {
-    run.fatal ??= fatal;
+  async function failJob(call: TakenCall, error: EntryError): Promise<void> {
+    const { jobId } = call.task;
     logger.error(
-      { jobId: run.task.jobId, chunk: run.task.chunk, status: fatal.status },
-      'express-bulk-email: SES refused the job; failing its remaining entries',
+      { code: 'EBE_JOB_FAILED', jobId, chunk: call.task.chunk, error: error.code },
+      'express-bulk-email: the job cannot succeed; failing its remaining entries',
     );
-    return store.finishPending(run.task.jobId, fatal);
+    settled(jobId, await persist('failJob', jobId, () => store.failJob(jobId, error)));
+    await queue.remove(jobId);
   }
 
-  function hold(run: Run, items: Item[], status: EntryStatus): void {
-    const delayMs = status === 'ACCOUNT_DAILY_QUOTA_EXCEEDED' ? quotaDelayMs : pausedDelayMs;
-    run.pause ??= { delayMs, reason: status, items: [] };
-    run.pause.delayMs = Math.max(run.pause.delayMs, delayMs);
-    run.pause.items.push(...items);
+  /**
+   * Claims with the lease as token. A claim that throws may or may not have been applied: nothing is sent then; the
+   * entries are released (harmless if the claim never happened) so that no later claim finds them stale.
+   */
+  async function claim(call: TakenCall, signal: AbortSignal): Promise<EntryClaim | null> {
+    const { jobId } = call.task;
+    try {
+      return await store.claimEntries(jobId, indexesOf(call.task.entries), call.lease);
+    } catch (err) {
+      logger.warn(
+        { code: 'EBE_CLAIM_UNKNOWN', jobId, chunk: call.task.chunk, err: errText(err) },
+        'express-bulk-email: claiming entries failed; releasing them, nothing was sent',
+      );
+      try {
+        await persist('releaseEntries', jobId, () => store.releaseEntries(jobId, call.lease), signal);
+      } catch (released) {
+        logger.error(
+          { code: 'EBE_RELEASE_FAILED', jobId, chunk: call.task.chunk, err: errText(released) },
+          'express-bulk-email: could not release claimed entries; if the claim was applied they will end UNKNOWN',
+        );
+      }
+      return null;
+    }
   }
 
-  /** Entries that will not be sent in this run: dropped when the run failed or the job is failed, else handed back. */
-  function park(run: Run, items: Item[]): void {
-    if (run.failure || run.fatal) return;
-    if (run.pause) run.pause.items.push(...items);
-    else run.leftover.push(...items);
+  /** Entries in flight under another lease: their call may have reached SES. UNKNOWN, or resent with atLeastOnce. */
+  async function staleEntries(call: TakenCall, items: CallEntry[], stale: number[]): Promise<CallEntry[]> {
+    if (stale.length === 0) return [];
+    const set = new Set(stale);
+    const found = items.filter((i) => set.has(i.index));
+    logger.warn(
+      { code: 'EBE_STALE_ENTRIES', jobId: call.task.jobId, chunk: call.task.chunk, entries: found.length },
+      'express-bulk-email: entries were in flight when a worker stopped',
+    );
+    if (deps.atLeastOnce) return found;
+    const error = entryError('WORKER_STOPPED');
+    await record(
+      call.task.jobId,
+      found.map((i) => ({ index: i.index, status: 'UNKNOWN', error, attempts: i.attempts + 1 })),
+    );
+    return [];
   }
 
-  function sent(
-    run: Run,
-    items: Item[],
-    counts: { succeeded: number; failed: number; retrying: number },
-    requestId?: string,
-  ): void {
-    const { jobId, chunk } = run.task;
+  function chunkSent(call: TakenCall, items: CallEntry[], plan: CallPlan, requestId?: string): void {
+    const { jobId, chunk } = call.task;
     const attempt = maxAttempts(items);
     const recipients = recipientsOf(items);
     emit({
@@ -184,210 +191,126 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       attempt,
       entries: items.length,
       recipients,
-      ...counts,
+      ...plan.counts,
       awsRequestId: requestId,
       at: at(),
     });
     logger.debug(
-      { jobId, chunk, attempt, entries: items.length, recipients, ...counts, awsRequestId: requestId },
+      { jobId, chunk, attempt, entries: items.length, recipients, ...plan.counts, awsRequestId: requestId },
       'express-bulk-email: SES call done',
     );
   }
 
-  /** Writes a call's plan: results, limiter penalty, job failure, held entries, then the events. */
-  async function apply(run: Run, items: CallEntry[], plan: CallPlan, requestId?: string): Promise<CallEntry[]> {
-    const recorded = await record(run, plan.results);
-    if (plan.throttled) await limiter.penalize();
-    const swept = plan.fatal ? await failJob(run, plan.fatal) : null;
-    if (plan.held.length > 0 && plan.heldStatus) hold(run, plan.held, plan.heldStatus);
-    sent(run, items, plan.counts, requestId);
-    settled(run, recorded);
-    settled(run, swept);
-    return plan.retry;
-  }
-
-  function logFailure(run: Run, items: CallEntry[], c: ErrorClass): void {
-    const { jobId, chunk } = run.task;
-    const { code, kind, httpStatus, requestId: awsRequestId } = c;
-    const attempt = maxAttempts(items);
-    logger.warn(
-      { jobId, chunk, attempt, entries: items.length, code, kind, httpStatus, awsRequestId },
-      'express-bulk-email: SES call failed',
-    );
-  }
-
-  /**
-   * Whether the job is canceled, finished or gone. Its entries are final in the store then (bar any a dead worker left
-   * in flight), so its calls claim without first reserving a share of the shared rate: a canceled job's remaining
-   * calls would otherwise idle every worker for as long as sending them would have taken.
-   */
-  async function over(run: Run): Promise<boolean> {
-    if (!run.over) {
-      const job = await store.getJob(run.task.jobId);
-      run.over = !job || job.status === 'canceled' || job.status === 'completed';
-    }
-    return run.over;
-  }
-
-  /**
-   * Waits for a rate-limiter slot for `recipients` and returns when it was due. A slot missed by more than LATE_MS
-   * (a busy event loop, a slow store) is given up for a fresh one: a late call sent anyway would bunch up with the
-   * calls reserved after it and take a 1-second window over the rate. Giving up a slot costs throughput, never safety.
-   */
-  async function pace(recipients: number, signal?: AbortSignal): Promise<number> {
-    for (let tries = 1; ; tries++) {
-      const wait = await limiter.reserve(recipients);
-      const due = clock.now() + wait;
-      if (wait > 0) await clock.sleep(wait, signal);
-      if (signal?.aborted || clock.now() - due <= LATE_MS || tries >= MAX_REPACE) return due;
-    }
-  }
-
-  /** One SES call: wait for a slot of the rate limiter, claim, send, record. */
-  async function attempt(run: Run, items: Item[]): Promise<Outcome> {
-    const paced = !(await over(run));
-    const due = paced ? await pace(recipientsOf(items), run.signal) : clock.now();
-    if (halted(run)) {
-      park(run, items);
-      return NOTHING;
-    }
-    const { jobId, chunk } = run.task;
-    const claim = await store.claimEntries(
-      jobId,
-      items.map((i) => i.index),
-    );
-    const claimed = new Set(claim.claimed);
-    const staleSet = new Set(claim.stale);
-    let toSend = items.filter((i) => claimed.has(i.index));
-    const stale = items.filter((i) => staleSet.has(i.index)).map((i) => ({ ...i, attempts: i.attempts + 1 }));
-    if (stale.length > 0) {
-      logger.warn(
-        { jobId, chunk, entries: stale.length, resend: atLeastOnce },
-        'express-bulk-email: entries were in flight when a worker stopped',
-      );
-      if (atLeastOnce) toSend = [...toSend, ...stale].sort(byIndex);
-      else
-        settled(
-          run,
-          await record(
-            run,
-            stale.map((i) => ({ index: i.index, status: 'UNKNOWN', error: STALE_ERROR, attempts: i.attempts })),
-          ),
-        );
-    }
-    if (toSend.length === 0) return NOTHING;
-    // Claimed entries are sent whatever happens now, so they are paced without the abort signal: stale entries resent
-    // under atLeastOnce (not paced yet), or any call whose claim took long enough to miss its slot.
-    if (!paced || clock.now() - due > LATE_MS) await pace(recipientsOf(toSend));
-    const out = toSend.map((i) => ({ ...i, attempts: i.attempts + 1 }));
-    let call: SesCallResult;
+  /** Sends `items` (attempts already counted) and turns the outcome into a plan. */
+  async function send(call: TakenCall, content: PreparedContent, items: CallEntry[]): Promise<CallPlan> {
+    const attemptsAllowed = deps.retry.attempts;
+    let answer: SesCallResult;
     try {
-      call = await sendBulkEmailCall(ses, run.content, out, { timeoutMs: callTimeoutMs, clock, tracker });
+      answer = await sendBulkEmailCall(ses, content, items, { timeoutMs: deps.callTimeoutMs, clock, tracker });
     } catch (err) {
-      const c = classifyError(err);
-      logFailure(run, out, c);
-      const plan = planFromError(out, c, attemptsAllowed, atLeastOnce);
-      return { retry: await apply(run, out, plan, c.requestId), reason: plan.reason };
-    }
-    if (call.mismatch) {
+      const c = classifyError(err, { from: content.FromEmailAddress });
       logger.warn(
-        { jobId, chunk, entries: out.length, awsRequestId: call.requestId },
+        {
+          jobId: call.task.jobId,
+          chunk: call.task.chunk,
+          attempt: maxAttempts(items),
+          entries: items.length,
+          code: c.code,
+          kind: c.kind,
+          httpStatus: c.httpStatus,
+          awsRequestId: c.requestId,
+          err: c.message,
+        },
+        'express-bulk-email: SES call failed',
+      );
+      const plan = planFromError(items, c, attemptsAllowed, deps.atLeastOnce);
+      chunkSent(call, items, plan, c.requestId);
+      return plan;
+    }
+    if (answer.mismatch) {
+      logger.warn(
+        { jobId: call.task.jobId, chunk: call.task.chunk, entries: items.length, awsRequestId: answer.requestId },
         'express-bulk-email: SES returned a different number of results than entries',
       );
     }
-    const plan = planFromAnswer(out, call.results, attemptsAllowed);
-    return { retry: await apply(run, out, plan, call.requestId), reason: plan.reason };
+    const plan = planFromAnswer(items, answer.results, attemptsAllowed);
+    chunkSent(call, items, plan, answer.requestId);
+    return plan;
   }
 
-  async function runCall(run: Run, items: Item[]): Promise<void> {
-    let outcome: Outcome = NOTHING;
-    try {
-      const release = halted(run) ? null : await slots.acquire(run.signal);
-      if (!release) {
-        park(run, items);
-        return;
-      }
-      try {
-        if (halted(run)) park(run, items);
-        else outcome = await attempt(run, items);
-      } finally {
-        release();
-      }
-    } catch (err) {
-      run.failure ??= { err };
-      return;
-    }
-    if (outcome.retry.length === 0) return;
-    if (halted(run)) park(run, outcome.retry);
-    else await retryLater(run, outcome);
-  }
-
-  async function retryLater(run: Run, { retry, reason }: Outcome): Promise<void> {
-    const { jobId, chunk } = run.task;
-    const attemptNo = maxAttempts(retry);
-    const delayMs = backoffDelay(attemptNo, backoff, random);
-    emit({ type: 'chunk.retry', jobId, chunk, attempt: attemptNo, entries: retry.length, delayMs, reason, at: at() });
+  /** What goes back to the queue after a plan: retries after backoff, held entries after their hold. */
+  function leftover(call: TakenCall, plan: CallPlan): CallOutcome {
+    const back = [...plan.retry, ...plan.held].sort((a, b) => a.index - b.index);
+    if (back.length === 0) return DONE;
+    const now = clock.now();
+    const attempt = maxAttempts(plan.retry);
+    let delayMs = plan.retry.length > 0 ? backoffDelay(attempt, deps.retry, deps.random) : 0;
+    if (plan.hold === 'paused') delayMs = Math.max(delayMs, timing.pausedHoldMs);
+    if (plan.hold === 'quota') delayMs = Math.max(delayMs, deps.quotaSpent());
+    const { jobId, chunk } = call.task;
+    emit({ type: 'chunk.retry', jobId, chunk, attempt, entries: back.length, delayMs, reason: plan.reason, at: at() });
     logger.info(
-      { jobId, chunk, attempt: attemptNo, entries: retry.length, delayMs, reason },
-      'express-bulk-email: retrying entries',
+      { jobId, chunk, attempt, entries: back.length, delayMs, reason: plan.reason },
+      plan.hold ? 'express-bulk-email: SES held entries; they wait' : 'express-bulk-email: retrying entries',
     );
-    await clock.sleep(delayMs, run.signal);
-    await sendAll(run, retry);
+    return { kind: 'again', entries: back.map(plain), notBefore: now + delayMs, reason: plan.reason };
   }
 
-  async function sendAll(run: Run, items: Item[]): Promise<void> {
-    await Promise.all(splitCalls(items, limiter.maxBurst()).map((call) => runCall(run, call)));
-  }
+  return async function dispatch(call, signal) {
+    const { jobId } = call.task;
+    const items: CallEntry[] = call.task.entries.map((e) => ({ ...e, attempts: e.attempts ?? 0 }));
+    const handBack = (reason: string, entries: CallEntry[] = items, notBefore = clock.now()): CallOutcome => ({
+      kind: 'again',
+      entries: entries.map(plain),
+      notBefore,
+      reason,
+    });
 
-  /** Entries not sent in this run go back to the queue: after the pause delay, or at once after an abort. */
-  async function handBack(run: Run): Promise<void> {
-    const { jobId, chunk } = run.task;
-    const pause = run.pause;
-    const items = [...(pause?.items ?? []), ...run.leftover].sort(byIndex);
-    if (items.length === 0) return;
-    const entries = items.map(({ index, entry, attempts }) => ({ index, entry, attempts }));
-    if (pause) {
-      await queue.enqueue([{ jobId, chunk, entries }], { delayMs: pause.delayMs });
-      emit({
-        type: 'chunk.retry',
-        jobId,
-        chunk,
-        attempt: maxAttempts(items),
-        entries: items.length,
-        delayMs: pause.delayMs,
-        reason: pause.reason,
-        at: at(),
-      });
-      logger.warn(
-        { jobId, chunk, entries: items.length, delayMs: pause.delayMs, reason: pause.reason },
-        'express-bulk-email: SES paused sending; entries wait',
-      );
-    } else {
-      await queue.enqueue([{ jobId, chunk, entries }]);
-      logger.info(
-        { jobId, chunk, entries: items.length },
-        'express-bulk-email: stopping; entries handed back to the queue',
-      );
+    // 1. Pace: wait for the call's slot of the shared schedule (a stop hands everything back: nothing was claimed).
+    const wait = call.startAt - clock.now();
+    if (wait > 0) await clock.sleep(wait, signal);
+    if (signal.aborted) return handBack('WORKER_STOPPED');
+
+    let content: PreparedContent | null;
+    try {
+      content = await payloadFor(jobId);
+    } catch (err) {
+      logger.warn({ code: 'EBE_STORE_UNAVAILABLE', jobId, err: errText(err) }, 'express-bulk-email: store unreachable');
+      return handBack('STORE_UNAVAILABLE', items, clock.now() + timing.storeBackoff.maxDelayMs);
     }
-  }
+    if (!content) {
+      logger.warn({ jobId, chunk: call.task.chunk }, 'express-bulk-email: no such job (expired or deleted); dropped');
+      await queue.remove(jobId);
+      return DONE;
+    }
 
-  return {
-    async processChunk(task, signal) {
-      const content = await payloadFor(task.jobId);
-      if (!content) {
-        logger.warn(
-          { jobId: task.jobId, chunk: task.chunk },
-          'express-bulk-email: no such job (expired or deleted); chunk dropped',
-        );
-        return;
-      }
-      const run: Run = { task, signal, content, leftover: [] };
-      const items = task.entries.map(({ index, entry, attempts }) => ({ index, entry, attempts: attempts ?? 0 }));
-      await sendAll(run, items);
-      if (run.failure) throw run.failure.err;
-      // A retry recorded PENDING while another call failed the job would otherwise wait forever: sweep once more.
-      if (run.fatal) settled(run, await store.finishPending(task.jobId, run.fatal));
-      else await handBack(run);
-    },
+    // 2. Claim.
+    const claimed = await claim(call, signal);
+    if (!claimed) return handBack('STORE_UNAVAILABLE', items, clock.now() + timing.storeBackoff.maxDelayMs);
+    const stale = await staleEntries(call, items, claimed.stale);
+    if (claimed.refused === 'paused') {
+      await queue.pause(jobId);
+      const staleSet = new Set(claimed.stale);
+      return handBack('PAUSED', items.filter((i) => !staleSet.has(i.index)));
+    }
+    if (claimed.refused) {
+      await queue.remove(jobId);
+      return DONE;
+    }
+    const mine = new Set([...claimed.claimed, ...indexesOf(stale)]);
+    const toSend = items.filter((i) => mine.has(i.index)).map((i) => ({ ...i, attempts: i.attempts + 1 }));
+    if (toSend.length === 0) return DONE;
+
+    // 3. Send and classify.
+    const plan = await send(call, content, toSend);
+
+    // 4. Record (retried until stored: the results are known), then act on the plan.
+    await record(jobId, plan.results);
+    if (plan.throttled) await queue.penalize().catch(() => undefined);
+    if (plan.fatal) {
+      await failJob(call, plan.fatal);
+      return DONE;
+    }
+    return leftover(call, plan);
   };
 }

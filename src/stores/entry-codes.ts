@@ -1,6 +1,6 @@
 // Entry statuses as small integer codes (shared by the memory and Redis stores) and how each one counts.
 import { STATUS_TWINS } from '../sending/classify.js';
-import type { EntryStatus, JobCounts } from '../types.js';
+import type { EntryStatus, JobCounts, JobStatus } from '../types.js';
 
 /** Code 0 = waiting, 1 = in flight (reported as PENDING); every other code is a final status. */
 export const PENDING = 0;
@@ -33,7 +33,7 @@ export const STATUS_NAMES: readonly EntryStatus[] = [
   'FAILED',
 ];
 
-const FAILED = STATUS_NAMES.length - 1;
+export const FAILED = STATUS_NAMES.length - 1;
 const CODES: ReadonlyMap<string, number> = new Map<string, number>([
   ...STATUS_NAMES.map((name, code) => [name, code] as const).filter(([, code]) => code !== IN_FLIGHT),
 ]);
@@ -41,6 +41,11 @@ const CODES: ReadonlyMap<string, number> = new Map<string, number>([
 /** The code of a reported status; a status SES adds later (unknown here) is stored as FAILED. */
 export function statusCode(status: string): number {
   return CODES.get(STATUS_TWINS[status] ?? status) ?? FAILED;
+}
+
+/** A job status nothing changes any more (its in-flight entries may still report). */
+export function isFinalStatus(status: JobStatus): boolean {
+  return status === 'completed' || status === 'failed' || status === 'canceled';
 }
 
 export type CountKey = 'sent' | 'failed' | 'pending' | 'canceled';

@@ -1,8 +1,10 @@
 // memoryStore(): the embedded Store — jobs, per-entry results (typed arrays) and idempotency keys in this process.
 import { BulkEmailError } from '../errors.js';
+import { entryError } from '../sending/entry-errors.js';
 import type {
   Clock,
   EntryClaim,
+  EntryError,
   EntryResult,
   EntryStatus,
   IdempotencyClaim,
@@ -12,7 +14,17 @@ import type {
   Store,
   StoredResponse,
 } from '../types.js';
-import { addCount, CANCELED, IN_FLIGHT, PENDING, STATUS_NAMES, emptyCounts, statusCode } from './entry-codes.js';
+import {
+  addCount,
+  CANCELED,
+  FAILED,
+  IN_FLIGHT,
+  isFinalStatus,
+  PENDING,
+  STATUS_NAMES,
+  emptyCounts,
+  statusCode,
+} from './entry-codes.js';
 import { type PackedStrings, packedStrings } from './packed-strings.js';
 
 export interface MemoryStoreOptions {
@@ -37,8 +49,11 @@ interface StoredJob {
   /** Created with the first message id: a job still waiting holds none. */
   messageIds?: PackedStrings;
   /** Sparse: only entries that have an error; created with the first one. */
-  errors?: Map<number, string>;
-  inFlight: number;
+  errors?: Map<number, EntryError>;
+  /** Entries in flight → the token of the claim that took them. */
+  flight: Map<number, string>;
+  /** Some entry was claimed once: resuming goes back to `sending`. */
+  started: boolean;
 }
 
 interface IdempotencyRecord {
@@ -70,7 +85,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
   let nextIdempotencySweep = 0;
 
   const iso = (ms: number) => new Date(ms).toISOString();
-  const isActive = (r: JobRecord) => r.status === 'queued' || r.status === 'sending';
+  const isActive = (r: JobRecord) => r.completedAt === undefined && !isFinalStatus(r.status);
   const addActive = (principalId: string, delta: number) => {
     const n = (activeByPrincipal.get(principalId) ?? 0) + delta;
     if (n > 0) activeByPrincipal.set(principalId, n);
@@ -99,31 +114,55 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
     if (old === code) return;
     addCount(job.record.counts, old, -1);
     addCount(job.record.counts, code, 1);
-    if (old === IN_FLIGHT) job.inFlight--;
-    if (code === IN_FLIGHT) job.inFlight++;
+    if (old === IN_FLIGHT) job.flight.delete(index);
     job.codes[index] = code;
   }
 
-  /** Leaves queued once work started; finishes the job when nothing is pending. True when this call finished it. */
-  /** Keeps `error` as entry `index`'s error text, or forgets it when undefined. */
-  function setError(job: StoredJob, index: number, error: string | undefined): void {
+  /** Keeps `error` as entry `index`'s error, or forgets it when undefined. */
+  function setError(job: StoredJob, index: number, error: EntryError | undefined): void {
     if (error !== undefined) {
       job.errors ??= new Map();
       job.errors.set(index, error);
     } else job.errors?.delete(index);
   }
 
+  /** Leaves scheduled/queued once work started; finishes the job when nothing is pending. True when this call finished it. */
   function settle(job: StoredJob, now: number, started: boolean): boolean {
     const r = job.record;
     r.updatedAt = iso(now);
-    if (started && r.status === 'queued') r.status = 'sending';
+    if (started) {
+      job.started = true;
+      if (r.status === 'queued' || r.status === 'scheduled') r.status = 'sending';
+    }
     if (r.counts.pending > 0 || r.completedAt !== undefined) return false;
-    if (r.status !== 'canceled') {
+    if (!isFinalStatus(r.status)) {
       addActive(r.principalId, -1);
       r.status = 'completed';
+      delete r.pausedReason;
     }
     markFinished(job, now);
     return true;
+  }
+
+  /** What a waiting entry becomes now: PENDING, or CANCELED / FAILED once the job was canceled / failed. */
+  function waiting(job: StoredJob): { code: number; error?: EntryError } {
+    const r = job.record;
+    if (r.status === 'canceled') return { code: CANCELED, error: entryError('CANCELED') };
+    if (r.status === 'failed') return { code: FAILED, error: r.error };
+    return { code: PENDING };
+  }
+
+  /** Entries in flight under `token` go back to waiting; returns how many. */
+  function release(job: StoredJob, token: string): number {
+    const back = waiting(job);
+    let n = 0;
+    for (const [index, owner] of [...job.flight]) {
+      if (owner !== token) continue;
+      setCode(job, index, back.code);
+      if (back.code !== PENDING) setError(job, index, back.error);
+      n++;
+    }
+    return n;
   }
 
   function markFinished(job: StoredJob, now: number): void {
@@ -133,7 +172,9 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
   }
 
   function view(job: StoredJob): JobRecord {
-    return { ...job.record, counts: { ...job.record.counts } };
+    const out: JobRecord = { ...job.record, counts: { ...job.record.counts } };
+    if (out.error) out.error = { ...out.error };
+    return out;
   }
 
   function makeRoom(): void {
@@ -160,7 +201,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
     if (!Number.isInteger(index) || index < 0 || index >= job.codes.length) return false;
     if (job.codes[index] > IN_FLIGHT) return false; // never overwrite a final status
     let code = statusCode(result.status);
-    if (code === PENDING && job.record.status === 'canceled') code = CANCELED;
+    let error = result.error;
+    if (code === PENDING) {
+      const back = waiting(job);
+      if (back.code !== PENDING) ({ code, error } = back);
+    }
     setCode(job, index, code);
     const attempts = clampAttempts(result.attempts);
     if (attempts !== 0 || job.attempts) {
@@ -171,8 +216,26 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
       job.messageIds ??= packedStrings(job.codes.length);
       job.messageIds.set(index, result.messageId);
     }
-    setError(job, index, code === CANCELED ? undefined : result.error);
+    setError(job, index, error && { code: error.code, message: error.message });
     return true;
+  }
+
+  /** Gives every waiting entry (PENDING, not in flight) `code` and `error`. */
+  function sweepWaiting(job: StoredJob, code: number, error: EntryError | undefined): void {
+    if (code <= IN_FLIGHT || job.record.counts.pending <= job.flight.size) return;
+    for (let index = 0; index < job.codes.length; index++) {
+      if (job.codes[index] !== PENDING) continue;
+      setCode(job, index, code);
+      setError(job, index, error);
+    }
+  }
+
+  function refusal(job: StoredJob): EntryClaim['refused'] {
+    const r = job.record;
+    if (r.status === 'canceled') return 'canceled';
+    if (r.completedAt !== undefined || r.status === 'failed' || r.status === 'completed') return 'finished';
+    if (r.status === 'paused') return 'paused';
+    return undefined;
   }
 
   return {
@@ -186,7 +249,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
         record: { ...job, counts: emptyCounts() },
         payload,
         codes: new Uint8Array(n),
-        inFlight: 0,
+        flight: new Map(),
+        started: false,
       };
       stored.record.counts.pending = n;
       for (const result of initial) apply(stored, result);
@@ -194,7 +258,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
       if (isActive(stored.record)) addActive(job.principalId, 1);
       if (stored.record.counts.pending === 0 && stored.record.completedAt === undefined) {
         if (isActive(stored.record)) addActive(job.principalId, -1);
-        if (stored.record.status !== 'canceled') stored.record.status = 'completed';
+        if (!isFinalStatus(stored.record.status)) stored.record.status = 'completed';
         stored.record.completedAt = job.updatedAt;
         markFinished(stored, now);
       }
@@ -221,30 +285,45 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
         const messageId = job.messageIds?.get(index);
         if (messageId !== undefined) result.messageId = messageId;
         const error = job.errors?.get(index);
-        if (error !== undefined) result.error = error;
+        if (error !== undefined) result.error = { ...error };
         out.push(result);
       }
       return out;
     },
 
-    async claimEntries(id, indexes) {
-      const claim: EntryClaim = { claimed: [], stale: [] };
+    async claimEntries(id, indexes, token) {
       const job = find(id);
-      if (!job) return claim;
-      const canceled = job.record.status === 'canceled';
+      if (!job) return { claimed: [], stale: [], refused: 'gone' };
+      const refused = refusal(job);
+      const claim: EntryClaim = { claimed: [], stale: [] };
       const seen = new Set<number>();
       for (const index of indexes) {
         if (seen.has(index) || !(index >= 0 && index < job.codes.length)) continue;
         seen.add(index);
         const code = job.codes[index];
-        if (code === IN_FLIGHT) claim.stale.push(index);
-        else if (code === PENDING && !canceled) {
+        if (code === IN_FLIGHT) {
+          if (job.flight.get(index) !== token) claim.stale.push(index);
+          else if (!refused) claim.claimed.push(index);
+        } else if (code === PENDING && !refused) {
           setCode(job, index, IN_FLIGHT);
+          job.flight.set(index, token);
           claim.claimed.push(index);
         }
       }
-      if (claim.claimed.length > 0) settle(job, clock.now(), true);
+      if (refused) {
+        claim.refused = refused;
+        // A refused claim leaves nothing in flight under its token (an earlier, ambiguous try may have taken some).
+        if (release(job, token) > 0) settle(job, clock.now(), false);
+      } else if (claim.claimed.length > 0) settle(job, clock.now(), true);
       return claim;
+    },
+
+    async releaseEntries(id, token) {
+      const job = find(id);
+      if (!job) return 0;
+      const n = release(job, token);
+      if (n > 0) settle(job, clock.now(), false);
+      return n;
     },
 
     async recordResults(id, results) {
@@ -260,22 +339,47 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
       const job = find(id);
       if (!job) return null;
       const r = job.record;
-      const now = clock.now();
       if (r.completedAt !== undefined) return { job: view(job), finished: false };
-      const code = statusCode(status as EntryStatus);
-      if (code > IN_FLIGHT && r.counts.pending > job.inFlight) {
-        for (let index = 0; index < job.codes.length; index++) {
-          if (job.codes[index] !== PENDING) continue;
-          setCode(job, index, code);
-          setError(job, index, error);
-        }
-      }
-      if (cancel && r.status !== 'canceled') {
-        if (isActive(r)) addActive(r.principalId, -1);
+      sweepWaiting(job, statusCode(status as EntryStatus), error);
+      if (cancel && !isFinalStatus(r.status)) {
+        addActive(r.principalId, -1);
         r.status = 'canceled';
+        delete r.pausedReason;
       }
-      const finishedNow = settle(job, now, false);
+      const finishedNow = settle(job, clock.now(), false);
       return { job: view(job), finished: finishedNow };
+    },
+
+    async failJob(id, error) {
+      const job = find(id);
+      if (!job) return null;
+      const r = job.record;
+      if (r.completedAt !== undefined || isFinalStatus(r.status)) return { job: view(job), finished: false };
+      addActive(r.principalId, -1);
+      r.status = 'failed';
+      r.error = { code: error.code, message: error.message };
+      delete r.pausedReason;
+      sweepWaiting(job, FAILED, r.error);
+      const finishedNow = settle(job, clock.now(), false);
+      return { job: view(job), finished: finishedNow };
+    },
+
+    async setPaused(id, paused, reason = 'USER') {
+      const job = find(id);
+      if (!job) return null;
+      const r = job.record;
+      const now = clock.now();
+      if (paused && (r.status === 'scheduled' || r.status === 'queued' || r.status === 'sending')) {
+        r.status = 'paused';
+        r.pausedReason = reason;
+        r.updatedAt = iso(now);
+      } else if (!paused && r.status === 'paused') {
+        const ahead = r.sendAt !== undefined && Date.parse(r.sendAt) > now;
+        r.status = ahead ? 'scheduled' : job.started ? 'sending' : 'queued';
+        delete r.pausedReason;
+        r.updatedAt = iso(now);
+      }
+      return view(job);
     },
 
     async countActiveJobs(principalId) {

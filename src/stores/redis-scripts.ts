@@ -1,18 +1,29 @@
 // Lua scripts of the Redis store: every job/result/idempotency change is one atomic script (see redis-store.ts for keys).
+import { FAILED } from './entry-codes.js';
 
 /*
  * Per-job keys: KEYS[1] job hash, KEYS[2] results hash (index → packed result), KEYS[3] set of indexes stored as
- * PENDING with history (put back after a retry), KEYS[4] active-jobs hash (principal → count), KEYS[5] payload string.
- * A packed result is "code\31attempts\31messageId\31error" (codes from entry-codes.ts). An index missing from the
- * results hash has never been touched: its status is the job's `dflt` code (0 = PENDING until a finishPending turns
- * every untouched entry final at once, O(1) instead of O(entries)) with error `dfltErr`.
+ * PENDING with history (put back after a retry), KEYS[4] active-jobs hash (principal → count), KEYS[5] payload string,
+ * KEYS[6] flight hash (index in flight → the token of the claim that took it).
+ * A packed result is "code\31attempts\31messageId\31errorCode\31errorMessage" (codes from entry-codes.ts). An index
+ * missing from the results hash has never been touched: its status is the job's `dflt` code (0 = PENDING until a
+ * sweep turns every untouched entry final at once, O(1) instead of O(entries)) with packed error `dfltErr`.
+ * Job hash fields besides the record: `started` (an entry was claimed once), `sendAtMs`, `lateErr` (the packed error
+ * an entry gets when it comes back to a canceled or failed job), `inFlight`, `dflt`, `dfltErr`.
  */
 const PRELUDE = `
-local job, res, waitset, active, payload = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local job, res, waitset, active, payload, flight = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local SEP = '\\31'
+local FAILED = ${FAILED}
 local function codeOf(v, dflt)
   if not v then return dflt end
   return tonumber(string.match(v, '^(%d+)'))
+end
+local function attemptsOf(v)
+  return string.match(v or '', '^%d+' .. SEP .. '(%d+)') or '0'
+end
+local function isFinal(status)
+  return status == 'completed' or status == 'failed' or status == 'canceled'
 end
 local function bucket(code)
   if code <= 1 then return 'pending' elseif code == 2 then return 'sent' elseif code == 3 then return 'canceled' end
@@ -36,21 +47,68 @@ local function leaveActive(principal)
   if redis.call('HINCRBY', active, principal, -1) <= 0 then redis.call('HDEL', active, principal) end
 end
 local function expireJob(ms)
-  for _, key in ipairs({job, res, waitset, payload}) do redis.call('PEXPIRE', key, ms) end
+  for _, key in ipairs({job, res, waitset, payload, flight}) do redis.call('PEXPIRE', key, ms) end
 end
--- Leaves 'queued' once work started; finishes the job when nothing is pending. Returns 1 when this call finished it.
+-- What an entry coming back to wait becomes: PENDING, or CANCELED / FAILED (with lateErr) once the job is over.
+local function waitingCode(status)
+  if status == 'canceled' then return 3 elseif status == 'failed' then return FAILED end
+  return 0
+end
+-- Entries in flight under token go back to waiting; returns how many.
+local function release(token, status)
+  local back = waitingCode(status)
+  local err = back == 0 and '' or (redis.call('HGET', job, 'lateErr') or '')
+  local n = 0
+  local owners = redis.call('HGETALL', flight)
+  for i = 1, #owners, 2 do
+    if owners[i + 1] == token then
+      local field = owners[i]
+      local v = redis.call('HGET', res, field)
+      if back == 0 then
+        redis.call('HSET', res, field, '0' .. string.sub(v, 2))
+        redis.call('SADD', waitset, field)
+      else
+        redis.call('HSET', res, field, back .. SEP .. attemptsOf(v) .. SEP .. SEP .. err)
+      end
+      redis.call('HDEL', flight, field)
+      count(1, -1)
+      count(back, 1)
+      n = n + 1
+    end
+  end
+  return n
+end
+-- Gives every waiting entry (PENDING, not in flight) code and packed error err.
+local function sweepWaiting(code, err)
+  local f = redis.call('HMGET', job, 'pending', 'inFlight', 'dflt')
+  local waiting = tonumber(f[1]) - tonumber(f[2])
+  if code <= 1 or waiting <= 0 then return end
+  if tonumber(f[3]) == 0 then redis.call('HSET', job, 'dflt', code, 'dfltErr', err) end
+  for _, field in ipairs(redis.call('SMEMBERS', waitset)) do
+    redis.call('HSET', res, field, code .. SEP .. attemptsOf(redis.call('HGET', res, field)) .. SEP .. SEP .. err)
+  end
+  redis.call('DEL', waitset)
+  count(0, -waiting)
+  count(code, waiting)
+  flushCounts()
+end
+-- Leaves scheduled/queued once work started; finishes the job when nothing is pending. Returns 1 when this call finished it.
 local function settle(now, started, retentionMs)
   redis.call('HSET', job, 'updatedAt', now)
   local f = redis.call('HMGET', job, 'status', 'pending', 'completedAt', 'principalId')
   local status = f[1]
-  if started and status == 'queued' then
-    status = 'sending'
-    redis.call('HSET', job, 'status', status)
+  if started then
+    redis.call('HSET', job, 'started', 1)
+    if status == 'queued' or status == 'scheduled' then
+      status = 'sending'
+      redis.call('HSET', job, 'status', status)
+    end
   end
   if tonumber(f[2]) > 0 or f[3] then return 0 end
-  if status ~= 'canceled' then
+  if not isFinal(status) then
     leaveActive(f[4])
     redis.call('HSET', job, 'status', 'completed')
+    redis.call('HDEL', job, 'pausedReason')
   end
   redis.call('HSET', job, 'completedAt', now)
   expireJob(retentionMs)
@@ -78,14 +136,19 @@ end
 return 1
 `;
 
-/** ARGV: now, indexes…  → { claimed, stale } */
+/** ARGV: now, retentionMs, token, indexes…  → { claimed, stale, refused ('' = none) } */
 export const CLAIM_ENTRIES = `${PRELUDE}
-local f = redis.call('HMGET', job, 'status', 'dflt', 'entries')
-if not f[1] then return {{}, {}} end
-local canceled = f[1] == 'canceled'
+local f = redis.call('HMGET', job, 'status', 'dflt', 'entries', 'completedAt')
+if not f[1] then return {{}, {}, 'gone'} end
+local status = f[1]
+local refused = ''
+if status == 'canceled' then refused = 'canceled'
+elseif f[4] or isFinal(status) then refused = 'finished'
+elseif status == 'paused' then refused = 'paused' end
+local token = ARGV[3]
 local dflt, entries = tonumber(f[2]), tonumber(f[3])
 local claimed, stale, seen = {}, {}, {}
-for i = 2, #ARGV do
+for i = 4, #ARGV do
   local idx = tonumber(ARGV[i])
   if idx and idx >= 0 and idx < entries and idx == math.floor(idx) and not seen[idx] then
     seen[idx] = true
@@ -93,33 +156,56 @@ for i = 2, #ARGV do
     local v = redis.call('HGET', res, field)
     local code = codeOf(v, dflt)
     if code == 1 then
-      stale[#stale + 1] = idx
-    elseif code == 0 and not canceled then
+      if redis.call('HGET', flight, field) ~= token then
+        stale[#stale + 1] = idx
+      elseif refused == '' then
+        claimed[#claimed + 1] = idx
+      end
+    elseif code == 0 and refused == '' then
       if v then
         redis.call('SREM', waitset, field)
         v = '1' .. string.sub(v, 2)
       else
-        v = '1' .. SEP .. '0' .. SEP .. SEP
+        v = '1' .. SEP .. '0' .. SEP .. SEP .. SEP
       end
       redis.call('HSET', res, field, v)
+      redis.call('HSET', flight, field, token)
       count(1, 1)
       count(0, -1)
       claimed[#claimed + 1] = idx
     end
   end
 end
-if #claimed > 0 then
+if refused ~= '' then
+  -- A refused claim leaves nothing in flight under its token (an earlier, ambiguous try may have taken some).
+  if release(token, status) > 0 then
+    flushCounts()
+    settle(ARGV[1], false, tonumber(ARGV[2]))
+  end
+elseif #claimed > 0 then
   flushCounts()
-  settle(ARGV[1], true, 0)
+  settle(ARGV[1], true, tonumber(ARGV[2]))
 end
-return {claimed, stale}
+return {claimed, stale, refused}
 `;
 
-/** ARGV: now, retentionMs, then (index, code, attempts, messageId, error) groups ('' = none) → { finished, job } */
+/** ARGV: now, retentionMs, token → how many entries went back to waiting */
+export const RELEASE_ENTRIES = `${PRELUDE}
+local status = redis.call('HGET', job, 'status')
+if not status then return 0 end
+local n = release(ARGV[3], status)
+if n > 0 then
+  flushCounts()
+  settle(ARGV[1], false, tonumber(ARGV[2]))
+end
+return n
+`;
+
+/** ARGV: now, retentionMs, then (index, code, attempts, messageId, packed error) groups ('' = none) → { finished, job } */
 export const RECORD_RESULTS = `${PRELUDE}
-local f = redis.call('HMGET', job, 'status', 'dflt', 'entries')
+local f = redis.call('HMGET', job, 'status', 'dflt', 'entries', 'lateErr')
 if not f[1] then return redis.error_reply('NOJOB no such job') end
-local canceled = f[1] == 'canceled'
+local late = waitingCode(f[1])
 local dflt, entries = tonumber(f[2]), tonumber(f[3])
 local changed = false
 for i = 3, #ARGV, 5 do
@@ -130,9 +216,10 @@ for i = 3, #ARGV, 5 do
     local old = codeOf(v, dflt)
     if old <= 1 then
       local code, err = tonumber(ARGV[i + 1]), ARGV[i + 4]
-      if code == 0 and canceled then code, err = 3, '' end
+      if code == 0 and late ~= 0 then code, err = late, (f[4] or '') end
       redis.call('HSET', res, field, code .. SEP .. ARGV[i + 2] .. SEP .. ARGV[i + 3] .. SEP .. err)
       if old == 0 and v then redis.call('SREM', waitset, field) end
+      if old == 1 then redis.call('HDEL', flight, field) end
       if code == 0 then redis.call('SADD', waitset, field) end
       count(old, -1)
       count(code, 1)
@@ -148,30 +235,50 @@ end
 return {finished, redis.call('HGETALL', job)}
 `;
 
-/** ARGV: now, retentionMs, code, error, cancel (1/0) → { finished, job } or nil */
+/** ARGV: now, retentionMs, code, packed error, cancel (1/0) → { finished, job } or nil */
 export const FINISH_PENDING = `${PRELUDE}
-local f = redis.call('HMGET', job, 'status', 'pending', 'inFlight', 'completedAt', 'dflt', 'principalId')
+local f = redis.call('HMGET', job, 'status', 'completedAt', 'principalId')
 if not f[1] then return nil end
-if f[4] then return {0, redis.call('HGETALL', job)} end
-local code, err = tonumber(ARGV[3]), ARGV[4]
-local waiting = tonumber(f[2]) - tonumber(f[3])
-if code > 1 and waiting > 0 then
-  if tonumber(f[5]) == 0 then redis.call('HSET', job, 'dflt', code, 'dfltErr', err) end
-  for _, field in ipairs(redis.call('SMEMBERS', waitset)) do
-    local attempts = string.match(redis.call('HGET', res, field) or '', '^%d+' .. SEP .. '(%d+)') or '0'
-    redis.call('HSET', res, field, code .. SEP .. attempts .. SEP .. SEP .. err)
-  end
-  redis.call('DEL', waitset)
-  count(0, -waiting)
-  count(code, waiting)
-  flushCounts()
-end
-if ARGV[5] == '1' and f[1] ~= 'canceled' then
-  if f[1] == 'queued' or f[1] == 'sending' then leaveActive(f[6]) end
-  redis.call('HSET', job, 'status', 'canceled')
+if f[2] then return {0, redis.call('HGETALL', job)} end
+sweepWaiting(tonumber(ARGV[3]), ARGV[4])
+if ARGV[5] == '1' and not isFinal(f[1]) then
+  leaveActive(f[3])
+  redis.call('HSET', job, 'status', 'canceled', 'lateErr', ARGV[4])
+  redis.call('HDEL', job, 'pausedReason')
 end
 local finished = settle(ARGV[1], false, tonumber(ARGV[2]))
 return {finished, redis.call('HGETALL', job)}
+`;
+
+/** ARGV: now, retentionMs, error code, error message, packed error → { finished, job } or nil */
+export const FAIL_JOB = `${PRELUDE}
+local f = redis.call('HMGET', job, 'status', 'completedAt', 'principalId')
+if not f[1] then return nil end
+if f[2] or isFinal(f[1]) then return {0, redis.call('HGETALL', job)} end
+leaveActive(f[3])
+redis.call('HSET', job, 'status', 'failed', 'errCode', ARGV[3], 'errMessage', ARGV[4], 'lateErr', ARGV[5])
+redis.call('HDEL', job, 'pausedReason')
+sweepWaiting(FAILED, ARGV[5])
+local finished = settle(ARGV[1], false, tonumber(ARGV[2]))
+return {finished, redis.call('HGETALL', job)}
+`;
+
+/** ARGV: now (ISO), now (ms), paused (1/0), reason → the job hash, or nil */
+export const SET_PAUSED = `${PRELUDE}
+local f = redis.call('HMGET', job, 'status', 'sendAtMs', 'started')
+if not f[1] then return nil end
+local status = f[1]
+if ARGV[3] == '1' then
+  if status == 'scheduled' or status == 'queued' or status == 'sending' then
+    redis.call('HSET', job, 'status', 'paused', 'pausedReason', ARGV[4], 'updatedAt', ARGV[1])
+  end
+elseif status == 'paused' then
+  local back = 'queued'
+  if f[2] and tonumber(f[2]) > tonumber(ARGV[2]) then back = 'scheduled' elseif f[3] then back = 'sending' end
+  redis.call('HSET', job, 'status', back, 'updatedAt', ARGV[1])
+  redis.call('HDEL', job, 'pausedReason')
+end
+return redis.call('HGETALL', job)
 `;
 
 /** KEYS[1] idempotency hash; ARGV: fingerprint, ttlMs → { state, response? } */

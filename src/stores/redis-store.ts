@@ -2,6 +2,8 @@
 import type { Redis } from 'ioredis';
 import type {
   Clock,
+  EntryClaim,
+  EntryError,
   EntryResult,
   IdempotencyClaim,
   JobCounts,
@@ -11,15 +13,18 @@ import type {
   Store,
   StoredResponse,
 } from '../types.js';
-import { addCount, emptyCounts, PENDING, STATUS_NAMES, statusCode } from './entry-codes.js';
+import { addCount, emptyCounts, isFinalStatus, PENDING, STATUS_NAMES, statusCode } from './entry-codes.js';
 import { checkConnection, closeClient, ownClient, type RedisConnection, redisGuard } from './redis-connection.js';
 import {
   CLAIM_ENTRIES,
   CLAIM_IDEMPOTENCY,
   CREATE_JOB,
+  FAIL_JOB,
   FINISH_PENDING,
   GET_RESULTS,
   RECORD_RESULTS,
+  RELEASE_ENTRIES,
+  SET_PAUSED,
 } from './redis-scripts.js';
 
 export interface RedisStoreOptions {
@@ -46,8 +51,11 @@ type Script = (...args: (string | number)[]) => Promise<Reply | number | null>;
 interface Scripts {
   ebeCreateJob: Script;
   ebeClaimEntries: Script;
+  ebeReleaseEntries: Script;
   ebeRecordResults: Script;
   ebeFinishPending: Script;
+  ebeFailJob: Script;
+  ebeSetPaused: Script;
   ebeGetResults: Script;
   ebeClaimIdempotency: Script;
 }
@@ -57,6 +65,15 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 const COUNT_FIELDS = ['sent', 'failed', 'pending', 'canceled', 'suppressed', 'unknown'] as const;
 
 const clean = (s: string | undefined) => (s === undefined ? '' : s.replaceAll(SEP, ' '));
+/** An error as two packed fields ("code\x1fmessage"), or '' for none. */
+const packError = (e: EntryError | undefined) => (e ? `${clean(e.code)}${SEP}${clean(e.message)}` : '');
+
+/** The error fields of a packed result (two fields; one in results written before errors had codes). */
+function unpackError(fields: string[], status: string): EntryError | undefined {
+  if (fields.length >= 2)
+    return fields[0] === '' && fields[1] === '' ? undefined : { code: fields[0], message: fields.slice(1).join(' ') };
+  return fields.length === 1 && fields[0] !== '' ? { code: status, message: fields[0] } : undefined;
+}
 const clampAttempts = (n: number) => Math.max(0, Math.min(1_000_000, Math.floor(n) || 0));
 
 function toRecord(flat: Reply): JobRecord {
@@ -76,6 +93,9 @@ function toRecord(flat: Reply): JobRecord {
   };
   if (h.completedAt) record.completedAt = h.completedAt;
   if (h.estimatedCompletionAt) record.estimatedCompletionAt = h.estimatedCompletionAt;
+  if (h.errCode) record.error = { code: h.errCode, message: h.errMessage ?? '' };
+  if (h.sendAt) record.sendAt = h.sendAt;
+  if (h.pausedReason) record.pausedReason = h.pausedReason as JobRecord['pausedReason'];
   return record;
 }
 
@@ -86,6 +106,7 @@ function outcome(reply: Reply): RecordOutcome {
 /**
  * Keys (prefix `ebe`): `ebe:job:{id}` hash (the record, counts, inFlight, dflt), `…:results` hash (index → packed
  * result; untouched entries are absent), `…:waiting` set (PENDING entries with history), `…:payload` (JSON),
+ * `…:flight` hash (entries in flight → their claim token),
  * `ebe:active` hash (principal → unfinished jobs), `ebe:idem:{key}` hash (fingerprint, response) with a TTL.
  * A finished job's keys expire `retentionMs` after it finishes. Standalone Redis or Sentinel (not Cluster).
  */
@@ -104,10 +125,13 @@ export function redisStore(options: RedisStoreOptions): Store {
   const guard = redisGuard(client);
   const define = (name: keyof Scripts, lua: string, numberOfKeys: number) =>
     client.defineCommand(name, { lua, numberOfKeys });
-  define('ebeCreateJob', CREATE_JOB, 5);
-  define('ebeClaimEntries', CLAIM_ENTRIES, 5);
-  define('ebeRecordResults', RECORD_RESULTS, 5);
-  define('ebeFinishPending', FINISH_PENDING, 5);
+  define('ebeCreateJob', CREATE_JOB, 6);
+  define('ebeClaimEntries', CLAIM_ENTRIES, 6);
+  define('ebeReleaseEntries', RELEASE_ENTRIES, 6);
+  define('ebeRecordResults', RECORD_RESULTS, 6);
+  define('ebeFinishPending', FINISH_PENDING, 6);
+  define('ebeFailJob', FAIL_JOB, 6);
+  define('ebeSetPaused', SET_PAUSED, 6);
   define('ebeGetResults', GET_RESULTS, 2);
   define('ebeClaimIdempotency', CLAIM_IDEMPOTENCY, 1);
   const scripts = client as unknown as Redis & Scripts;
@@ -115,7 +139,7 @@ export function redisStore(options: RedisStoreOptions): Store {
   const activeKey = `${prefix}:active`;
   const jobKeys = (id: string) => {
     const job = `${prefix}:job:${id}`;
-    return [job, `${job}:results`, `${job}:waiting`, activeKey, `${job}:payload`];
+    return [job, `${job}:results`, `${job}:waiting`, activeKey, `${job}:payload`, `${job}:flight`];
   };
   const idemKey = (key: string) => `${prefix}:idem:${key}`;
   const now = () => new Date(clock.now()).toISOString();
@@ -142,11 +166,11 @@ export function redisStore(options: RedisStoreOptions): Store {
           const code = statusCode(r.status);
           addCount(counts, PENDING, -1);
           addCount(counts, code, 1);
-          const packed = [code, clampAttempts(r.attempts), clean(r.messageId), clean(r.error)].join(SEP);
+          const packed = [code, clampAttempts(r.attempts), clean(r.messageId), packError(r.error)].join(SEP);
           triples.push(r.index, code, packed);
         }
         const done = counts.pending === 0;
-        const status: JobStatus = done ? (job.status === 'canceled' ? 'canceled' : 'completed') : job.status;
+        const status: JobStatus = done && !isFinalStatus(job.status) ? 'completed' : job.status;
         const completedAt = done ? (job.completedAt ?? job.updatedAt) : job.completedAt;
         const fields: Record<string, string | number | undefined> = {
           id: job.id,
@@ -156,6 +180,11 @@ export function redisStore(options: RedisStoreOptions): Store {
           updatedAt: job.updatedAt,
           completedAt,
           estimatedCompletionAt: job.estimatedCompletionAt,
+          sendAt: job.sendAt,
+          sendAtMs: job.sendAt === undefined ? undefined : Date.parse(job.sendAt),
+          pausedReason: job.pausedReason,
+          errCode: job.error?.code,
+          errMessage: job.error?.message,
           entries: n,
           recipients: job.recipients,
           ...counts,
@@ -163,7 +192,7 @@ export function redisStore(options: RedisStoreOptions): Store {
           dflt: 0,
         };
         const pairs = Object.entries(fields).filter(([, v]) => v !== undefined) as [string, string | number][];
-        const active = status === 'queued' || status === 'sending' ? 1 : 0;
+        const active = done || isFinalStatus(status) ? 0 : 1;
         const created = await scripts.ebeCreateJob(
           ...jobKeys(job.id),
           retentionMs,
@@ -200,28 +229,41 @@ export function redisStore(options: RedisStoreOptions): Store {
           const index = start + i;
           if (packed === '') {
             const result: EntryResult = { index, status: STATUS_NAMES[dflt], attempts: 0 };
-            if (dflt !== PENDING && dfltErr !== '') result.error = dfltErr;
+            const error = dflt === PENDING ? undefined : unpackError(dfltErr.split(SEP), result.status);
+            if (error) result.error = error;
             return result;
           }
-          const [code, attempts, messageId, ...error] = packed.split(SEP);
+          const [code, attempts, messageId, ...rest] = packed.split(SEP);
           const result: EntryResult = { index, status: STATUS_NAMES[Number(code)], attempts: Number(attempts) };
           if (messageId !== '') result.messageId = messageId;
-          if (error.length > 0 && error.join(SEP) !== '') result.error = error.join(SEP);
+          const error = unpackError(rest, result.status);
+          if (error) result.error = error;
           return result;
         });
       }),
 
-    claimEntries: (id, indexes) =>
+    claimEntries: (id, indexes, token) =>
       guard(async () => {
-        const [claimed, stale] = (await scripts.ebeClaimEntries(...jobKeys(id), now(), ...indexes)) as number[][];
-        return { claimed, stale };
+        const [claimed, stale, refused] = (await scripts.ebeClaimEntries(
+          ...jobKeys(id),
+          now(),
+          retentionMs,
+          token,
+          ...indexes,
+        )) as [number[], number[], string];
+        const claim: EntryClaim = { claimed, stale };
+        if (refused !== '') claim.refused = refused as EntryClaim['refused'];
+        return claim;
       }),
+
+    releaseEntries: (id, token) =>
+      guard(async () => Number(await scripts.ebeReleaseEntries(...jobKeys(id), now(), retentionMs, token))),
 
     recordResults: (id, results) =>
       guard(async () => {
         const args: (string | number)[] = [];
         for (const r of results) {
-          args.push(r.index, statusCode(r.status), clampAttempts(r.attempts), clean(r.messageId), clean(r.error));
+          args.push(r.index, statusCode(r.status), clampAttempts(r.attempts), clean(r.messageId), packError(r.error));
         }
         try {
           return outcome((await scripts.ebeRecordResults(...jobKeys(id), now(), retentionMs, ...args)) as Reply);
@@ -238,10 +280,36 @@ export function redisStore(options: RedisStoreOptions): Store {
           now(),
           retentionMs,
           statusCode(status),
-          clean(error),
+          packError(error),
           cancel ? 1 : 0,
         );
         return reply === null ? null : outcome(reply as Reply);
+      }),
+
+    failJob: (id, error) =>
+      guard(async () => {
+        const reply = await scripts.ebeFailJob(
+          ...jobKeys(id),
+          now(),
+          retentionMs,
+          clean(error.code),
+          clean(error.message),
+          packError(error),
+        );
+        return reply === null ? null : outcome(reply as Reply);
+      }),
+
+    setPaused: (id, paused, reason = 'USER') =>
+      guard(async () => {
+        const at = clock.now();
+        const reply = await scripts.ebeSetPaused(
+          ...jobKeys(id),
+          new Date(at).toISOString(),
+          at,
+          paused ? 1 : 0,
+          reason,
+        );
+        return reply === null ? null : toRecord(reply as Reply);
       }),
 
     countActiveJobs: (principalId) => guard(async () => Number((await client.hget(activeKey, principalId)) ?? 0)),

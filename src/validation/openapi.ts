@@ -50,9 +50,12 @@ const ERROR_WHEN = {
 } satisfies Record<ErrorCode, string>;
 
 const JOB_STATUS = {
+  scheduled: 'stored; nothing is sent before send_at',
   queued: 'stored, nothing sent yet',
   sending: 'entries are being sent',
+  paused: 'paused (paused_reason); calls in flight finish, nothing else is sent until it is resumed',
   completed: 'every entry has a final result (some may have failed)',
+  failed: 'stopped by an error no retry can fix (see error); entries not yet sent are FAILED with it',
   canceled: 'canceled; entries not yet handed to SES are CANCELED',
 } satisfies Record<JobStatus, string>;
 
@@ -70,7 +73,7 @@ const ENTRY_STATUS = {
   CONFIGURATION_SET_SENDING_PAUSED: 'configuration set sending is paused',
   INVALID_PARAMETER: 'SES found this entry invalid (or its template data lacks a variable)',
   TRANSIENT_FAILURE: 'a temporary SES failure, after every retry',
-  FAILED: 'failed (see error)',
+  FAILED: 'failed (see error.code)',
   PENDING: 'not sent yet',
   CANCELED: 'canceled before it was sent',
   SUPPRESSED: 'skipped: suppress() listed a recipient',
@@ -329,21 +332,47 @@ export function buildOpenApi(options: OpenApiOptions = {}): OpenApiDocument {
             ['sent', 'failed', 'pending', 'canceled', 'suppressed', 'unknown'].map((k) => [k, count()]),
           ),
         },
+        EntryError: {
+          type: 'object',
+          description:
+            "Why an entry or a job did not succeed: SES's per-entry status with SES's text, or one of the package's codes",
+          required: ['code', 'message'],
+          properties: { code: { type: 'string' }, message: { type: 'string' } },
+        },
+        SendRateSource: {
+          type: 'string',
+          enum: ['option', 'account', 'fallback'],
+          description:
+            "Where send_rate comes from: the sendRate option, GetAccount, or the fallback of 1/s because GetAccount failed",
+        },
         JobCreated: {
           type: 'object',
-          required: ['id', 'created_at', 'status', 'entries', 'recipients'],
+          required: ['id', 'created_at', 'status', 'entries', 'recipients', 'send_rate', 'send_rate_source'],
           properties: {
             id: { type: 'string' },
             created_at: timestamp(),
             status: ref('schemas', 'JobStatus'),
             entries: count(),
             recipients: count(),
+            send_rate: { type: 'number', description: 'Recipients per second the engine uses now' },
+            send_rate_source: ref('schemas', 'SendRateSource'),
             estimated_completion_at: timestamp(),
+            send_at: timestamp(),
           },
         },
         Job: {
           type: 'object',
-          required: ['id', 'created_at', 'updated_at', 'status', 'entries', 'recipients', 'counts'],
+          required: [
+            'id',
+            'created_at',
+            'updated_at',
+            'status',
+            'entries',
+            'recipients',
+            'counts',
+            'send_rate',
+            'send_rate_source',
+          ],
           properties: {
             id: { type: 'string' },
             created_at: timestamp(),
@@ -352,8 +381,13 @@ export function buildOpenApi(options: OpenApiOptions = {}): OpenApiDocument {
             entries: count(),
             recipients: count(),
             counts: ref('schemas', 'JobCounts'),
+            send_rate: { type: 'number', description: 'Recipients per second the engine uses now' },
+            send_rate_source: ref('schemas', 'SendRateSource'),
             completed_at: timestamp(),
             estimated_completion_at: timestamp(),
+            send_at: timestamp(),
+            paused_reason: { type: 'string', enum: ['USER', 'REPUTATION'] },
+            error: ref('schemas', 'EntryError'),
           },
         },
         EntryStatus: {
@@ -371,7 +405,7 @@ export function buildOpenApi(options: OpenApiOptions = {}): OpenApiDocument {
             },
             status: ref('schemas', 'EntryStatus'),
             message_id: { type: 'string' },
-            error: { type: 'string' },
+            error: ref('schemas', 'EntryError'),
             attempts: count(),
           },
         },
@@ -388,7 +422,7 @@ export function buildOpenApi(options: OpenApiOptions = {}): OpenApiDocument {
         },
         DryRun: {
           type: 'object',
-          required: ['dry_run', 'calls', 'suppressed', 'send_rate', 'estimated_completion_at'],
+          required: ['dry_run', 'calls', 'suppressed', 'send_rate', 'send_rate_source', 'estimated_completion_at'],
           properties: {
             dry_run: { const: true },
             calls: {
@@ -409,6 +443,7 @@ export function buildOpenApi(options: OpenApiOptions = {}): OpenApiDocument {
               description: 'Indexes of entries that would be SUPPRESSED',
             },
             send_rate: { type: 'number', description: 'Recipients per second' },
+            send_rate_source: ref('schemas', 'SendRateSource'),
             estimated_completion_at: timestamp(),
           },
         },

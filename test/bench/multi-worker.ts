@@ -1,14 +1,15 @@
-// Bench 5 — scale-out: worker processes (createWorker + redisStore + bullmqQueue) sharing one send rate in Redis, against
+// Bench 5 — scale-out: worker processes (createWorker + redisStore + the Redis queue) sharing one send rate in Redis, against
 // one emulator behind the rate-limiting proxy; then throughput with 1 and 3 workers when the rate is not the limit.
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
 import { deleteKeysAt } from '../helpers/redis-keys.js';
 import { bulkEmail } from '../../src/index.js';
-import { bullmqQueue, redisStore } from '../../src/redis.js';
+import { redisStore } from '../../src/redis.js';
 import { bulkBody } from '../helpers/bodies.js';
 import { arrivalRate } from './send-rate.js';
 import { type Backend, startBackend } from './support/backend-client.js';
+import { NO_REDIS_QUEUE, type RedisQueueFactory, redisQueue } from './support/redis-queue.js';
 import { listen, postJob } from './support/http.js';
 import { atLeast, atMost, type Bench, exactly, info, oneEach, type Row, round, until } from './support/result.js';
 import { type Child, forkChild } from './support/rpc.js';
@@ -26,14 +27,14 @@ interface Scenario {
   delayMs?: number;
 }
 
-async function runScenario(backend: Backend, redisUrl: string, sc: Scenario) {
+async function runScenario(backend: Backend, redisUrl: string, sc: Scenario, makeQueue: RedisQueueFactory) {
   await backend.clear();
   const sesUrl = await backend.startProxy({ kind: 'fault', limitRate: sc.limitRate, delayMs: sc.delayMs });
   const prefix = `ebe-bench-${randomUUID().slice(0, 8)}`;
   const queueName = 'bench';
   const workers: Child[] = [];
   const store = redisStore({ connection: redisUrl, prefix });
-  const queue = bullmqQueue({ connection: redisUrl, name: queueName, prefix });
+  const queue = makeQueue({ connection: redisUrl, name: queueName, prefix });
   const router = bulkEmail({
     ses: { region: 'us-east-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } },
     authenticate: () => ({ id: 'bench' }),
@@ -91,6 +92,11 @@ export const run: Bench = async ({ quick, redisUrl }) => {
   if (!redisUrl) {
     return { id: 'multi-worker', title, rows: [info('—', 'all', 'skipped: set REDIS_URL')], notes: [] };
   }
+  if (!redisQueue) {
+    console.error(`[bench] multi-worker ${NO_REDIS_QUEUE}`);
+    return { id: 'multi-worker', title, rows: [info('—', 'all', NO_REDIS_QUEUE)], notes: [] };
+  }
+  const makeQueue = redisQueue;
   const backend = await startBackend();
   const rows: Row[] = [];
   const rate = 300;
@@ -99,13 +105,18 @@ export const run: Bench = async ({ quick, redisUrl }) => {
   const n = quick ? 1200 : 4500;
   const tn = quick ? 1500 : 3000;
   try {
-    const shared = await runScenario(backend, redisUrl, {
-      workers: 3,
-      recipients: n,
-      sendRate: rate,
-      concurrency: 8,
-      limitRate: rate,
-    });
+    const shared = await runScenario(
+      backend,
+      redisUrl,
+      {
+        workers: 3,
+        recipients: n,
+        sendRate: rate,
+        concurrency: 8,
+        limitRate: rate,
+      },
+      makeQueue,
+    );
     const s = `3 workers, ${rate}/s shared`;
     rows.push(
       info(s, 'recipients sent by each worker', shared.perWorker.join(' / ')),
@@ -116,20 +127,30 @@ export const run: Bench = async ({ quick, redisUrl }) => {
       oneEach(s, n, shared.ses),
     );
 
-    const one = await runScenario(backend, redisUrl, {
-      workers: 1,
-      recipients: tn,
-      sendRate: 100_000,
-      concurrency,
-      delayMs: latency,
-    });
-    const three = await runScenario(backend, redisUrl, {
-      workers: 3,
-      recipients: tn,
-      sendRate: 100_000,
-      concurrency,
-      delayMs: latency,
-    });
+    const one = await runScenario(
+      backend,
+      redisUrl,
+      {
+        workers: 1,
+        recipients: tn,
+        sendRate: 100_000,
+        concurrency,
+        delayMs: latency,
+      },
+      makeQueue,
+    );
+    const three = await runScenario(
+      backend,
+      redisUrl,
+      {
+        workers: 3,
+        recipients: tn,
+        sendRate: 100_000,
+        concurrency,
+        delayMs: latency,
+      },
+      makeQueue,
+    );
     const tput = (r: typeof one) => (tn * 1000) / r.jobMs;
     const ideal = (w: number) => (w * concurrency * 50 * 1000) / latency;
     rows.push(
@@ -149,7 +170,7 @@ export const run: Bench = async ({ quick, redisUrl }) => {
     title,
     rows,
     notes: [
-      `Workers are separate processes running createWorker({ store: redisStore(), queue: bullmqQueue(), sendRate }) with one Redis-held rate limiter; the web side (bulkEmail({ worker: false })) and the SES emulator + proxy run in two more processes. 5 processes on 2 cores.`,
+      `Workers are separate processes running createWorker({ store: redisStore(), queue: redisQueue(), sendRate }) with one Redis-held pacing; the web side (bulkEmail({ worker: false })) and the SES emulator + proxy run in two more processes. 5 processes on 2 cores.`,
       `Shared rate: proxy throttles above 1.1 × ${rate}/s in any trailing second; rate measured as in bench 1 (arrivals at the endpoint).`,
       `Throughput: sendRate 100000, every SES call held ${latency} ms by the proxy, concurrency ${concurrency} per worker, ${tn} recipients; throughput = recipients ÷ (job created → completed).`,
     ],

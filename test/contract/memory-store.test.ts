@@ -18,7 +18,7 @@ describe('memoryStore', () => {
     const store = memoryStore({ clock: { now: () => now } });
     await store.createJob(job('a'), { content: { DefaultContent: {} } }, []);
     now += 1000;
-    await store.claimEntries('a', [0]);
+    await store.claimEntries('a', [0], 't');
     now += 1000;
     const out = await store.recordResults('a', [{ index: 0, status: 'SUCCESS', attempts: 1 }]);
     expect(out.job.updatedAt).toBe('2026-03-01T00:00:02.000Z');
@@ -70,7 +70,7 @@ describe('memoryStore', () => {
     const id = (i: number) => `0100018f${i.toString(16).padStart(8, '0')}-3c1b0e2a-4f6e-4c5d-9a7b-0123456789ab-000000`;
     for (let c = 0; c < n; c += 50) {
       const indexes = Array.from({ length: 50 }, (_, k) => c + k);
-      await store.claimEntries('big', indexes);
+      await store.claimEntries('big', indexes, 't');
       await store.recordResults(
         'big',
         indexes.map((i) => ({ index: i, status: 'SUCCESS' as const, messageId: id(i), attempts: 1 })),

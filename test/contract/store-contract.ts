@@ -33,6 +33,9 @@ const success = (index: number, attempts = 1): EntryResult => ({
   attempts,
 });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const TOKEN = 'lease-1';
+const OTHER = 'lease-2';
+const err = (code: string, message = code.toLowerCase()) => ({ code, message });
 
 function expectConsistent(job: JobRecord | null): asserts job is JobRecord {
   expect(job).not.toBeNull();
@@ -93,14 +96,19 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
       it('applies initial results and counts suppressed as failed', async () => {
         const job = await created(4, [
           { index: 1, status: 'SUPPRESSED', attempts: 0 },
-          { index: 3, status: 'INVALID_PARAMETER', error: 'missing variable name', attempts: 0 },
+          {
+            index: 3,
+            status: 'INVALID_PARAMETER',
+            error: err('INVALID_PARAMETER', 'missing variable name'),
+            attempts: 0,
+          },
         ]);
         const got = await store.getJob(job.id);
         expectConsistent(got);
         expect(got.counts).toEqual({ sent: 0, failed: 2, pending: 2, canceled: 0, suppressed: 1, unknown: 0 });
         const results = await store.getResults(job.id, -1, 10);
         expect(results.map((r) => r.status)).toEqual(['PENDING', 'SUPPRESSED', 'PENDING', 'INVALID_PARAMETER']);
-        expect(results[3].error).toBe('missing variable name');
+        expect(results[3].error).toEqual(err('INVALID_PARAMETER', 'missing variable name'));
       });
 
       it('stores a job whose every entry is final at creation as completed', async () => {
@@ -138,7 +146,7 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
           seen.push(...page.map((r) => r.index));
           after = page[page.length - 1].index;
           const next = range(after + 1, Math.min(after + 3, 25));
-          await store.claimEntries(job.id, next);
+          await store.claimEntries(job.id, next, TOKEN);
           await store.recordResults(
             job.id,
             next.map((i) => success(i)),
@@ -151,7 +159,7 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
     describe('claims and results', () => {
       it('claims pending entries, shows them as PENDING and moves the job to sending', async () => {
         const job = await created(5);
-        const claim = await store.claimEntries(job.id, [0, 1, 2]);
+        const claim = await store.claimEntries(job.id, [0, 1, 2], TOKEN);
         expect(claim).toEqual({ claimed: [0, 1, 2], stale: [] });
         const got = await store.getJob(job.id);
         expectConsistent(got);
@@ -162,18 +170,22 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
 
       it('ignores duplicate and out-of-range indexes, and unknown jobs', async () => {
         const job = await created(3);
-        expect(await store.claimEntries(job.id, [1, 1, 7, -1])).toEqual({ claimed: [1], stale: [] });
-        expect(await store.claimEntries('no-such-job', [0])).toEqual({ claimed: [], stale: [] });
+        expect(await store.claimEntries(job.id, [1, 1, 7, -1], TOKEN)).toEqual({ claimed: [1], stale: [] });
+        expect(await store.claimEntries('no-such-job', [0], TOKEN)).toEqual({
+          claimed: [],
+          stale: [],
+          refused: 'gone',
+        });
       });
 
       it('reports entries still in flight as stale to a second claim (a worker died)', async () => {
         const job = await created(4);
-        await store.claimEntries(job.id, [0, 1]);
-        const second = await store.claimEntries(job.id, [0, 1, 2]);
+        await store.claimEntries(job.id, [0, 1], TOKEN);
+        const second = await store.claimEntries(job.id, [0, 1, 2], OTHER);
         expect(second).toEqual({ claimed: [2], stale: [0, 1] });
         const out = await store.recordResults(job.id, [
-          { index: 0, status: 'UNKNOWN', error: 'worker died', attempts: 1 },
-          { index: 1, status: 'UNKNOWN', error: 'worker died', attempts: 1 },
+          { index: 0, status: 'UNKNOWN', error: err('WORKER_STOPPED', 'worker died'), attempts: 1 },
+          { index: 1, status: 'UNKNOWN', error: err('WORKER_STOPPED', 'worker died'), attempts: 1 },
         ]);
         expectConsistent(out.job);
         expect(out.job.counts).toMatchObject({ failed: 2, unknown: 2, pending: 2 });
@@ -181,39 +193,59 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
 
       it('records outcomes with message ids, errors and attempts', async () => {
         const job = await created(3);
-        await store.claimEntries(job.id, [0, 1, 2]);
+        await store.claimEntries(job.id, [0, 1, 2], TOKEN);
         const out = await store.recordResults(job.id, [
           success(0, 2),
-          { index: 1, status: 'MESSAGE_REJECTED', error: 'Email address is not verified', attempts: 1 },
+          {
+            index: 1,
+            status: 'MESSAGE_REJECTED',
+            error: err('MESSAGE_REJECTED', 'Email address is not verified'),
+            attempts: 1,
+          },
         ]);
         expect(out.finished).toBe(false);
         expectConsistent(out.job);
         expect(out.job.counts).toMatchObject({ sent: 1, failed: 1, pending: 1 });
         expect(await store.getResults(job.id, -1, 2)).toEqual([
           { index: 0, status: 'SUCCESS', messageId: 'msg-0', attempts: 2 },
-          { index: 1, status: 'MESSAGE_REJECTED', error: 'Email address is not verified', attempts: 1 },
+          {
+            index: 1,
+            status: 'MESSAGE_REJECTED',
+            error: err('MESSAGE_REJECTED', 'Email address is not verified'),
+            attempts: 1,
+          },
         ]);
       });
 
       it('keeps long and non-ASCII message ids and errors intact', async () => {
         const job = await created(3);
-        await store.claimEntries(job.id, [0, 1, 2]);
+        await store.claimEntries(job.id, [0, 1, 2], TOKEN);
         const long = `id-${'x'.repeat(300)}`;
         await store.recordResults(job.id, [
           { index: 0, status: 'SUCCESS', messageId: long, attempts: 1 },
           { index: 1, status: 'SUCCESS', messageId: 'idé-✓-日本', attempts: 1 },
-          { index: 2, status: 'MESSAGE_REJECTED', error: 'rejected: «bad» | a:b\nline two', attempts: 3 },
+          {
+            index: 2,
+            status: 'MESSAGE_REJECTED',
+            error: err('MESSAGE_REJECTED', 'rejected: «bad» | a:b\nline two'),
+            attempts: 3,
+          },
         ]);
         expect(await store.getResults(job.id, -1, 3)).toEqual([
           { index: 0, status: 'SUCCESS', messageId: long, attempts: 1 },
           { index: 1, status: 'SUCCESS', messageId: 'idé-✓-日本', attempts: 1 },
-          { index: 2, status: 'MESSAGE_REJECTED', error: 'rejected: «bad» | a:b\nline two', attempts: 3 },
+          {
+            index: 2,
+            status: 'MESSAGE_REJECTED',
+            error: err('MESSAGE_REJECTED', 'rejected: «bad» | a:b\nline two'),
+            attempts: 3,
+          },
         ]);
       });
 
       it('treats the SES doc spellings of two statuses as their SDK twins', async () => {
         const job = await created(2);
-        await store.claimEntries(job.id, [0, 1]);
+        await store.claimEntries(job.id, [0, 1], TOKEN);
         await store.recordResults(job.id, [
           { index: 0, status: 'TEMPLATE_DOES_NOT_EXIST' as never, attempts: 1 },
           { index: 1, status: 'CONFIGURATION_SET_DOES_NOT_EXIST' as never, attempts: 1 },
@@ -224,15 +256,17 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
 
       it('puts an entry back to wait with a PENDING result, and it can be claimed again', async () => {
         const job = await created(2);
-        await store.claimEntries(job.id, [0, 1]);
-        await store.recordResults(job.id, [{ index: 0, status: 'PENDING', error: 'ACCOUNT_THROTTLED', attempts: 1 }]);
+        await store.claimEntries(job.id, [0, 1], TOKEN);
+        await store.recordResults(job.id, [
+          { index: 0, status: 'PENDING', error: err('ACCOUNT_THROTTLED', 'throttled'), attempts: 1 },
+        ]);
         expect((await store.getResults(job.id, -1, 1))[0]).toEqual({
           index: 0,
           status: 'PENDING',
-          error: 'ACCOUNT_THROTTLED',
+          error: err('ACCOUNT_THROTTLED', 'throttled'),
           attempts: 1,
         });
-        expect(await store.claimEntries(job.id, [0, 1])).toEqual({ claimed: [0], stale: [1] });
+        expect(await store.claimEntries(job.id, [0, 1], OTHER)).toEqual({ claimed: [0], stale: [1] });
         await store.recordResults(job.id, [success(0, 2)]);
         expect((await store.getResults(job.id, -1, 1))[0]).toEqual({
           index: 0,
@@ -244,15 +278,15 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
 
       it('never overwrites a final status, SUCCESS above all', async () => {
         const job = await created(3);
-        await store.claimEntries(job.id, [0, 1, 2]);
+        await store.claimEntries(job.id, [0, 1, 2], TOKEN);
         await store.recordResults(job.id, [success(0), { index: 1, status: 'MESSAGE_REJECTED', attempts: 1 }]);
         const out = await store.recordResults(job.id, [
-          { index: 0, status: 'FAILED', error: 'late duplicate', attempts: 5 },
+          { index: 0, status: 'FAILED', error: err('FAILED', 'late duplicate'), attempts: 5 },
           { index: 0, status: 'PENDING', attempts: 5 },
           { index: 1, status: 'SUCCESS', messageId: 'nope', attempts: 5 },
         ]);
         expect(out.finished).toBe(false);
-        expect(await store.claimEntries(job.id, [0, 1])).toEqual({ claimed: [], stale: [] });
+        expect(await store.claimEntries(job.id, [0, 1], TOKEN)).toEqual({ claimed: [], stale: [] });
         const results = await store.getResults(job.id, -1, 2);
         expect(results).toEqual([
           { index: 0, status: 'SUCCESS', messageId: 'msg-0', attempts: 1 },
@@ -262,7 +296,7 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
 
       it('completes the job when nothing is pending, and says finished exactly once', async () => {
         const job = await created(3);
-        await store.claimEntries(job.id, [0, 1, 2]);
+        await store.claimEntries(job.id, [0, 1, 2], TOKEN);
         const first = await store.recordResults(job.id, [success(0), success(1)]);
         expect(first.finished).toBe(false);
         const last = await store.recordResults(job.id, [{ index: 2, status: 'TRANSIENT_FAILURE', attempts: 6 }]);
@@ -278,7 +312,7 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
 
       it('says finished exactly once when many writers record at the same time', async () => {
         const job = await created(200);
-        for (let c = 0; c < 200; c += 50) await store.claimEntries(job.id, range(c, c + 50));
+        for (let c = 0; c < 200; c += 50) await store.claimEntries(job.id, range(c, c + 50), TOKEN);
         const writes = range(0, 20).map((w) =>
           store.recordResults(
             job.id,
@@ -302,7 +336,7 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
     describe('finishPending', () => {
       it('cancels waiting entries only; in-flight ones finish later and then the job is complete', async () => {
         const job = await created(6);
-        await store.claimEntries(job.id, [0, 1, 2]);
+        await store.claimEntries(job.id, [0, 1, 2], TOKEN);
         await store.recordResults(job.id, [success(0)]);
         const canceled = await store.finishPending(job.id, { status: 'CANCELED', cancel: true });
         expect(canceled).not.toBeNull();
@@ -323,7 +357,7 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
         const first = await store.recordResults(job.id, [success(1)]);
         expect(first.finished).toBe(false);
         const last = await store.recordResults(job.id, [
-          { index: 2, status: 'PENDING', error: 'throttled', attempts: 1 },
+          { index: 2, status: 'PENDING', error: err('ACCOUNT_THROTTLED', 'throttled'), attempts: 1 },
         ]);
         expect(last.finished).toBe(true);
         expectConsistent(last.job);
@@ -334,9 +368,13 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
 
       it('refuses new claims once canceled but still reports stale entries', async () => {
         const job = await created(4);
-        await store.claimEntries(job.id, [0]);
+        await store.claimEntries(job.id, [0], TOKEN);
         await store.finishPending(job.id, { status: 'CANCELED', cancel: true });
-        expect(await store.claimEntries(job.id, [0, 1, 2])).toEqual({ claimed: [], stale: [0] });
+        expect(await store.claimEntries(job.id, [0, 1, 2], OTHER)).toEqual({
+          claimed: [],
+          stale: [0],
+          refused: 'canceled',
+        });
       });
 
       it('finishes a cancel at once when nothing is in flight', async () => {
@@ -349,11 +387,11 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
 
       it('fails the waiting entries with a job-fatal status without canceling the job', async () => {
         const job = await created(5);
-        await store.claimEntries(job.id, [0, 1]);
+        await store.claimEntries(job.id, [0, 1], TOKEN);
         await store.recordResults(job.id, [{ index: 0, status: 'MAIL_FROM_DOMAIN_NOT_VERIFIED', attempts: 1 }]);
         const out = await store.finishPending(job.id, {
           status: 'MAIL_FROM_DOMAIN_NOT_VERIFIED',
-          error: 'MAIL FROM domain is not verified',
+          error: err('MAIL_FROM_DOMAIN_NOT_VERIFIED', 'MAIL FROM domain is not verified'),
         });
         expect(out?.finished).toBe(false);
         expectConsistent(out?.job ?? null);
@@ -363,7 +401,7 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
         expect(results[4]).toEqual({
           index: 4,
           status: 'MAIL_FROM_DOMAIN_NOT_VERIFIED',
-          error: 'MAIL FROM domain is not verified',
+          error: err('MAIL_FROM_DOMAIN_NOT_VERIFIED', 'MAIL FROM domain is not verified'),
           attempts: 0,
         });
         const last = await store.recordResults(job.id, [success(1)]);
@@ -373,12 +411,202 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
 
       it('changes nothing on a finished job and answers null for an unknown one', async () => {
         const job = await created(1);
-        await store.claimEntries(job.id, [0]);
+        await store.claimEntries(job.id, [0], TOKEN);
         await store.recordResults(job.id, [success(0)]);
         const out = await store.finishPending(job.id, { status: 'CANCELED', cancel: true });
         expect(out?.finished).toBe(false);
         expect(out?.job).toMatchObject({ status: 'completed', counts: { sent: 1, canceled: 0 } });
         expect(await store.finishPending('no-such-job', { status: 'CANCELED', cancel: true })).toBeNull();
+      });
+    });
+
+    describe('claim tokens and release', () => {
+      it('a claim again with the same token is harmless; another token sees the entries as stale', async () => {
+        const job = await created(3);
+        expect(await store.claimEntries(job.id, [0, 1], TOKEN)).toEqual({ claimed: [0, 1], stale: [] });
+        expect(await store.claimEntries(job.id, [0, 1, 2], TOKEN)).toEqual({ claimed: [0, 1, 2], stale: [] });
+        expect(await store.claimEntries(job.id, [1, 2], OTHER)).toEqual({ claimed: [], stale: [1, 2] });
+        const got = await store.getJob(job.id);
+        expectConsistent(got);
+        expect(got.counts.pending).toBe(3);
+      });
+
+      it('releases only the entries in flight under its token, back to PENDING and claimable', async () => {
+        const job = await created(4);
+        await store.claimEntries(job.id, [0, 1], TOKEN);
+        await store.claimEntries(job.id, [2], OTHER);
+        await store.recordResults(job.id, [success(1)]);
+        expect(await store.releaseEntries(job.id, TOKEN)).toBe(1);
+        expect(await store.releaseEntries(job.id, TOKEN)).toBe(0);
+        expect(await store.releaseEntries('no-such-job', TOKEN)).toBe(0);
+        expect((await store.getResults(job.id, -1, 4)).map((r) => r.status)).toEqual([
+          'PENDING',
+          'SUCCESS',
+          'PENDING',
+          'PENDING',
+        ]);
+        expect(await store.claimEntries(job.id, [0, 2, 3], 'lease-3')).toEqual({ claimed: [0, 3], stale: [2] });
+      });
+
+      it('keeps an entry’s attempts and last error through a release', async () => {
+        const job = await created(1);
+        await store.claimEntries(job.id, [0], TOKEN);
+        await store.recordResults(job.id, [{ index: 0, status: 'PENDING', error: err('SES_THROTTLED'), attempts: 2 }]);
+        await store.claimEntries(job.id, [0], OTHER);
+        await store.releaseEntries(job.id, OTHER);
+        expect(await store.getResults(job.id, -1, 1)).toEqual([
+          { index: 0, status: 'PENDING', error: err('SES_THROTTLED'), attempts: 2 },
+        ]);
+      });
+
+      it('entries released after a cancel end CANCELED, and the job finishes', async () => {
+        const job = await created(3);
+        await store.claimEntries(job.id, [0, 1], TOKEN);
+        await store.finishPending(job.id, { status: 'CANCELED', error: err('CANCELED'), cancel: true });
+        expect(await store.releaseEntries(job.id, TOKEN)).toBe(2);
+        const got = await store.getJob(job.id);
+        expectConsistent(got);
+        expect(got).toMatchObject({ status: 'canceled', counts: { canceled: 3, pending: 0 } });
+        expect(got.completedAt).toBeDefined();
+      });
+
+      it('says why it claims nothing: paused, canceled, finished or gone', async () => {
+        const paused = await created(2);
+        await store.setPaused(paused.id, true);
+        expect(await store.claimEntries(paused.id, [0], TOKEN)).toEqual({ claimed: [], stale: [], refused: 'paused' });
+        const canceled = await created(1);
+        await store.finishPending(canceled.id, { status: 'CANCELED', cancel: true });
+        expect(await store.claimEntries(canceled.id, [0], TOKEN)).toMatchObject({ claimed: [], refused: 'canceled' });
+        const done = await created(1);
+        await store.claimEntries(done.id, [0], TOKEN);
+        await store.recordResults(done.id, [success(0)]);
+        expect(await store.claimEntries(done.id, [0], OTHER)).toMatchObject({ claimed: [], refused: 'finished' });
+        const failed = await created(2);
+        await store.failJob(failed.id, err('SES_CREDENTIALS'));
+        expect(await store.claimEntries(failed.id, [0], TOKEN)).toMatchObject({ claimed: [], refused: 'finished' });
+        expect(await store.claimEntries('no-such-job', [0], TOKEN)).toMatchObject({ claimed: [], refused: 'gone' });
+      });
+
+      it('a refused claim leaves nothing in flight under its token (an earlier try was applied)', async () => {
+        const job = await created(3);
+        await store.claimEntries(job.id, [0, 1], TOKEN); // applied, but its answer never arrived
+        await store.setPaused(job.id, true);
+        expect(await store.claimEntries(job.id, [0, 1], TOKEN)).toEqual({ claimed: [], stale: [], refused: 'paused' });
+        expect((await store.getResults(job.id, -1, 3)).map((r) => r.status)).toEqual(['PENDING', 'PENDING', 'PENDING']);
+        await store.setPaused(job.id, false);
+        expect(await store.claimEntries(job.id, [0, 1], OTHER)).toEqual({ claimed: [0, 1], stale: [] });
+      });
+    });
+
+    describe('failJob', () => {
+      it('fails the job with its error; waiting entries FAILED with it, in-flight ones finish later', async () => {
+        const job = await created(5);
+        await store.claimEntries(job.id, [0, 1], TOKEN);
+        const error = err('SES_CREDENTIALS', 'SES refused the credentials');
+        const out = await store.failJob(job.id, error);
+        expect(out?.finished).toBe(false);
+        expectConsistent(out?.job ?? null);
+        expect(out?.job).toMatchObject({ status: 'failed', error, counts: { failed: 3, pending: 2 } });
+        expect(await store.countActiveJobs(PRINCIPAL)).toBe(0);
+        const results = await store.getResults(job.id, -1, 5);
+        expect(results[4]).toEqual({ index: 4, status: 'FAILED', error, attempts: 0 });
+        // A retry put back after the failure ends FAILED too; the last in-flight entry finishes the job.
+        const retry = await store.recordResults(job.id, [
+          { index: 0, status: 'PENDING', error: err('SES_THROTTLED'), attempts: 1 },
+        ]);
+        expect(retry.finished).toBe(false);
+        expect((await store.getResults(job.id, -1, 1))[0]).toEqual({ index: 0, status: 'FAILED', error, attempts: 1 });
+        const last = await store.recordResults(job.id, [success(1)]);
+        expect(last.finished).toBe(true);
+        expectConsistent(last.job);
+        expect(last.job).toMatchObject({ status: 'failed', error, counts: { sent: 1, failed: 4, pending: 0 } });
+        expect(last.job.completedAt).toBeDefined();
+        expect((await store.getJob(job.id))?.error).toEqual(error);
+      });
+
+      it('finishes at once when nothing is in flight, and never changes a final job', async () => {
+        const job = await created(2, [{ index: 0, status: 'SUPPRESSED', error: err('SUPPRESSED'), attempts: 0 }]);
+        const out = await store.failJob(job.id, err('SES_UNREACHABLE'));
+        expect(out?.finished).toBe(true);
+        expect(out?.job).toMatchObject({ status: 'failed', counts: { failed: 2, suppressed: 1, pending: 0 } });
+        const again = await store.failJob(job.id, err('OTHER'));
+        expect(again?.finished).toBe(false);
+        expect(again?.job.error).toEqual(err('SES_UNREACHABLE'));
+        const done = await created(1);
+        await store.claimEntries(done.id, [0], TOKEN);
+        await store.recordResults(done.id, [success(0)]);
+        expect((await store.failJob(done.id, err('X')))?.job).toMatchObject({ status: 'completed' });
+        expect((await store.getJob(done.id))?.error).toBeUndefined();
+        expect(await store.failJob('no-such-job', err('X'))).toBeNull();
+      });
+    });
+
+    describe('pause and schedule', () => {
+      it('pauses a queued job and resumes it to queued; a sending one back to sending', async () => {
+        const job = await created(3);
+        const paused = await store.setPaused(job.id, true);
+        expect(paused).toMatchObject({ status: 'paused', pausedReason: 'USER' });
+        expect(await store.countActiveJobs(PRINCIPAL)).toBe(1);
+        const resumed = await store.setPaused(job.id, false);
+        expect(resumed?.status).toBe('queued');
+        expect(resumed?.pausedReason).toBeUndefined();
+        await store.claimEntries(job.id, [0], TOKEN);
+        expect((await store.setPaused(job.id, true, 'REPUTATION'))?.pausedReason).toBe('REPUTATION');
+        expect((await store.setPaused(job.id, false))?.status).toBe('sending');
+      });
+
+      it('lets calls in flight finish while paused; resume continues with exactly the rest', async () => {
+        const job = await created(6);
+        await store.claimEntries(job.id, [0, 1, 2], TOKEN);
+        await store.setPaused(job.id, true);
+        const during = await store.recordResults(job.id, [success(0), success(1), success(2)]);
+        expect(during.job.status).toBe('paused');
+        expect(await store.claimEntries(job.id, [3, 4, 5], OTHER)).toMatchObject({ claimed: [], refused: 'paused' });
+        await store.setPaused(job.id, false);
+        expect(await store.claimEntries(job.id, [0, 1, 2, 3, 4, 5], 'lease-3')).toEqual({
+          claimed: [3, 4, 5],
+          stale: [],
+        });
+        const last = await store.recordResults(job.id, [success(3), success(4), success(5)]);
+        expect(last.finished).toBe(true);
+        expect(last.job).toMatchObject({ status: 'completed', counts: { sent: 6, pending: 0 } });
+      });
+
+      it('a paused job whose last entries finish in flight completes', async () => {
+        const job = await created(2);
+        await store.claimEntries(job.id, [0, 1], TOKEN);
+        await store.setPaused(job.id, true);
+        const out = await store.recordResults(job.id, [success(0), success(1)]);
+        expect(out.finished).toBe(true);
+        expect(out.job.status).toBe('completed');
+        expect(out.job.pausedReason).toBeUndefined();
+        expect(await store.countActiveJobs(PRINCIPAL)).toBe(0);
+      });
+
+      it('leaves final jobs as they are and answers null for an unknown one', async () => {
+        const job = await created(1);
+        await store.finishPending(job.id, { status: 'CANCELED', cancel: true });
+        expect((await store.setPaused(job.id, true))?.status).toBe('canceled');
+        expect((await store.setPaused(job.id, false))?.status).toBe('canceled');
+        expect(await store.setPaused('no-such-job', true)).toBeNull();
+      });
+
+      it('stores a scheduled job with its send time; resume goes back to scheduled while it is ahead', async () => {
+        const ahead = new Date(Date.now() + 3_600_000).toISOString();
+        const job = await created(2, [], { status: 'scheduled', sendAt: ahead });
+        expect(await store.getJob(job.id)).toMatchObject({ status: 'scheduled', sendAt: ahead });
+        expect(await store.countActiveJobs(PRINCIPAL)).toBe(1);
+        await store.setPaused(job.id, true);
+        expect((await store.setPaused(job.id, false))?.status).toBe('scheduled');
+        const past = await created(2, [], { status: 'scheduled', sendAt: new Date(Date.now() - 1000).toISOString() });
+        await store.setPaused(past.id, true);
+        expect((await store.setPaused(past.id, false))?.status).toBe('queued');
+      });
+
+      it('the first claim of a scheduled job makes it sending', async () => {
+        const job = await created(2, [], { status: 'scheduled', sendAt: new Date().toISOString() });
+        await store.claimEntries(job.id, [0], TOKEN);
+        expect((await store.getJob(job.id))?.status).toBe('sending');
       });
     });
 
@@ -392,11 +620,11 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
         expect(await store.countActiveJobs(principal)).toBe(2);
         expect(await store.countActiveJobs(other)).toBe(1);
         expect(await store.countActiveJobs(`p-${randomUUID()}`)).toBe(0);
-        await store.claimEntries(b.id, [0]);
+        await store.claimEntries(b.id, [0], TOKEN);
         expect(await store.countActiveJobs(principal)).toBe(2);
         await store.finishPending(a.id, { status: 'CANCELED', cancel: true });
         expect(await store.countActiveJobs(principal)).toBe(1);
-        await store.claimEntries(c.id, [0]);
+        await store.claimEntries(c.id, [0], TOKEN);
         await store.recordResults(c.id, [success(0)]);
         expect(await store.countActiveJobs(other)).toBe(0);
       });
@@ -451,7 +679,7 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
       let finished = 0;
       for (let c = 0; c < n; c += 50) {
         const indexes = range(c, Math.min(c + 50, n));
-        const { claimed } = await store.claimEntries(job.id, indexes);
+        const { claimed } = await store.claimEntries(job.id, indexes, TOKEN);
         const out = await store.recordResults(
           job.id,
           claimed.map((i) => success(i)),

@@ -1,21 +1,19 @@
 // Every route × {no credentials, another principal, the owner}, and the sender policy on all four identity fields.
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LegacyQueue as Queue } from '../../src/index.js';
+import type { Queue } from '../../src/index.js';
 import { bulkBody } from '../helpers/bodies.js';
 import { type HttpApp, httpApp } from '../helpers/http-app.js';
+import { parkedQueue } from '../helpers/parked-queue.js';
 
 /** A queue other processes would consume: here nobody does, so jobs stay unfinished (and cancelable). */
-function parkedQueue(): Queue & { tasks: number } {
-  const queue = {
-    distributed: true,
-    tasks: 0,
-    enqueue: async (tasks: unknown[]) => {
-      queue.tasks += tasks.length;
-    },
-    start: async () => {},
-    close: async () => {},
-  };
+function countingQueue(): Queue & { tasks: number } {
+  const queue = Object.assign(
+    parkedQueue((work) => {
+      queue.tasks += work.tasks.length;
+    }),
+    { tasks: 0 },
+  );
   return queue;
 }
 
@@ -63,9 +61,9 @@ const CODES: Record<number, string> = { 401: 'UNAUTHORIZED', 403: 'FORBIDDEN', 4
 
 describe('auth matrix: every route × no credentials / another principal / the owner', () => {
   let h: HttpApp;
-  let queue: ReturnType<typeof parkedQueue>;
+  let queue: ReturnType<typeof countingQueue>;
   beforeAll(() => {
-    queue = parkedQueue();
+    queue = countingQueue();
     h = httpApp({ queue, worker: false });
   });
   afterAll(async () => {
@@ -130,9 +128,9 @@ describe('sender policy on From, FeedbackForwardingEmailAddress and both identit
   const ARN_OK = 'arn:aws:ses:us-east-1:123456789012:identity/example.com';
   const ARN_OTHER = 'arn:aws:ses:us-east-1:123456789012:identity/other.com';
   let h: HttpApp;
-  let queue: ReturnType<typeof parkedQueue>;
+  let queue: ReturnType<typeof countingQueue>;
   beforeAll(() => {
-    queue = parkedQueue();
+    queue = countingQueue();
     h = httpApp({
       queue,
       worker: false,

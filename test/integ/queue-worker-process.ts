@@ -42,8 +42,9 @@ process.on('uncaughtException', (err) =>
 
 const log =
   (level: string) =>
-  (obj: object): void =>
+  (obj: object): void => {
     report({ type: 'log', pid, level, code: String((obj as { code?: string }).code) });
+  };
 const logger: Logger = { debug() {}, info: log('info'), warn: log('warn'), error: log('error') };
 
 const queue = redisQueue({ connection: config.url, prefix: config.prefix, logger });

@@ -25,8 +25,8 @@ describe.skipIf(!REDIS_URL)('redisStore', () => {
     const b = redisStore({ connection: { host: instance.options.host, port: instance.options.port }, prefix });
     try {
       await a.createJob(job('shared'), { content: { DefaultContent: {} } }, []);
-      expect(await b.claimEntries('shared', [0, 1])).toEqual({ claimed: [0, 1], stale: [] });
-      expect(await a.claimEntries('shared', [0])).toEqual({ claimed: [], stale: [0] });
+      expect(await b.claimEntries('shared', [0, 1], 'lease-b')).toEqual({ claimed: [0, 1], stale: [] });
+      expect(await a.claimEntries('shared', [0], 'lease-a')).toEqual({ claimed: [], stale: [0] });
       expect(instance.status).not.toBe('end');
     } finally {
       await Promise.all([a.close(), b.close()]);
@@ -40,7 +40,7 @@ describe.skipIf(!REDIS_URL)('redisStore', () => {
     try {
       await store.createJob(job('ttl', 1), { content: { DefaultContent: {} } }, []);
       expect(await redis.pttl(`${prefix}:job:ttl`)).toBe(-1);
-      await store.claimEntries('ttl', [0]);
+      await store.claimEntries('ttl', [0], 'lease');
       await store.recordResults('ttl', [{ index: 0, status: 'SUCCESS', attempts: 1 }]);
       for (const key of ['', ':results', ':payload']) {
         const ttl = await redis.pttl(`${prefix}:job:ttl${key}`);
@@ -57,17 +57,20 @@ describe.skipIf(!REDIS_URL)('redisStore', () => {
     const store = redisStore({ connection: REDIS_URL as string, prefix });
     try {
       await store.createJob(job('huge', 100_000), { content: { DefaultContent: {} } }, []);
-      await store.claimEntries('huge', [0, 1]);
-      await store.recordResults('huge', [{ index: 0, status: 'PENDING', error: 'throttled', attempts: 1 }]);
+      await store.claimEntries('huge', [0, 1], 'lease');
+      await store.recordResults('huge', [
+        { index: 0, status: 'PENDING', error: { code: 'SES_THROTTLED', message: 'throttled' }, attempts: 1 },
+      ]);
       const started = Date.now();
-      const out = await store.finishPending('huge', { status: 'CANCELED', cancel: true });
+      const canceled = { code: 'CANCELED', message: 'canceled' };
+      const out = await store.finishPending('huge', { status: 'CANCELED', error: canceled, cancel: true });
       expect(Date.now() - started).toBeLessThan(200);
       expect(out?.job.counts).toMatchObject({ canceled: 99_999, pending: 1 });
       const page = await store.getResults('huge', -1, 3);
       expect(page).toEqual([
-        { index: 0, status: 'CANCELED', attempts: 1 },
+        { index: 0, status: 'CANCELED', error: canceled, attempts: 1 },
         { index: 1, status: 'PENDING', attempts: 0 },
-        { index: 2, status: 'CANCELED', attempts: 0 },
+        { index: 2, status: 'CANCELED', error: canceled, attempts: 0 },
       ]);
     } finally {
       await store.close();

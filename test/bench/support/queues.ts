@@ -1,23 +1,14 @@
-// Queues for measuring the accept path alone: they take chunk tasks like a real queue but never send them.
-import type { ChunkTask, LegacyQueue as Queue, Store } from '../../../src/types.js';
+// Queues for measuring the accept path alone: they take a job's work like a real queue but never send it.
+import type { ChunkTask, Queue, Store } from '../../../src/types.js';
+import { parkedQueue } from '../../helpers/parked-queue.js';
 
-/**
- * Drops every task (counting them). `distributed: true` so that a router may use it with `worker: false`: sending is
- * someone else's job, exactly as with bullmqQueue(), but without Redis in the measured path. Jobs stay `queued`.
- */
+/** Drops every job's work (counting its tasks): sending is someone else's job, without Redis in the measured path. */
 export function droppingQueue(): Queue & { tasks(): number } {
   let n = 0;
-  return {
-    distributed: true,
-    async enqueue(tasks) {
-      n += tasks.length;
-    },
-    async start() {
-      throw new Error('droppingQueue: nothing consumes this queue');
-    },
-    async close() {},
-    tasks: () => n,
-  };
+  const queue = parkedQueue((work) => {
+    n += work.tasks.length;
+  });
+  return Object.assign(queue, { tasks: () => n });
 }
 
 /**
@@ -25,31 +16,16 @@ export function droppingQueue(): Queue & { tasks(): number } {
  * would: no backlog of unfinished jobs builds up.
  */
 export function finishingQueue(store: Store): Queue {
-  return {
-    distributed: true,
-    async enqueue(tasks) {
-      const jobs = new Set(tasks.map((t) => t.jobId));
-      for (const id of jobs) await store.finishPending(id, { status: 'CANCELED', cancel: true });
-    },
-    async start() {
-      throw new Error('finishingQueue: nothing consumes this queue');
-    },
-    async close() {},
-  };
+  return parkedQueue(async (work) => {
+    await store.finishPending(work.jobId, { status: 'CANCELED', cancel: true });
+  });
 }
 
 /** Keeps every task in memory, as the in-process queue does until a sender takes it, and never sends. */
 export function holdingQueue(): Queue & { held(): ChunkTask[] } {
   const held: ChunkTask[] = [];
-  return {
-    distributed: true,
-    async enqueue(tasks) {
-      for (const t of tasks) held.push(t);
-    },
-    async start() {
-      throw new Error('holdingQueue: nothing consumes this queue');
-    },
-    async close() {},
-    held: () => held,
-  };
+  const queue = parkedQueue((work) => {
+    for (const t of work.tasks) held.push(t);
+  });
+  return Object.assign(queue, { held: () => held });
 }

@@ -39,7 +39,7 @@ const content = {
 async function sendAll(store: Store, id: string, n: number): Promise<void> {
   for (let start = 0; start < n; start += 50) {
     const indexes = Array.from({ length: Math.min(50, n - start) }, (_, k) => start + k);
-    await store.claimEntries(id, indexes);
+    await store.claimEntries(id, indexes, `lease-${start}`);
     const results: EntryResult[] = indexes.map((index) => ({
       index,
       status: 'SUCCESS',

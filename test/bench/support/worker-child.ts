@@ -1,13 +1,14 @@
-// Child process for bench 5: one createWorker() with redisStore + bullmqQueue, counting what it sent.
+// Child process for bench 5: one createWorker() with redisStore + the Redis queue, counting what it sent.
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { createWorker } from '../../../src/index.js';
-import { bullmqQueue, redisStore } from '../../../src/redis.js';
+import { redisStore } from '../../../src/redis.js';
+import { NO_REDIS_QUEUE, redisQueue } from './redis-queue.js';
 import { serve } from './rpc.js';
 
 export interface WorkerChildConfig {
   redisUrl: string;
   sesUrl: string;
-  /** Key prefix of the store and the BullMQ queue (and so of the shared rate limiter). */
+  /** Key prefix of the store and the queue (and so of the shared pacing). */
   prefix: string;
   queueName: string;
   sendRate: number;
@@ -21,7 +22,8 @@ const ses = new SESv2Client({
   credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
 });
 const store = redisStore({ connection: config.redisUrl, prefix: config.prefix });
-const queue = bullmqQueue({ connection: config.redisUrl, name: config.queueName, prefix: config.prefix });
+if (!redisQueue) throw new Error(NO_REDIS_QUEUE);
+const queue = redisQueue({ connection: config.redisUrl, name: config.queueName, prefix: config.prefix });
 let sent = 0;
 let calls = 0;
 let throttled = 0;

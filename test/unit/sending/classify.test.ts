@@ -14,10 +14,10 @@ describe('classifyEntryStatus (all 14 BulkEmailStatus values, the doc spellings,
     ['TEMPLATE_DOES_NOT_EXIST', 'fatal', 'TEMPLATE_NOT_FOUND'],
     ['ACCOUNT_SUSPENDED', 'fatal', 'ACCOUNT_SUSPENDED'],
     ['ACCOUNT_THROTTLED', 'retry', 'ACCOUNT_THROTTLED'],
-    ['ACCOUNT_DAILY_QUOTA_EXCEEDED', 'pause', 'ACCOUNT_DAILY_QUOTA_EXCEEDED'],
+    ['ACCOUNT_DAILY_QUOTA_EXCEEDED', 'quota', 'ACCOUNT_DAILY_QUOTA_EXCEEDED'],
     ['INVALID_SENDING_POOL_NAME', 'fatal', 'INVALID_SENDING_POOL_NAME'],
-    ['ACCOUNT_SENDING_PAUSED', 'pause', 'ACCOUNT_SENDING_PAUSED'],
-    ['CONFIGURATION_SET_SENDING_PAUSED', 'pause', 'CONFIGURATION_SET_SENDING_PAUSED'],
+    ['ACCOUNT_SENDING_PAUSED', 'hold', 'ACCOUNT_SENDING_PAUSED'],
+    ['CONFIGURATION_SET_SENDING_PAUSED', 'hold', 'CONFIGURATION_SET_SENDING_PAUSED'],
     ['INVALID_PARAMETER', 'final', 'INVALID_PARAMETER'],
     ['TRANSIENT_FAILURE', 'retry', 'TRANSIENT_FAILURE'],
     ['FAILED', 'retry', 'FAILED'],
@@ -37,24 +37,30 @@ describe('classifyError: SES exceptions (reference §5)', () => {
     ['TooManyRequestsException', 429, 'throttle', 'ACCOUNT_THROTTLED', 'Maximum sending rate exceeded.'],
     ['LimitExceededException', 400, 'throttle', 'ACCOUNT_THROTTLED'],
     ['ThrottlingException', 400, 'throttle', 'ACCOUNT_THROTTLED', 'Maximum sending rate exceeded.'],
-    ['ThrottlingException', 400, 'pause', 'ACCOUNT_DAILY_QUOTA_EXCEEDED', 'Daily message quota exceeded.'],
+    ['ThrottlingException', 400, 'quota', 'ACCOUNT_DAILY_QUOTA_EXCEEDED', 'Daily message quota exceeded.'],
     ['SomethingNew', 429, 'throttle', 'ACCOUNT_THROTTLED'],
     ['AccountSuspendedException', 400, 'fatal', 'ACCOUNT_SUSPENDED'],
     ['MailFromDomainNotVerifiedException', 400, 'fatal', 'MAIL_FROM_DOMAIN_NOT_VERIFIED'],
     ['NotFoundException', 404, 'fatal', 'TEMPLATE_NOT_FOUND', 'Template MyTemplate does not exist.'],
     ['NotFoundException', 404, 'fatal', 'CONFIGURATION_SET_NOT_FOUND', 'Configuration set cs does not exist.'],
-    ['SendingPausedException', 400, 'pause', 'ACCOUNT_SENDING_PAUSED', 'Sending is paused for this account.'],
+    ['SendingPausedException', 400, 'hold', 'ACCOUNT_SENDING_PAUSED', 'Sending is paused for this account.'],
     [
       'SendingPausedException',
       400,
-      'pause',
+      'hold',
       'CONFIGURATION_SET_SENDING_PAUSED',
       'Sending is paused for this configuration set.',
     ],
-    ['MessageRejected', 400, 'final', 'MESSAGE_REJECTED', 'Email address is not verified.'],
+    ['MessageRejected', 400, 'final', 'MESSAGE_REJECTED', 'Illegal header.'],
+    ['MessageRejected', 400, 'fatal', 'MESSAGE_REJECTED', 'Email address is not verified.'],
     ['BadRequestException', 400, 'final', 'INVALID_PARAMETER'],
     ['ValidationException', 400, 'final', 'FAILED'],
-    ['AccessDeniedException', 403, 'final', 'FAILED'],
+    ['AccessDeniedException', 403, 'fatal', 'FAILED'],
+    ['UnrecognizedClientException', 403, 'fatal', 'FAILED', 'The security token included in the request is invalid.'],
+    ['InvalidClientTokenId', 403, 'fatal', 'FAILED'],
+    ['SignatureDoesNotMatch', 403, 'fatal', 'FAILED'],
+    ['ExpiredTokenException', 400, 'fatal', 'FAILED'],
+    ['SomethingForbidden', 403, 'fatal', 'FAILED'],
     ['InternalServiceErrorException', 500, 'retry', 'TRANSIENT_FAILURE'],
     ['ServiceUnavailable', 503, 'retry', 'TRANSIENT_FAILURE'],
     ['Unknown', 502, 'retry', 'TRANSIENT_FAILURE'],
@@ -66,6 +72,60 @@ describe('classifyError: SES exceptions (reference §5)', () => {
       expect(c).toMatchObject({ kind, status: entryStatus, code: name, httpStatus: status, requestId: 'err-req' });
     });
   }
+
+  it('tells clients a fixed code and a clean message for the job-fatal classes', () => {
+    const table: Array<[unknown, string]> = [
+      [
+        sesError('UnrecognizedClientException', 403, 'The security token included in the request is invalid.'),
+        'SES_CREDENTIALS',
+      ],
+      [sesError('AccessDeniedException', 403, 'User arn:aws:iam::1:user/x is not authorized'), 'SES_ACCESS_DENIED'],
+      [
+        Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }),
+        'SES_CREDENTIALS',
+      ],
+      [sesError('AccountSuspendedException', 400, 'Account suspended'), 'ACCOUNT_SUSPENDED'],
+    ];
+    for (const [err, code] of table) {
+      const c = classifyError(err);
+      expect(c.kind).toBe('fatal');
+      expect(c.error.code).toBe(code);
+    }
+  });
+
+  it('"not verified" is job-fatal only when it is about the sender', () => {
+    const about = (who: string) =>
+      sesError(
+        'MessageRejected',
+        400,
+        `Email address is not verified. The following identities failed the check in region US-EAST-1: ${who}`,
+      );
+    const from = { from: 'News <news@brand.example>' };
+    expect(classifyError(about('news@brand.example'), from)).toMatchObject({
+      kind: 'fatal',
+      error: { code: 'SES_IDENTITY_NOT_VERIFIED' },
+    });
+    expect(classifyError(about('brand.example'), from).kind).toBe('fatal');
+    expect(classifyError(about('someone@else.example'), from)).toMatchObject({
+      kind: 'final',
+      status: 'MESSAGE_REJECTED',
+    });
+  });
+
+  it('client-visible messages carry no host, IP address or port', () => {
+    const errs = [
+      nodeError('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:1'),
+      nodeError('ENOTFOUND', 'getaddrinfo ENOTFOUND email.internal.corp'),
+      nodeError('ECONNRESET', 'read ECONNRESET 10.1.2.3:443'),
+      sesError('Unknown', 502, 'Bad gateway from http://10.0.0.1:8080/v2/email'),
+      sesError('ValidationException', 400, 'endpoint ses.internal:4566 refused [::1]:4566'),
+    ];
+    for (const err of errs) {
+      const { error } = classifyError(err);
+      expect(error.message).not.toMatch(/127\.0\.0\.1|10\.\d|internal|:\d{2,5}|::1|http/);
+    }
+    expect(classifyError(errs[0]).error).toEqual({ code: 'SES_UNREACHABLE', message: 'SES unreachable' });
+  });
 
   it('recognises modeled names without an HTTP status and never needs instanceof', () => {
     expect(classifyError({ name: 'TooManyRequestsException', message: 'x', $metadata: {} }).kind).toBe('throttle');
@@ -91,7 +151,13 @@ describe('classifyError: no answer (Node codes and the send stage)', () => {
   const neverLeft = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'];
   for (const code of neverLeft) {
     it(`${code} → retry (the request never left)`, () => {
-      expect(classifyError(nodeError(code))).toMatchObject({ kind: 'retry', code, status: 'FAILED' });
+      expect(classifyError(nodeError(code))).toMatchObject({
+        kind: 'retry',
+        code,
+        status: 'FAILED',
+        fatalWhenExhausted: true,
+        error: { code: 'SES_UNREACHABLE' },
+      });
     });
   }
 

@@ -1,34 +1,31 @@
-// Unit tests: the dispatcher against a fake SES, the memory store and a fake clock — the DESIGN sending model.
-import { describe, expect, it, vi } from 'vitest';
-import { chunkTasks } from '../../../src/sending/chunk.js';
-import { createDispatcher, type DispatcherOptions } from '../../../src/sending/dispatcher.js';
-import { memoryRateLimiter } from '../../../src/sending/rate-limiter.js';
+// Unit tests: one taken call through the dispatcher — every fault path — against a mocked SES, the memory store, a fake clock.
+import {
+  type BulkEmailEntryResult,
+  SendBulkEmailCommand,
+  type SendBulkEmailCommandInput,
+  SESv2Client,
+  SESv2ServiceException,
+} from '@aws-sdk/client-sesv2';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { cutTasks } from '../../../src/sending/chunk.js';
+import { DEFAULT_TIMING, createDispatcher, type DispatcherDeps } from '../../../src/sending/dispatcher.js';
 import { memoryStore } from '../../../src/stores/memory-store.js';
 import type {
-  BulkEmailEntry,
   BulkEmailEvent,
+  CallOutcome,
   ChunkTask,
+  EntryResult,
   JobContent,
   JobRecord,
   Logger,
   Store,
+  TakenCall,
 } from '../../../src/types.js';
 import { fakeClock } from '../../helpers/fake-clock.js';
-import {
-  type FakeCall,
-  fakeSes,
-  hang,
-  nodeError,
-  type Script,
-  sequence,
-  sesError,
-  statusBy,
-  success,
-} from '../../helpers/fake-ses.js';
 
 const JOB = 'job-1';
 const addr = (i: number) => `r${i}@example.com`;
-const entryFor = (i: number): BulkEmailEntry => ({ Destination: { ToAddresses: [addr(i)] } });
 const CONTENT: JobContent = {
   FromEmailAddress: 'sender@example.com',
   DefaultContent: {
@@ -39,25 +36,75 @@ const CONTENT: JobContent = {
   },
 };
 
-interface SetupOptions extends Partial<DispatcherOptions> {
+interface Call {
+  n: number;
+  input: SendBulkEmailCommandInput;
+  to: string[];
+}
+type Answer = { results: BulkEmailEntryResult[]; requestId?: string };
+type Script = (call: Call) => Answer | Promise<Answer>;
+
+const success: Script = (call) => ({
+  results: call.to.map((_, i) => ({ Status: 'SUCCESS', MessageId: `m-${call.n}-${i}` })),
+  requestId: `req-${call.n}`,
+});
+const statusBy =
+  (pick: (to: string, call: Call) => string): Script =>
+  (call) => ({
+    results: call.to.map((to, i) => {
+      const Status = pick(to, call) as BulkEmailEntryResult['Status'];
+      return Status === 'SUCCESS'
+        ? { Status, MessageId: `m-${call.n}-${i}` }
+        : { Status, Error: `${Status} for ${to}` };
+    }),
+  });
+const sequence =
+  (...scripts: Script[]): Script =>
+  (call) =>
+    scripts[Math.min(call.n, scripts.length - 1)](call);
+const sesError = (name: string, httpStatusCode: number, message = name) =>
+  new SESv2ServiceException({
+    name,
+    message,
+    $fault: httpStatusCode >= 500 ? 'server' : 'client',
+    $metadata: { httpStatusCode, requestId: 'err-req' },
+  });
+const nodeError = (code: string, message = `${code.toLowerCase()} happened`) =>
+  Object.assign(new Error(message), { code });
+
+const mocks: ReturnType<typeof mockClient>[] = [];
+afterEach(() => {
+  for (const m of mocks.splice(0)) m.restore();
+});
+
+interface SetupOptions extends Partial<Pick<DispatcherDeps, 'atLeastOnce' | 'callTimeoutMs'>> {
   script?: Script;
   entries?: number;
-  rate?: number;
+  store?: Store;
   content?: JobContent;
+  attempts?: number;
+  quotaHoldMs?: number;
 }
 
 async function setup(options: SetupOptions = {}) {
-  const { script = success, entries = 3, rate = 1000, content = CONTENT, ...rest } = options;
-  const clock = (rest.clock as ReturnType<typeof fakeClock> | undefined) ?? fakeClock(1_000_000);
-  const store = rest.store ?? memoryStore({ clock });
-  const ses = fakeSes(script);
-  const enqueued: Array<{ tasks: ChunkTask[]; delayMs?: number }> = [];
-  const queue = {
-    enqueue: vi.fn(async (tasks: ChunkTask[], opts?: { delayMs?: number }) => {
-      enqueued.push({ tasks, delayMs: opts?.delayMs });
-    }),
-  };
-  const limiter = memoryRateLimiter({ rate, clock });
+  const { script = success, entries = 3, content = CONTENT } = options;
+  const clock = fakeClock(1_000_000);
+  const store = options.store ?? memoryStore({ clock });
+  const client = new SESv2Client({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  const mock = mockClient(client);
+  mocks.push(mock);
+  const calls: Call[] = [];
+  mock.on(SendBulkEmailCommand).callsFake(async (input: SendBulkEmailCommandInput) => {
+    const call: Call = {
+      n: calls.length,
+      input,
+      to: (input.BulkEmailEntries ?? []).map((e) => (e.Destination?.ToAddresses ?? []).join(',')),
+    };
+    calls.push(call);
+    const answer = await script(call);
+    return { BulkEmailEntryResults: answer.results, $metadata: { httpStatusCode: 200, requestId: answer.requestId } };
+  });
+  const queue = { pause: vi.fn(async () => {}), remove: vi.fn(async () => {}), penalize: vi.fn(async () => {}) };
   const events: BulkEmailEvent[] = [];
   const logs: Array<[string, object, string | undefined]> = [];
   const logger: Logger = {
@@ -66,18 +113,21 @@ async function setup(options: SetupOptions = {}) {
     warn: (o, m) => logs.push(['warn', o, m]),
     error: (o, m) => logs.push(['error', o, m]),
   };
-  const dispatcher = createDispatcher({
-    ses: ses.client,
+  const quotaSpent = vi.fn(() => options.quotaHoldMs ?? 10_000);
+  const dispatch = createDispatcher({
+    ses: client,
     store,
     queue,
-    limiter,
+    retry: { attempts: options.attempts ?? 6, baseDelayMs: 200, maxDelayMs: 20_000 },
+    atLeastOnce: options.atLeastOnce ?? false,
+    callTimeoutMs: options.callTimeoutMs ?? 30_000,
     clock,
     logger,
-    onEvent: (e) => events.push(e),
+    emit: (e) => events.push(e),
+    quotaSpent,
+    timing: DEFAULT_TIMING,
     random: () => 0.5,
-    ...rest,
   });
-  const list = Array.from({ length: entries }, (_, i) => entryFor(i));
   const now = new Date(clock.now()).toISOString();
   const job: JobRecord = {
     id: JOB,
@@ -90,22 +140,39 @@ async function setup(options: SetupOptions = {}) {
     counts: { sent: 0, failed: 0, pending: entries, canceled: 0, suppressed: 0, unknown: 0 },
   };
   await store.createJob(job, { content }, []);
-  const tasks = chunkTasks(JOB, list);
-  const results = async () => store.getResults(JOB, -1, 1000);
+  const indexed = Array.from({ length: entries }, (_, index) => ({
+    index,
+    entry: { Destination: { ToAddresses: [addr(index)] } },
+  }));
+  const tasks = cutTasks(JOB, indexed);
+  let leases = 0;
+  const taken = (task: ChunkTask = tasks[0], startAt = clock.now()): TakenCall => ({
+    lease: `lease-${++leases}`,
+    principalId: 'p1',
+    task,
+    recipients: task.entries.length,
+    startAt,
+  });
+  const run = (call: TakenCall = taken(), signal: AbortSignal = new AbortController().signal) =>
+    clock.run(dispatch(call, signal));
+  const results = () => store.getResults(JOB, -1, 1000);
   const statuses = async () => (await results()).map((r) => r.status);
-  const process = (task: ChunkTask = tasks[0], signal: AbortSignal = new AbortController().signal) =>
-    clock.run(dispatcher.processChunk(task, signal));
-  return { clock, store, ses, queue, enqueued, limiter, events, logs, dispatcher, tasks, results, statuses, process };
+  return { clock, store, mock, calls, queue, events, logs, quotaSpent, tasks, taken, run, results, statuses };
 }
 
 const types = (events: BulkEmailEvent[]) => events.map((e) => e.type);
-const sentTo = (calls: FakeCall[]) => calls.map((c) => c.to);
+const again = (outcome: CallOutcome) => {
+  expect(outcome.kind).toBe('again');
+  return outcome as Extract<CallOutcome, { kind: 'again' }>;
+};
 
-describe('dispatcher: success and per-entry retries', () => {
-  it('all SUCCESS: one call, results recorded, job.completed', async () => {
+describe('dispatcher: a call that goes well', () => {
+  it('waits for its slot, claims, sends once, records, says done, and the job completes', async () => {
     const t = await setup();
-    await t.process();
-    expect(sentTo(t.ses.calls)).toEqual([[addr(0), addr(1), addr(2)]]);
+    const out = await t.run(t.taken(t.tasks[0], t.clock.now() + 150));
+    expect(out).toEqual({ kind: 'done' });
+    expect(t.clock.slept).toContain(150);
+    expect(t.calls.map((c) => c.to)).toEqual([[addr(0), addr(1), addr(2)]]);
     expect(await t.results()).toEqual([
       { index: 0, status: 'SUCCESS', messageId: 'm-0-0', attempts: 1 },
       { index: 1, status: 'SUCCESS', messageId: 'm-0-1', attempts: 1 },
@@ -117,422 +184,22 @@ describe('dispatcher: success and per-entry retries', () => {
       chunk: 0,
       attempt: 1,
       entries: 3,
-      recipients: 3,
       succeeded: 3,
-      failed: 0,
-      retrying: 0,
       awsRequestId: 'req-0',
     });
-    expect(t.events[1]).toMatchObject({ status: 'completed', counts: { sent: 3, pending: 0 } });
-    expect((await t.store.getJob(JOB))?.status).toBe('completed');
   });
 
-  it('TRANSIENT_FAILURE: only those entries are sent again, after backoff', async () => {
-    const failing = new Set([addr(1), addr(3)]);
-    const t = await setup({
-      entries: 5,
-      script: statusBy((to, call) => (call.n === 0 && failing.has(to) ? 'TRANSIENT_FAILURE' : 'SUCCESS')),
-    });
-    await t.process();
-    expect(sentTo(t.ses.calls)).toEqual([
-      [addr(0), addr(1), addr(2), addr(3), addr(4)],
-      [addr(1), addr(3)],
-    ]);
-    const r = await t.results();
-    expect(r.map((x) => x.status)).toEqual(Array(5).fill('SUCCESS'));
-    expect(r.map((x) => x.attempts)).toEqual([1, 2, 1, 2, 1]);
-    expect(r[1].error).toBeUndefined();
-    const retry = t.events.find((e) => e.type === 'chunk.retry');
-    expect(retry).toMatchObject({ attempt: 1, entries: 2, delayMs: 100, reason: 'TRANSIENT_FAILURE' }); // 0.5 × 200 ms
-    expect(t.clock.slept).toContain(100);
-  });
-
-  it('never resends a SUCCESS, whatever mix of retryable statuses comes back', async () => {
-    let seed = 7;
-    const random = () => {
-      seed = (seed * 16807) % 2147483647;
-      return seed / 2147483647;
-    };
-    const mix = ['SUCCESS', 'SUCCESS', 'TRANSIENT_FAILURE', 'ACCOUNT_THROTTLED', 'FAILED'];
-    const succeeded = new Set<string>();
-    const t = await setup({
-      entries: 40,
-      retry: { attempts: 20 },
-      script: statusBy((to) => {
-        expect(succeeded.has(to)).toBe(false); // sent again after SES said SUCCESS
-        const status = mix[Math.floor(random() * mix.length)];
-        if (status === 'SUCCESS') succeeded.add(to);
-        return status;
-      }),
-    });
-    await t.process();
-    expect(t.ses.calls.length).toBeGreaterThan(3);
-    const times = new Map<string, number>();
-    for (const call of t.ses.calls) for (const to of call.to) times.set(to, (times.get(to) ?? 0) + 1);
-    for (const x of await t.results()) {
-      expect(x.status).toBe('SUCCESS');
-      expect(times.get(addr(x.index))).toBe(x.attempts);
-    }
-  });
-
-  it('out of attempts: the last status is final', async () => {
-    const t = await setup({
-      entries: 2,
-      retry: { attempts: 3 },
-      script: statusBy((to) => (to === addr(0) ? 'TRANSIENT_FAILURE' : 'SUCCESS')),
-    });
-    await t.process();
-    expect(sentTo(t.ses.calls)).toEqual([[addr(0), addr(1)], [addr(0)], [addr(0)]]);
-    expect(await t.results()).toEqual([
-      { index: 0, status: 'TRANSIENT_FAILURE', error: `TRANSIENT_FAILURE for ${addr(0)}`, attempts: 3 },
-      { index: 1, status: 'SUCCESS', messageId: 'm-0-1', attempts: 1 },
-    ]);
-    expect(types(t.events).at(-1)).toBe('job.completed');
-  });
-
-  it('final statuses (MESSAGE_REJECTED, INVALID_PARAMETER, unknown future ones) are not retried; a missing result is UNKNOWN', async () => {
-    const t = await setup({
-      entries: 4,
-      script: (call) => ({
-        results: [
-          { Status: 'MESSAGE_REJECTED', Error: 'virus' },
-          { Status: 'INVALID_PARAMETER', Error: 'bad' },
-          { Status: 'BRAND_NEW_STATUS' as never, Error: 'new' },
-        ],
-        requestId: `req-${call.n}`,
-      }),
-    });
-    await t.process();
-    expect(t.ses.calls).toHaveLength(1);
-    const r = await t.results();
-    expect(r.map((x) => x.status)).toEqual(['MESSAGE_REJECTED', 'INVALID_PARAMETER', 'FAILED', 'UNKNOWN']);
-    expect(r[3].error).toMatch(/no result/);
-    expect(t.logs.some(([level, , m]) => level === 'warn' && /different number of results/.test(m ?? ''))).toBe(true);
-  });
-});
-
-describe('dispatcher: whole-call outcomes', () => {
-  it('TooManyRequestsException: penalizes the limiter, backs off, resends the call', async () => {
-    const t = await setup({
-      script: sequence(
-        () => Promise.reject(sesError('TooManyRequestsException', 429, 'Maximum sending rate exceeded.')),
-        success,
-      ),
-    });
-    await t.process();
-    expect(t.ses.calls).toHaveLength(2);
-    expect(t.ses.calls[1].to).toEqual(t.ses.calls[0].to);
-    expect(await t.statuses()).toEqual(['SUCCESS', 'SUCCESS', 'SUCCESS']);
-    expect((await t.results()).map((r) => r.attempts)).toEqual([2, 2, 2]);
-    expect(t.limiter.effectiveRate()).toBeLessThan(1000);
-    expect(t.events.find((e) => e.type === 'chunk.retry')).toMatchObject({
-      reason: 'TooManyRequestsException',
-      entries: 3,
-    });
-  });
-
-  it('5xx: retried without penalty', async () => {
-    const t = await setup({ script: sequence(() => Promise.reject(sesError('ServiceUnavailable', 503)), success) });
-    await t.process();
-    expect(t.ses.calls).toHaveLength(2);
-    expect(await t.statuses()).toEqual(['SUCCESS', 'SUCCESS', 'SUCCESS']);
-    expect(t.limiter.effectiveRate()).toBe(1000);
-  });
-
-  it('a network error before the request left (ECONNREFUSED) is retried', async () => {
-    const t = await setup({ script: sequence(() => Promise.reject(nodeError('ECONNREFUSED')), success) });
-    await t.process();
-    expect(t.ses.calls).toHaveLength(2);
-    expect(await t.statuses()).toEqual(['SUCCESS', 'SUCCESS', 'SUCCESS']);
-  });
-
-  it('throttled every time: ends ACCOUNT_THROTTLED after the allowed attempts', async () => {
-    const t = await setup({
-      entries: 1,
-      retry: { attempts: 4 },
-      script: () => Promise.reject(sesError('TooManyRequestsException', 429)),
-    });
-    await t.process();
-    expect(t.ses.calls).toHaveLength(4);
-    expect(await t.results()).toEqual([
-      {
-        index: 0,
-        status: 'ACCOUNT_THROTTLED',
-        error: 'TooManyRequestsException: TooManyRequestsException',
-        attempts: 4,
-      },
-    ]);
-  });
-
-  it('unknown outcome (reset after the request left): entries UNKNOWN, not resent', async () => {
-    const t = await setup({ script: () => Promise.reject(nodeError('ECONNRESET', 'socket hang up')) });
-    await t.process();
-    expect(t.ses.calls).toHaveLength(1);
-    const r = await t.results();
-    expect(r.map((x) => x.status)).toEqual(['UNKNOWN', 'UNKNOWN', 'UNKNOWN']);
-    expect(r[0]).toMatchObject({ attempts: 1, error: 'ECONNRESET: socket hang up' });
-    expect((await t.store.getJob(JOB))?.counts).toMatchObject({ unknown: 3, failed: 3, pending: 0 });
-  });
-
-  it('unknown outcome (our call timeout): UNKNOWN, not resent', async () => {
-    const t = await setup({ script: hang, callTimeoutMs: 5000 });
-    await t.process();
-    expect(t.ses.calls).toHaveLength(1);
-    const r = await t.results();
-    expect(r.map((x) => x.status)).toEqual(['UNKNOWN', 'UNKNOWN', 'UNKNOWN']);
-    expect(r[0].error).toMatch(/^TimeoutError: /);
-    expect(t.clock.slept).toContain(5000);
-  });
-
-  it('atLeastOnce: an unknown outcome is resent', async () => {
-    const t = await setup({
-      atLeastOnce: true,
-      script: sequence(() => Promise.reject(nodeError('ECONNRESET')), success),
-    });
-    await t.process();
-    expect(t.ses.calls).toHaveLength(2);
-    expect(await t.statuses()).toEqual(['SUCCESS', 'SUCCESS', 'SUCCESS']);
-  });
-
-  it('a final 4xx (BadRequestException) fails the call’s entries only', async () => {
-    const t = await setup({
-      script: () => Promise.reject(sesError('BadRequestException', 400, 'Invalid template data')),
-    });
-    await t.process();
-    expect(t.ses.calls).toHaveLength(1);
-    expect(await t.statuses()).toEqual(['INVALID_PARAMETER', 'INVALID_PARAMETER', 'INVALID_PARAMETER']);
-  });
-});
-
-describe('dispatcher: job-fatal outcomes', () => {
-  it('a fatal entry status fails every other waiting entry of the job at once, unsent', async () => {
-    const t = await setup({
-      entries: 120,
-      script: statusBy((to) => (to === addr(0) ? 'MAIL_FROM_DOMAIN_NOT_VERIFIED' : 'SUCCESS')),
-    });
-    await t.process(t.tasks[0]);
-    const r = await t.results();
-    expect(r[0]).toMatchObject({ status: 'MAIL_FROM_DOMAIN_NOT_VERIFIED', attempts: 1 });
-    expect(r.slice(1, 50).every((x) => x.status === 'SUCCESS')).toBe(true);
-    expect(r.slice(50).every((x) => x.status === 'MAIL_FROM_DOMAIN_NOT_VERIFIED' && x.attempts === 0)).toBe(true);
-    expect(r[60].error).toMatch(/^MAIL_FROM_DOMAIN_NOT_VERIFIED: /);
-    expect(types(t.events)).toContain('job.completed');
-    // The job's other chunks then send nothing.
-    await t.process(t.tasks[1]);
-    await t.process(t.tasks[2]);
-    expect(t.ses.calls).toHaveLength(1);
-  });
-
-  it('the doc spelling TEMPLATE_DOES_NOT_EXIST is recorded as TEMPLATE_NOT_FOUND and is fatal too', async () => {
-    const t = await setup({ entries: 5, rate: 20, concurrency: 1, script: statusBy(() => 'TEMPLATE_DOES_NOT_EXIST') });
-    await t.process();
-    expect(t.ses.calls).toHaveLength(1); // maxBurst 1: the other four calls are never made
-    expect(await t.statuses()).toEqual(Array(5).fill('TEMPLATE_NOT_FOUND'));
-  });
-
-  it('a fatal exception (AccountSuspendedException) fails the rest of the job', async () => {
-    const t = await setup({
-      entries: 60,
-      script: () => Promise.reject(sesError('AccountSuspendedException', 400, 'Account suspended')),
-    });
-    await t.process(t.tasks[0]);
-    expect(t.ses.calls).toHaveLength(1);
-    const r = await t.results();
-    expect(r.every((x) => x.status === 'ACCOUNT_SUSPENDED')).toBe(true);
-    expect(r[55].error).toBe('AccountSuspendedException: Account suspended');
-    expect((await t.store.getJob(JOB))?.status).toBe('completed');
-  });
-
-  it('entries put back for a retry while another call failed the job are swept too', async () => {
-    // Two calls in flight together: the first answers TRANSIENT_FAILURE late, the second answers fatal early.
-    const t = await setup({
-      entries: 2,
-      rate: 20,
-      concurrency: 2,
-      script: async (call) => {
-        if (call.to[0] === addr(0)) {
-          await t.clock.sleep(500);
-          return statusBy(() => 'TRANSIENT_FAILURE')(call);
-        }
-        return statusBy(() => 'ACCOUNT_SUSPENDED')(call);
-      },
-    });
-    await t.process();
-    expect(t.ses.calls).toHaveLength(2);
-    expect(await t.statuses()).toEqual(['ACCOUNT_SUSPENDED', 'ACCOUNT_SUSPENDED']);
-    expect((await t.store.getJob(JOB))?.counts.pending).toBe(0);
-  });
-});
-
-describe('dispatcher: pause', () => {
-  it('ACCOUNT_SENDING_PAUSED: entries back to PENDING, the chunk re-enqueued after 60 s', async () => {
-    const t = await setup({ script: statusBy(() => 'ACCOUNT_SENDING_PAUSED') });
-    await t.process();
-    expect(t.ses.calls).toHaveLength(1);
-    expect(await t.statuses()).toEqual(['PENDING', 'PENDING', 'PENDING']);
-    expect((await t.results()).map((r) => r.attempts)).toEqual([0, 0, 0]);
-    expect(t.enqueued).toEqual([
-      {
-        tasks: [{ jobId: JOB, chunk: 0, entries: t.tasks[0].entries.map((e) => ({ ...e, attempts: 0 })) }],
-        delayMs: 60_000,
-      },
-    ]);
-    expect(t.events.at(-1)).toMatchObject({ type: 'chunk.retry', delayMs: 60_000, reason: 'ACCOUNT_SENDING_PAUSED' });
-  });
-
-  it('ACCOUNT_DAILY_QUOTA_EXCEEDED waits 15 min; the delays are options', async () => {
-    const t = await setup({ script: statusBy(() => 'ACCOUNT_DAILY_QUOTA_EXCEEDED') });
-    await t.process();
-    expect(t.enqueued[0].delayMs).toBe(15 * 60_000);
-    const u = await setup({ pausedDelayMs: 5000, script: statusBy(() => 'CONFIGURATION_SET_SENDING_PAUSED') });
-    await u.process();
-    expect(u.enqueued[0].delayMs).toBe(5000);
-  });
-
-  it('SendingPausedException pauses; later calls of the chunk are held unsent; successes stay', async () => {
-    const t = await setup({
-      entries: 4,
-      rate: 20,
-      concurrency: 1,
-      script: sequence(success, () =>
-        Promise.reject(sesError('SendingPausedException', 400, 'Sending paused for this account')),
-      ),
-    });
-    await t.process();
-    expect(sentTo(t.ses.calls)).toEqual([[addr(0)], [addr(1)]]);
-    expect(await t.statuses()).toEqual(['SUCCESS', 'PENDING', 'PENDING', 'PENDING']);
-    expect(t.enqueued).toHaveLength(1);
-    expect(t.enqueued[0].tasks[0].entries.map((e) => e.index)).toEqual([1, 2, 3]);
-    expect(t.enqueued[0].delayMs).toBe(60_000);
-  });
-});
-
-describe('dispatcher: cancel and abort', () => {
-  it('cancel between calls: the remaining entries are not sent', async () => {
-    const t = await setup({
-      entries: 5,
-      rate: 20,
-      concurrency: 1,
-      script: async (call) => {
-        await t.store.finishPending(JOB, { status: 'CANCELED', cancel: true });
-        return success(call);
-      },
-    });
-    await t.process();
-    expect(sentTo(t.ses.calls)).toEqual([[addr(0)]]);
-    expect(await t.statuses()).toEqual(['SUCCESS', 'CANCELED', 'CANCELED', 'CANCELED', 'CANCELED']);
-    expect(t.enqueued).toEqual([]);
-    expect(types(t.events)).toEqual(['chunk.sent', 'job.canceled']);
-  });
-
-  it('abort: the call in flight finishes and is recorded; the rest is re-enqueued at once', async () => {
-    const ctl = new AbortController();
-    const t = await setup({
-      entries: 5,
-      rate: 20,
-      concurrency: 1,
-      script: (call) => {
-        if (call.n === 1) ctl.abort();
-        return success(call);
-      },
-    });
-    await t.process(t.tasks[0], ctl.signal);
-    expect(sentTo(t.ses.calls)).toEqual([[addr(0)], [addr(1)]]);
-    expect(await t.statuses()).toEqual(['SUCCESS', 'SUCCESS', 'PENDING', 'PENDING', 'PENDING']);
-    expect(t.enqueued).toHaveLength(1);
-    expect(t.enqueued[0].delayMs).toBeUndefined();
-    expect(t.enqueued[0].tasks[0]).toMatchObject({ jobId: JOB, chunk: 0 });
-    expect(t.enqueued[0].tasks[0].entries.map((e) => [e.index, e.attempts])).toEqual([
-      [2, 0],
-      [3, 0],
-      [4, 0],
-    ]);
-  });
-
-  it('abort during a retry backoff hands the retrying entries back with their attempts', async () => {
-    const ctl = new AbortController();
-    const t = await setup({
-      entries: 2,
-      script: (call) => {
-        ctl.abort();
-        return statusBy((to) => (to === addr(1) ? 'TRANSIENT_FAILURE' : 'SUCCESS'))(call);
-      },
-    });
-    await t.process(t.tasks[0], ctl.signal);
-    expect(t.ses.calls).toHaveLength(1);
-    expect(await t.statuses()).toEqual(['SUCCESS', 'PENDING']);
-    expect(t.enqueued[0].tasks[0].entries).toEqual([{ index: 1, entry: entryFor(1), attempts: 1 }]);
-  });
-
-  it('a handed-back task carries attempts on, so the retry budget is kept', async () => {
-    const t = await setup({ entries: 1, retry: { attempts: 3 }, script: statusBy(() => 'TRANSIENT_FAILURE') });
-    await t.process({ jobId: JOB, chunk: 0, entries: [{ index: 0, entry: entryFor(0), attempts: 2 }] });
-    expect(t.ses.calls).toHaveLength(1);
-    expect(await t.results()).toMatchObject([{ status: 'TRANSIENT_FAILURE', attempts: 3 }]);
-  });
-});
-
-describe('dispatcher: stale entries (a worker died mid-call)', () => {
-  it('are recorded UNKNOWN and not resent by default', async () => {
+  it('a stop while it waits for its slot hands every entry back at once, claiming nothing', async () => {
     const t = await setup();
-    await t.store.claimEntries(JOB, [0, 1]); // the dead worker's claim
-    await t.process();
-    expect(sentTo(t.ses.calls)).toEqual([[addr(2)]]);
-    expect(await t.results()).toEqual([
-      { index: 0, status: 'UNKNOWN', error: expect.stringMatching(/in flight when a worker stopped/), attempts: 1 },
-      { index: 1, status: 'UNKNOWN', error: expect.stringMatching(/in flight/), attempts: 1 },
-      { index: 2, status: 'SUCCESS', messageId: 'm-0-0', attempts: 1 },
-    ]);
-  });
-
-  it('are resent with atLeastOnce', async () => {
-    const t = await setup({ atLeastOnce: true });
-    await t.store.claimEntries(JOB, [0]);
-    await t.process();
-    expect(sentTo(t.ses.calls)).toEqual([[addr(0), addr(1), addr(2)]]);
-    expect(await t.statuses()).toEqual(['SUCCESS', 'SUCCESS', 'SUCCESS']);
-  });
-});
-
-describe('dispatcher: pacing, concurrency, payloads, failures', () => {
-  it('paces calls through the limiter (rate 20/s → one recipient every 50 ms)', async () => {
-    const at: number[] = [];
-    const t = await setup({
-      entries: 5,
-      rate: 20,
-      concurrency: 8,
-      script: (call) => {
-        at.push(t.clock.now());
-        return success(call);
-      },
-    });
-    await t.process();
-    expect(at.map((x) => x - at[0])).toEqual([0, 50, 100, 150, 200]);
-  });
-
-  it('keeps at most `concurrency` SES calls in flight, across chunks', async () => {
-    let inFlight = 0;
-    let most = 0;
-    const t = await setup({
-      entries: 100,
-      rate: 20,
-      concurrency: 3,
-      script: async (call) => {
-        most = Math.max(most, ++inFlight);
-        await t.clock.sleep(400);
-        inFlight--;
-        return success(call);
-      },
-    });
-    await t.clock.run(
-      Promise.all([
-        t.dispatcher.processChunk(t.tasks[0], new AbortController().signal),
-        t.dispatcher.processChunk(t.tasks[1], new AbortController().signal),
-      ]),
-    );
-    expect(most).toBe(3);
-    expect(t.ses.calls).toHaveLength(100);
-    expect((await t.store.getJob(JOB))?.status).toBe('completed');
+    const ctl = new AbortController();
+    const pending = t.run(t.taken(t.tasks[0], t.clock.now() + 1000), ctl.signal);
+    ctl.abort();
+    const out = again(await pending);
+    expect(out.entries.map((e) => e.index)).toEqual([0, 1, 2]);
+    expect(out.reason).toBe('WORKER_STOPPED');
+    expect(t.calls).toHaveLength(0);
+    // Nothing in flight: another lease claims them all.
+    expect(await t.store.claimEntries(JOB, [0, 1, 2], 'other')).toEqual({ claimed: [0, 1, 2], stale: [] });
   });
 
   it('decodes attachments once per job and sends bytes, never base64 strings', async () => {
@@ -548,43 +215,305 @@ describe('dispatcher: pacing, concurrency, payloads, failures', () => {
     const store = memoryStore();
     const getPayload = vi.spyOn(store, 'getPayload');
     const t = await setup({ entries: 60, content, store });
-    await t.process(t.tasks[0]);
-    await t.process(t.tasks[1]);
-    expect(t.ses.calls).toHaveLength(2);
-    const raws = t.ses.calls.map((c) => c.input.DefaultContent?.Template?.Attachments?.[0].RawContent);
+    await t.run(t.taken(t.tasks[0]));
+    await t.run(t.taken(t.tasks[1]));
+    const raws = t.calls.map((c) => c.input.DefaultContent?.Template?.Attachments?.[0].RawContent);
     expect(raws[0]).toBeInstanceOf(Uint8Array);
     expect(Buffer.from(raws[0] as Uint8Array).toString()).toBe('%PDF-1.7');
-    expect(raws[1]).toBe(raws[0]); // the same decoded bytes: decoded once
+    expect(raws[1]).toBe(raws[0]);
     expect(getPayload).toHaveBeenCalledTimes(1);
   });
+});
 
-  it('store errors propagate so the queue reruns the task', async () => {
+describe('dispatcher: retries go back to the queue (no sleeping inside a held call)', () => {
+  it('TRANSIENT_FAILURE: only those entries come back, due after backoff, with their attempts and error', async () => {
+    const failing = new Set([addr(1)]);
+    const t = await setup({ script: statusBy((to) => (failing.has(to) ? 'TRANSIENT_FAILURE' : 'SUCCESS')) });
+    const before = t.clock.now();
+    const out = again(await t.run());
+    expect(out.entries).toEqual([{ index: 1, entry: t.tasks[0].entries[1].entry, attempts: 1 }]);
+    expect(out.notBefore - before).toBe(100); // 0.5 × 200 ms, full jitter
+    expect(out.reason).toBe('TRANSIENT_FAILURE');
+    expect(t.clock.slept).not.toContain(100);
+    expect((await t.results())[1]).toEqual({
+      index: 1,
+      status: 'PENDING',
+      error: { code: 'TRANSIENT_FAILURE', message: `TRANSIENT_FAILURE for ${addr(1)}` },
+      attempts: 1,
+    });
+    expect(t.events.find((e) => e.type === 'chunk.retry')).toMatchObject({ entries: 1, delayMs: 100 });
+  });
+
+  it('an entry out of attempts keeps its last status', async () => {
+    const t = await setup({ entries: 1, attempts: 3, script: statusBy(() => 'TRANSIENT_FAILURE') });
+    const task = { ...t.tasks[0], entries: [{ ...t.tasks[0].entries[0], attempts: 2 }] };
+    expect(await t.run(t.taken(task))).toEqual({ kind: 'done' });
+    expect(await t.results()).toMatchObject([{ status: 'TRANSIENT_FAILURE', attempts: 3 }]);
+    expect(types(t.events).at(-1)).toBe('job.completed');
+  });
+
+  it('TooManyRequestsException: slows the shared pacing and hands the call back', async () => {
+    const t = await setup({ script: () => Promise.reject(sesError('TooManyRequestsException', 429)) });
+    const out = again(await t.run());
+    expect(out.entries).toHaveLength(3);
+    expect(t.queue.penalize).toHaveBeenCalledTimes(1);
+    expect((await t.results())[0].error).toMatchObject({ code: 'SES_THROTTLED' });
+  });
+
+  it('5xx is retried; a reset after the request left is UNKNOWN, not resent; atLeastOnce resends it', async () => {
+    const t = await setup({ script: () => Promise.reject(sesError('ServiceUnavailable', 503)) });
+    expect(again(await t.run()).entries).toHaveLength(3);
+    const u = await setup({ script: () => Promise.reject(nodeError('ECONNRESET', 'socket hang up')) });
+    expect(await u.run()).toEqual({ kind: 'done' });
+    expect(await u.results()).toMatchObject(
+      [0, 1, 2].map(() => ({ status: 'UNKNOWN', attempts: 1, error: { code: 'CONNECTION_RESET' } })),
+    );
+    const v = await setup({ atLeastOnce: true, script: () => Promise.reject(nodeError('ECONNRESET')) });
+    expect(again(await v.run()).entries).toHaveLength(3);
+  });
+
+  it('our call timeout: UNKNOWN (SES_TIMEOUT)', async () => {
+    const t = await setup({
+      callTimeoutMs: 5000,
+      script: async () => {
+        await t.clock.sleep(6000);
+        const cause = Object.assign(new Error('SES did not answer within 5000 ms'), { name: 'TimeoutError' });
+        throw Object.assign(new Error('Request aborted'), { name: 'AbortError', cause });
+      },
+    });
+    expect(await t.run()).toEqual({ kind: 'done' });
+    expect((await t.results())[0]).toMatchObject({ status: 'UNKNOWN', error: { code: 'SES_TIMEOUT' } });
+  });
+
+  it('SendingPausedException: the call is held 60 s, the attempt not counted', async () => {
+    const t = await setup({ script: () => Promise.reject(sesError('SendingPausedException', 400, 'Sending paused')) });
+    const before = t.clock.now();
+    const out = again(await t.run());
+    expect(out.notBefore - before).toBe(60_000);
+    expect(out.entries.map((e) => e.attempts)).toEqual([0, 0, 0]);
+    expect(await t.statuses()).toEqual(['PENDING', 'PENDING', 'PENDING']);
+  });
+
+  it('ACCOUNT_DAILY_QUOTA_EXCEEDED: tells the engine the quota is spent and holds the entries for its answer', async () => {
+    const t = await setup({ quotaHoldMs: 10_000, script: statusBy(() => 'ACCOUNT_DAILY_QUOTA_EXCEEDED') });
+    const before = t.clock.now();
+    const out = again(await t.run());
+    expect(t.quotaSpent).toHaveBeenCalled();
+    expect(out.notBefore - before).toBe(10_000);
+    expect(out.reason).toBe('ACCOUNT_DAILY_QUOTA_EXCEEDED');
+  });
+});
+
+describe('dispatcher: job-fatal outcomes fail the job at once (one failing call, never one per entry)', () => {
+  const cases: Array<[string, Script, string, string]> = [
+    [
+      'bad credentials (UnrecognizedClientException)',
+      () =>
+        Promise.reject(
+          sesError('UnrecognizedClientException', 403, 'The security token included in the request is invalid.'),
+        ),
+      'SES_CREDENTIALS',
+      'FAILED',
+    ],
+    [
+      'missing permission (AccessDeniedException)',
+      () => Promise.reject(sesError('AccessDeniedException', 403)),
+      'SES_ACCESS_DENIED',
+      'FAILED',
+    ],
+    [
+      'unverified sender (MessageRejected, not verified)',
+      () =>
+        Promise.reject(
+          sesError(
+            'MessageRejected',
+            400,
+            'Email address is not verified. The following identities failed the check: sender@example.com',
+          ),
+        ),
+      'SES_IDENTITY_NOT_VERIFIED',
+      'MESSAGE_REJECTED',
+    ],
+    [
+      'missing configuration set (NotFoundException)',
+      () => Promise.reject(sesError('NotFoundException', 404, 'Configuration set cs does not exist.')),
+      'CONFIGURATION_SET_NOT_FOUND',
+      'CONFIGURATION_SET_NOT_FOUND',
+    ],
+    [
+      'suspended account',
+      () => Promise.reject(sesError('AccountSuspendedException', 400)),
+      'ACCOUNT_SUSPENDED',
+      'ACCOUNT_SUSPENDED',
+    ],
+    [
+      'a per-entry fatal status (MAIL_FROM_DOMAIN_NOT_VERIFIED)',
+      statusBy(() => 'MAIL_FROM_DOMAIN_NOT_VERIFIED'),
+      'MAIL_FROM_DOMAIN_NOT_VERIFIED',
+      'MAIL_FROM_DOMAIN_NOT_VERIFIED',
+    ],
+  ];
+  for (const [name, script, code, sentStatus] of cases) {
+    it(name, async () => {
+      const t = await setup({ entries: 120, script });
+      expect(await t.run(t.taken(t.tasks[0]))).toEqual({ kind: 'done' });
+      expect(t.calls).toHaveLength(1);
+      const job = await t.store.getJob(JOB);
+      expect(job).toMatchObject({ status: 'failed', error: { code }, counts: { failed: 120, pending: 0 } });
+      const r = await t.results();
+      expect(r[0].status).toBe(sentStatus);
+      expect(r.slice(50).every((x) => x.status === 'FAILED' && x.error?.code === code && x.attempts === 0)).toBe(true);
+      expect(t.queue.remove).toHaveBeenCalledWith(JOB);
+      expect(t.events.at(-1)).toMatchObject({ type: 'job.failed', jobId: JOB, error: { code } });
+      // The job's other calls send nothing.
+      expect(await t.run(t.taken(t.tasks[1]))).toEqual({ kind: 'done' });
+      expect(t.calls).toHaveLength(1);
+    });
+  }
+
+  it('SES unreachable: retried with the call’s attempts, then the job fails with a message free of hosts and ports', async () => {
+    const t = await setup({
+      entries: 60,
+      attempts: 3,
+      script: () => Promise.reject(nodeError('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:1')),
+    });
+    let task = t.tasks[0];
+    for (let i = 0; i < 2; i++) {
+      const out = again(await t.run(t.taken(task)));
+      task = { ...task, entries: out.entries };
+    }
+    expect(await t.run(t.taken(task))).toEqual({ kind: 'done' });
+    expect(t.calls).toHaveLength(3);
+    const job = await t.store.getJob(JOB);
+    expect(job).toMatchObject({ status: 'failed', error: { code: 'SES_UNREACHABLE', message: 'SES unreachable' } });
+    expect(JSON.stringify(await t.results())).not.toMatch(/127\.0\.0\.1|ECONNREFUSED/);
+    expect(t.logs.some(([, o]) => JSON.stringify(o).includes('127.0.0.1:1'))).toBe(true); // the raw error is logged
+  });
+});
+
+describe('dispatcher: an ambiguous store (issue 17) never turns unsent entries into UNKNOWN', () => {
+  it('a claim that was applied but whose answer was lost: nothing is sent, the entries are released', async () => {
     const base = memoryStore();
-    const store: Store = { ...base, recordResults: vi.fn().mockRejectedValueOnce(new Error('store down')) };
+    let fail = 1;
+    const store: Store = {
+      ...base,
+      claimEntries: async (id, indexes, token) => {
+        const out = await base.claimEntries(id, indexes, token);
+        if (fail-- > 0) throw new Error('Command timed out');
+        return out;
+      },
+    };
     const t = await setup({ store });
-    await expect(t.process()).rejects.toThrow('store down');
-    // The rerun finds the entries still in flight (stale): UNKNOWN, not resent.
-    (store.recordResults as ReturnType<typeof vi.fn>).mockImplementation(base.recordResults);
-    await t.process();
-    expect(t.ses.calls).toHaveLength(1);
-    expect(await t.statuses()).toEqual(['UNKNOWN', 'UNKNOWN', 'UNKNOWN']);
+    const out = again(await t.run());
+    expect(out.reason).toBe('STORE_UNAVAILABLE');
+    expect(out.entries.map((e) => e.index)).toEqual([0, 1, 2]);
+    expect(t.calls).toHaveLength(0);
+    // The next lease claims them (not stale) and sends them once.
+    expect(await t.run(t.taken())).toEqual({ kind: 'done' });
+    expect(await t.statuses()).toEqual(['SUCCESS', 'SUCCESS', 'SUCCESS']);
+    expect((await t.store.getJob(JOB))?.counts.unknown).toBe(0);
+    expect(t.calls).toHaveLength(1);
   });
 
-  it('a missing job (expired) drops the chunk without sending', async () => {
+  it('the release is retried until the store answers', async () => {
+    const base = memoryStore();
+    let releases = 0;
+    const store: Store = {
+      ...base,
+      claimEntries: async (id, indexes, token) => {
+        await base.claimEntries(id, indexes, token);
+        throw new Error('connection lost');
+      },
+      releaseEntries: async (id, token) => {
+        if (++releases < 4) throw new Error('still down');
+        return base.releaseEntries(id, token);
+      },
+    };
+    const t = await setup({ store });
+    again(await t.run());
+    expect(releases).toBe(4);
+    expect(await base.claimEntries(JOB, [0, 1, 2], 'fresh')).toEqual({ claimed: [0, 1, 2], stale: [] });
+    expect(t.logs.some(([, o]) => (o as { code?: string }).code === 'EBE_STORE_RETRY')).toBe(true);
+  });
+
+  it('a record that fails is retried until stored: SES is called once, the results are the real ones', async () => {
+    const base = memoryStore();
+    let fails = 3;
+    const store: Store = {
+      ...base,
+      recordResults: async (id, results) => {
+        if (fails-- > 0) throw new Error('Connection is closed.');
+        return base.recordResults(id, results);
+      },
+    };
+    const t = await setup({ store });
+    expect(await t.run()).toEqual({ kind: 'done' });
+    expect(t.calls).toHaveLength(1);
+    expect(await t.statuses()).toEqual(['SUCCESS', 'SUCCESS', 'SUCCESS']);
+    expect(types(t.events)).toContain('job.completed');
+  });
+
+  it('the payload cannot be read: the call comes back later, nothing claimed', async () => {
+    const base = memoryStore();
+    const store: Store = { ...base, getPayload: vi.fn().mockRejectedValueOnce(new Error('down')) };
+    const t = await setup({ store });
+    const out = again(await t.run());
+    expect(out.reason).toBe('STORE_UNAVAILABLE');
+    expect(out.notBefore).toBeGreaterThan(t.clock.now());
+    expect(await t.store.claimEntries(JOB, [0], 'x')).toEqual({ claimed: [0], stale: [] });
+  });
+});
+
+describe('dispatcher: the job changed under the call', () => {
+  it('paused: the queue is told, the entries come back, nothing is sent', async () => {
     const t = await setup();
-    await t.process({ jobId: 'nope', chunk: 0, entries: [{ index: 0, entry: entryFor(0) }] });
-    expect(t.ses.calls).toHaveLength(0);
+    await t.store.setPaused(JOB, true);
+    const out = again(await t.run());
+    expect(out.reason).toBe('PAUSED');
+    expect(out.entries).toHaveLength(3);
+    expect(t.queue.pause).toHaveBeenCalledWith(JOB);
+    expect(t.calls).toHaveLength(0);
   });
 
-  it('logs carry jobId, chunk, attempt and awsRequestId, never message bodies or addresses', async () => {
+  it('canceled, finished or gone: the queue forgets the job, nothing is sent', async () => {
+    const t = await setup();
+    await t.store.finishPending(JOB, { status: 'CANCELED', cancel: true });
+    expect(await t.run()).toEqual({ kind: 'done' });
+    expect(t.queue.remove).toHaveBeenCalledWith(JOB);
+    const gone = await t.run(t.taken({ jobId: 'nope', chunk: 0, entries: t.tasks[0].entries }));
+    expect(gone).toEqual({ kind: 'done' });
+    expect(t.queue.remove).toHaveBeenCalledWith('nope');
+    expect(t.calls).toHaveLength(0);
+  });
+
+  it('entries in flight under another lease (a stopped worker) end UNKNOWN; atLeastOnce resends them', async () => {
+    const t = await setup();
+    await t.store.claimEntries(JOB, [0, 1], 'dead-worker');
+    await t.run();
+    expect(t.calls.map((c) => c.to)).toEqual([[addr(2)]]);
+    const r = await t.results();
+    expect(r[0]).toEqual({
+      index: 0,
+      status: 'UNKNOWN',
+      error: expect.objectContaining({ code: 'WORKER_STOPPED' }),
+      attempts: 1,
+    });
+    const u = await setup({ atLeastOnce: true });
+    await u.store.claimEntries(JOB, [0], 'dead-worker');
+    await u.run();
+    expect(u.calls.map((c) => c.to)).toEqual([[addr(0), addr(1), addr(2)]]);
+    expect(await u.statuses()).toEqual(['SUCCESS', 'SUCCESS', 'SUCCESS']);
+  });
+});
+
+describe('dispatcher: logs', () => {
+  it('carry jobId, chunk, attempt and awsRequestId, never message bodies or addresses', async () => {
     const t = await setup({
       entries: 2,
-      script: sequence(
-        () => Promise.reject(sesError('InternalServiceErrorException', 500)),
-        statusBy(() => 'SUCCESS'),
-      ),
+      script: sequence(() => Promise.reject(sesError('InternalServiceErrorException', 500)), success),
     });
-    await t.process();
+    const out = again(await t.run());
+    await t.run(t.taken({ ...t.tasks[0], entries: out.entries }));
     const warn = t.logs.find(([level]) => level === 'warn');
     expect(warn?.[1]).toMatchObject({
       jobId: JOB,
@@ -592,46 +521,42 @@ describe('dispatcher: pacing, concurrency, payloads, failures', () => {
       attempt: 1,
       code: 'InternalServiceErrorException',
       httpStatus: 500,
-      awsRequestId: 'err-req',
     });
     expect(t.logs.some(([, o]) => (o as { awsRequestId?: string }).awsRequestId === 'req-1')).toBe(true);
-    const text = JSON.stringify(t.logs);
-    expect(text).not.toMatch(/Secret|example\.com/);
-  });
-
-  it('an onEvent listener that throws does not stop sending', async () => {
-    const t = await setup({
-      onEvent: () => {
-        throw new Error('listener bug');
-      },
-    });
-    await t.process();
-    expect(await t.statuses()).toEqual(['SUCCESS', 'SUCCESS', 'SUCCESS']);
-    expect(
-      t.logs.some(([level, o]) => level === 'error' && (o as { code?: string }).code === 'EBE_EVENT_HANDLER'),
-    ).toBe(true);
+    expect(JSON.stringify(t.logs)).not.toMatch(/Secret|example\.com/);
   });
 });
 
-describe('dispatcher: late calls', () => {
-  it('a call that misses its rate-limiter slot (slow store) takes a fresh slot instead of bunching up', async () => {
-    const clock = fakeClock(1_000_000);
-    const store = memoryStore({ clock });
-    const claim = store.claimEntries.bind(store);
-    let slow = true;
-    // The first claim takes 500 ms, as a stalled Redis might: that call's slot is gone by then.
-    store.claimEntries = async (id, indexes) => {
-      if (slow) {
-        slow = false;
-        await clock.sleep(500);
-      }
-      return claim(id, indexes);
+describe('dispatcher: results written are the store’s, through every path', () => {
+  it('never resends a SUCCESS, whatever mix of retryable statuses comes back', async () => {
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 16807) % 2147483647;
+      return seed / 2147483647;
     };
-    const t = await setup({ store, clock, rate: 20, entries: 2 });
-    const reserve = vi.spyOn(t.limiter, 'reserve');
-    await t.process();
-    expect(await t.statuses()).toEqual(['SUCCESS', 'SUCCESS']);
-    // Two calls of one recipient (burst 1 at 20/s); the late one reserved a second slot.
-    expect(reserve).toHaveBeenCalledTimes(3);
+    const mix = ['SUCCESS', 'SUCCESS', 'TRANSIENT_FAILURE', 'ACCOUNT_THROTTLED', 'FAILED'];
+    const succeeded = new Set<string>();
+    const t = await setup({
+      entries: 40,
+      attempts: 20,
+      script: statusBy((to) => {
+        expect(succeeded.has(to)).toBe(false);
+        const status = mix[Math.floor(random() * mix.length)];
+        if (status === 'SUCCESS') succeeded.add(to);
+        return status;
+      }),
+    });
+    let task: ChunkTask | undefined = t.tasks[0];
+    while (task) {
+      const out = await t.run(t.taken(task));
+      task = out.kind === 'again' ? { ...t.tasks[0], entries: out.entries } : undefined;
+    }
+    const times = new Map<string, number>();
+    for (const call of t.calls) for (const to of call.to) times.set(to, (times.get(to) ?? 0) + 1);
+    const results: EntryResult[] = await t.results();
+    for (const x of results) {
+      expect(x.status).toBe('SUCCESS');
+      expect(times.get(addr(x.index))).toBe(x.attempts);
+    }
   });
 });
