@@ -19,10 +19,10 @@
  *   T:sched          zset   jobId → notBefore, for scheduled jobs (added or resumed with a later notBefore)
  *   T:leases         hash   lease → "<worker>\29<jobId>\29<item>": calls handed out and not settled
  *   T:hb:<worker>    string a live worker's heartbeat (PX = leaseMs, renewed every leaseMs / 7)
- *   T:takers         zset   worker → when it last took a call (live workers only): when the pacing says "not yet",
- *                           the worker that took least recently is told to come back first, 25 ms ahead of the
- *                           next (at most 150 ms, within the 200 ms lookahead, so no slot is lost): every running
- *                           worker takes part instead of the fastest one taking every call
+ *   T:takers         zset   worker → when it last took a call (0 = never; live workers only): when the pacing says
+ *                           "not yet", the worker that took least recently is told to come back first, 40 ms ahead
+ *                           of the next (at most 160 ms, within the 200 ms lookahead, so no slot is lost): every
+ *                           running worker takes part instead of the fastest one taking every call
  *   T:wake           pub/sub channel: published when work becomes ready now (add, resume, hand-back, quota)
  *
  * An item is a task: "<chunk>\31<failures>\31<recipients>" then, per entry, "\30<recipients>\31<IndexedEntry JSON>"
@@ -243,10 +243,10 @@ local startAt = now
 if rate then
   startAt = math.max(now, num(st[1], 0))
   if startAt - now > lookahead then
-    -- Every worker takes part: the one that took least recently is told to come back first (25 ms apart).
-    local mine = redis.call('ZSCORE', TAKERS, worker)
-    local rank = mine and redis.call('ZCOUNT', TAKERS, '-inf', '(' .. mine) or 0
-    return {'pace', f(startAt - lookahead + math.min(rank, 6) * 25), f(now), reclaimed}
+    -- Every worker takes part: the one that took least recently (or never) comes back first, the others 40 ms apart.
+    redis.call('ZADD', TAKERS, 'NX', 0, worker)
+    local rank = redis.call('ZCOUNT', TAKERS, '-inf', '(' .. redis.call('ZSCORE', TAKERS, worker))
+    return {'pace', f(startAt - lookahead + math.min(rank, 4) * 40), f(now), reclaimed}
   end
   local spacing = k * 1000 / effectiveRate(rate, tonumber(ARGV[5]), num(st[2], 0), num(st[3], 0))
   redis.call('HSET', S, 'tat', f(startAt + spacing))

@@ -40,7 +40,6 @@ export interface RedisQueueOptions {
   logger?: Logger;
 }
 
-const TUNING = PACING_TUNING;
 const MAX_RETRY_DELAY_MS = 60_000;
 /** Items per ADD script call (a job of any size is added in batches, each applied once). */
 const ADD_BATCH_ITEMS = 200;
@@ -78,6 +77,11 @@ const SCRIPTS: Record<keyof Scripts, string> = {
 type Settle = { mode: 'done' } | { mode: 'again'; notBefore: number; item: string } | { mode: 'release' };
 
 function checkOptions(options: RedisQueueOptions): Required<Omit<RedisQueueOptions, 'connection' | 'logger'>> {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(
+      "redisQueue(options) needs an options object, e.g. redisQueue({ connection: 'redis://127.0.0.1:6379' })",
+    );
+  }
   const prefix = options.prefix ?? 'ebe';
   if (typeof prefix !== 'string' || !/^[^{}\s]{1,100}$/.test(prefix)) {
     throw new TypeError('redisQueue: prefix must be 1-100 characters without spaces or braces, e.g. "ebe"');
@@ -153,18 +157,33 @@ export function redisQueue(options: RedisQueueOptions): Queue {
   let wakeUp: (() => void) | undefined;
   let outage = false;
   /**
-   * Local clock − Redis clock, as the lowest (least delayed) of the recent samples: a reply handled late (a busy event
-   * loop) never moves a slot earlier, and every process maps Redis times the same way to within a millisecond or so.
-   * The estimate may creep up by 1 ms per second so that a local clock that jumps back is followed.
+   * Local clock − Redis clock. `lowest`: the least delayed of the recent samples (a reply handled late by a busy event
+   * loop never moves a slot earlier; it may creep up by 1 ms per second so that a local clock set back is followed).
+   * `applied`: what slots are mapped with; it follows `lowest` up at once (slots later: safe) and down by at most
+   * 0.5 % of the Redis time passed (so two calls of this process are never mapped closer than their slots are).
    */
-  let offset: number | undefined;
-  let offsetAt = 0;
-  const toLocal = (redisTime: number, redisNow: number) => {
+  const offset = { lowest: Number.NaN, lowestAt: 0, applied: Number.NaN, appliedAt: 0 };
+  const observe = (redisNow: number, slew: boolean) => {
     const now = Date.now();
     const sample = now - redisNow;
-    offset = offset === undefined ? sample : Math.min(sample, offset + (now - offsetAt) / 1000);
-    offsetAt = now;
-    return redisTime + offset;
+    const o = offset;
+    o.lowest = Number.isNaN(o.lowest) ? sample : Math.min(sample, o.lowest + (now - o.lowestAt) / 1000);
+    o.lowestAt = now;
+    const slewed = o.applied - 0.005 * Math.max(0, redisNow - o.appliedAt);
+    o.applied = !slew || Number.isNaN(o.applied) || o.lowest >= o.applied ? o.lowest : Math.max(o.lowest, slewed);
+    o.appliedAt = redisNow;
+  };
+  const toLocal = (redisTime: number, redisNow: number) => {
+    observe(redisNow, true);
+    return redisTime + offset.applied;
+  };
+  /** A few round trips before the first take, so that the first calls are mapped with a good offset already. */
+  const calibrate = async () => {
+    for (let i = 0; i < 5; i++) {
+      // TIME of the node that holds the queue's slot (on a Cluster, another node's clock would not do).
+      const [seconds, micros] = (await client.eval("return redis.call('TIME')", 1, stateKey)) as string[];
+      observe(Number(seconds) * 1000 + Number(micros) / 1000, false);
+    }
   };
 
   const wake = () => {
@@ -281,8 +300,8 @@ export function redisQueue(options: RedisQueueOptions): Queue {
           worker,
           lease,
           rate ?? '',
-          TUNING.lookaheadMs,
-          TUNING.recoveryPerSecond,
+          PACING_TUNING.lookaheadMs,
+          PACING_TUNING.recoveryPerSecond,
         )) as Reply;
         errors = 0;
         reportRecovered();
@@ -367,6 +386,7 @@ export function redisQueue(options: RedisQueueOptions): Queue {
         throw new TypeError('redisQueue: concurrency must be a positive integer');
       logger = startOptions.logger ?? logger;
       await guard(beat);
+      await guard(calibrate);
       const sub = ownClient(connection, { maxRetriesPerRequest: null, enableOfflineQueue: true, keyPrefix: '' });
       sub.on('error', (err) => reportOutage(err));
       sub.on('message', wake);
@@ -398,9 +418,9 @@ export function redisQueue(options: RedisQueueOptions): Queue {
         await scripts.ebeqPenalize(
           stateKey,
           rate,
-          TUNING.recoveryPerSecond,
-          TUNING.minFraction,
-          TUNING.penaltyWindowMs,
+          PACING_TUNING.recoveryPerSecond,
+          PACING_TUNING.minFraction,
+          PACING_TUNING.penaltyWindowMs,
         );
       }),
 
