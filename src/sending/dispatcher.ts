@@ -304,13 +304,12 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     // 3. Send and classify.
     const plan = await send(call, content, toSend);
 
-    // 4. Record (retried until stored: the results are known), then act on the plan.
+    // 4. Record (retried until stored: the results are known). A job-fatal outcome fails the job first, so that the
+    //    call's own results cannot complete it before it is marked failed.
+    if (plan.fatal) await failJob(call, plan.fatal);
     await record(jobId, plan.results);
+    if (plan.fatal) return DONE;
     if (plan.throttled) await queue.penalize().catch(() => undefined);
-    if (plan.fatal) {
-      await failJob(call, plan.fatal);
-      return DONE;
-    }
     return leftover(call, plan);
   };
 }

@@ -81,17 +81,49 @@ async function forward(
   return { status: res.status, headers: res.headers, text: await res.text() };
 }
 
+export interface FaultProxyOptions {
+  /** Throttle (429) calls beyond this many recipients per second, metered as `meter` says. */
+  limitRate?: number;
+  /**
+   * - `ses` (default): as SES meters — a budget of `limitRate` recipients refilling at `limitRate`/s; a call is
+   *   accepted while at least 1 is left, and all its recipients are counted (the budget may go below zero);
+   * - `window`: stricter — a call that would take its trailing 1-s window above 1.1 × `limitRate` is throttled.
+   */
+  meter?: 'ses' | 'window';
+}
+
+/** Decides whether a call of `recipients` arriving at `at` (ms) is throttled, and counts it if not. */
+function meterFor(rate: number, kind: 'ses' | 'window') {
+  const delivered: { at: number; recipients: number }[] = [];
+  let budget = rate;
+  let last: number | undefined;
+  return (at: number, recipients: number): boolean => {
+    if (kind === 'window') {
+      const inWindow = delivered.filter((d) => d.at > at - 1000).reduce((sum, d) => sum + d.recipients, 0);
+      if (inWindow + recipients > rate * 1.1) return true;
+      delivered.push({ at, recipients });
+      return false;
+    }
+    budget = Math.min(rate, budget + (last === undefined ? 0 : ((at - last) * rate) / 1000));
+    last = at;
+    if (budget < 1) return true;
+    budget -= recipients;
+    return false;
+  };
+}
+
 /**
  * `decide` sees each SendBulkEmail call (numbered from 1) and may return a fault; every other request passes through.
- * `limitRate`: throttle any call that would take the trailing second above this many recipients (as SES would).
+ * `limitRate`: throttle calls beyond that rate, metered as SES meters (see FaultProxyOptions).
  */
 export async function startFaultProxy(
   target: string,
   decide: (call: { n: number; entries: Entry[]; recipients: number }) => Fault | undefined = () => undefined,
-  options: { limitRate?: number } = {},
+  options: FaultProxyOptions = {},
 ): Promise<FaultProxy> {
   const calls: ProxyCall[] = [];
   const delivered: { at: number; recipients: number }[] = [];
+  const throttles = options.limitRate === undefined ? undefined : meterFor(options.limitRate, options.meter ?? 'ses');
   let n = 0;
 
   const server: Server = createServer(async (req, res) => {
@@ -111,10 +143,7 @@ export async function startFaultProxy(
       const call: ProxyCall = { n: ++n, at, entries: entries.length, recipients, to };
       calls.push(call);
       let fault = decide({ n: call.n, entries, recipients });
-      if (!fault && options.limitRate !== undefined) {
-        const inWindow = delivered.filter((d) => d.at > at - 1000).reduce((s, d) => s + d.recipients, 0);
-        if (inWindow + recipients > options.limitRate * 1.1) fault = { kind: 'throttle' };
-      }
+      if (!fault && throttles?.(at, recipients)) fault = { kind: 'throttle' };
       call.fault = fault?.kind;
       if (fault?.kind === 'throttle')
         return sesError(res, 429, 'TooManyRequestsException', 'Maximum sending rate exceeded.');

@@ -14,8 +14,11 @@ export interface HttpApp {
   close(): Promise<void>;
 }
 
-/** Principals come from the `x-user` header; options override anything. */
-export function httpApp(options: Partial<BulkEmailOptions<Principal>> = {}): HttpApp {
+/** Principals come from the `x-user` header; options override anything; `script` may change the mock before the router reads the account. */
+export function httpApp(
+  options: Partial<BulkEmailOptions<Principal>> = {},
+  script?: (mock: ReturnType<typeof mockClient>) => void,
+): HttpApp {
   const ses = new SESv2Client({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
   const mock = mockClient(ses);
   const calls: HttpApp['calls'] = [];
@@ -27,6 +30,7 @@ export function httpApp(options: Partial<BulkEmailOptions<Principal>> = {}): Htt
     };
   });
   mock.on(GetAccountCommand).resolves({ SendQuota: { MaxSendRate: 1000, Max24HourSend: -1, SentLast24Hours: 0 } });
+  script?.(mock);
   const router = bulkEmail<Principal>({
     ses,
     sendRate: 1000,

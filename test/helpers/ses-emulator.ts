@@ -33,6 +33,30 @@ export interface SesEmulator {
   close(): Promise<void>;
 }
 
+/** The full GetAccount answer the emulator needs (set it as AWS_SES_ACCOUNT before the router reads the account). */
+export function emulatorAccount(quota: {
+  Max24HourSend: number;
+  MaxSendRate: number;
+  SentLast24Hours: number;
+}): string {
+  return JSON.stringify({
+    DedicatedIpAutoWarmupEnabled: false,
+    Details: {
+      AdditionalContactEmailAddresses: [],
+      ContactLanguage: 'EN',
+      MailType: 'MARKETING',
+      ReviewDetails: { CaseId: 'c', Status: 'GRANTED' },
+      UseCaseDescription: 'test',
+      WebsiteURL: 'https://example.com',
+    },
+    EnforcementStatus: 'HEALTHY',
+    ProductionAccessEnabled: true,
+    SendingEnabled: true,
+    SendQuota: quota,
+    SuppressionAttributes: { SuppressedReasons: [] },
+  });
+}
+
 export async function startSesEmulator(): Promise<SesEmulator> {
   const server = await startFunction()({ host: '127.0.0.1', port: 0 });
   const { port } = server.address() as AddressInfo;

@@ -164,7 +164,8 @@ describe('hooks', () => {
 
   it('maxActiveJobs → 429 RATE_LIMITED with Retry-After', async () => {
     h = httpApp({ maxActiveJobs: 1, sendRate: 1 });
-    await request(h.app).post('/bulk-email').set('x-user', 'a').send(bulkBody(20)).expect(202);
+    // Two calls at 1/s: the second waits 50 s, so the job stays unfinished.
+    await request(h.app).post('/bulk-email').set('x-user', 'a').send(bulkBody(60)).expect(202);
     const res = await request(h.app).post('/bulk-email').set('x-user', 'a').send(bulkBody(1)).expect(429);
     expect(res.body.error.code).toBe('RATE_LIMITED');
     expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);

@@ -290,11 +290,11 @@ describe('the packed package, installed in a fresh folder', () => {
       import express from 'express';
       import { SESv2Client } from '@aws-sdk/client-sesv2';
       import {
-        allowAnonymous, bulkEmail, createWorker, folderTemplates, forbidden, memoryStore, rateLimited, staticTemplates,
-        templateNotFound, validationError,
-        type BulkEmailOptions, type BulkEmailRouter, type JobRecord, type Principal, type Store, type Worker,
+        allowAnonymous, bulkEmail, createWorker, folderTemplates, forbidden, inProcessQueue, memoryStore, rateLimited,
+        staticTemplates, templateNotFound, validationError,
+        type BulkEmailOptions, type BulkEmailRouter, type JobRecord, type Principal, type Queue, type Store, type Worker,
       } from 'express-bulk-email';
-      import { bullmqQueue, redisStore } from 'express-bulk-email/redis';
+      import { bullmqQueue, redisQueue, redisStore } from 'express-bulk-email/redis';
 
       interface Member extends Principal { role: 'admin' | 'user' }
       const options: BulkEmailOptions<Member> = {
@@ -319,8 +319,10 @@ describe('the packed package, installed in a fresh folder', () => {
       const app = express();
       app.use('/bulk-email', router);
       const store: Store = memoryStore();
-      const worker: Worker = createWorker({ ses: { region: 'us-east-1' }, store, queue: bullmqQueue({ connection: { host: '127.0.0.1', port: 6379 } }) });
+      const worker: Worker = createWorker({ ses: { region: 'us-east-1' }, store, queue: inProcessQueue() });
       const shared: Store = redisStore({ connection: 'redis://127.0.0.1:6379' });
+      const scaled: Worker = createWorker({ ses: { region: 'us-east-1' }, store: shared, queue: redisQueue({ connection: { host: 'redis', port: 6379 } }) });
+      const renamed: Queue = bullmqQueue({ connection: 'redis://127.0.0.1:6379', name: 'old-app' });
       const templates = [staticTemplates({ hello: { Subject: 'Hi', Text: 'Hello' } }), folderTemplates('./templates')];
       const job: Promise<JobRecord | null> = store.getJob('id');
       bulkEmail({ authenticate: allowAnonymous() });

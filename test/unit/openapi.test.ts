@@ -165,8 +165,13 @@ describe('buildOpenApi', () => {
       'entries',
       'recipients',
       'counts',
+      'send_rate',
+      'send_rate_source',
       'completed_at',
       'estimated_completion_at',
+      'send_at',
+      'paused_reason',
+      'error',
     ]);
     expect(Object.keys(JobCounts.properties ?? {})).toEqual([
       'sent',
@@ -176,7 +181,7 @@ describe('buildOpenApi', () => {
       'suppressed',
       'unknown',
     ]);
-    expect(JobStatus.enum).toEqual(['queued', 'sending', 'completed', 'canceled']);
+    expect(JobStatus.enum).toEqual(['scheduled', 'queued', 'sending', 'paused', 'completed', 'failed', 'canceled']);
     expect(Object.keys(EntryResult.properties ?? {})).toEqual(['index', 'status', 'message_id', 'error', 'attempts']);
     expect(EntryResult.required).toEqual(['index', 'status', 'attempts']);
     expect(Object.keys(ResultsPage.properties ?? {})).toEqual(['results', 'next_cursor']);
