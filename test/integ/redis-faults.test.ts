@@ -1,0 +1,155 @@
+// Issue 17 end to end: Redis paused 10 s, then restarted, under a job sent by two worker processes through redisQueue.
+// UNKNOWN must mean "a call carrying this entry may have reached SES": every UNKNOWN entry is in a call the proxy in
+// front of the SES emulator saw; every other entry ends SUCCESS with exactly one email; GET /:id answers 503 fast.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import express from 'express';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bulkEmail } from '../../src/index.js';
+import { redisQueue, redisStore } from '../../src/redis.js';
+import { bulkBody } from '../helpers/bodies.js';
+import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.js';
+import { type SesEmulator, startSesEmulator } from '../helpers/ses-emulator.js';
+import { type PrivateRedis, startPrivateRedis } from './private-redis.js';
+import { sleep, until } from './queue-helpers.js';
+import { REDIS_URL } from './redis-helpers.js';
+import type { RedisWorkerConfig, RedisWorkerMessage } from './redis-worker-process.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ENTRY = fileURLToPath(new URL('./redis-worker-process.ts', import.meta.url));
+const USER = 'tenant-17';
+
+function spawnWorker(config: RedisWorkerConfig) {
+  const proc = spawn(process.execPath, ['--import', 'tsx', ENTRY, JSON.stringify(config)], {
+    cwd: ROOT,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const messages: RedisWorkerMessage[] = [];
+  let exited = false;
+  proc.once('exit', () => {
+    exited = true;
+  });
+  const ready = new Promise<void>((resolve, reject) => {
+    proc.on('message', (m) => {
+      messages.push(m as RedisWorkerMessage);
+      if ((m as RedisWorkerMessage).type === 'ready') resolve();
+    });
+    proc.once('exit', (code) => reject(new Error(`worker exited (${code}) before it was ready`)));
+  });
+  const stop = async () => {
+    if (exited) return;
+    const gone = new Promise((r) => proc.once('exit', r));
+    if (proc.connected) proc.send({ type: 'close' });
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+    await gone;
+    clearTimeout(timer);
+  };
+  return { proc, messages, ready, stop, exited: () => exited };
+}
+
+describe.skipIf(!REDIS_URL)('a Redis pause and restart under two worker processes (issue 17)', () => {
+  let redis: PrivateRedis;
+  let ses: SesEmulator;
+  let proxy: FaultProxy;
+  const workers: ReturnType<typeof spawnWorker>[] = [];
+  beforeAll(async () => {
+    redis = await startPrivateRedis({ appendonly: true });
+    ses = await startSesEmulator();
+    proxy = await startFaultProxy(ses.url);
+  });
+  afterAll(async () => {
+    await Promise.all(workers.map((w) => w.stop()));
+    await proxy?.close();
+    await ses?.close();
+    await redis?.stop();
+  });
+
+  it('UNKNOWN only for entries a call carried to SES; the rest SUCCESS with one email each; 503 within 1.5 s', async () => {
+    const n = 1500;
+    const rate = 200;
+    const prefix = 'i17';
+    for (let i = 0; i < 2; i++) {
+      workers.push(spawnWorker({ redisUrl: redis.url, sesUrl: proxy.url, prefix, sendRate: rate, concurrency: 8 }));
+    }
+    await Promise.all(workers.map((w) => w.ready));
+    const store = redisStore({ connection: redis.url, prefix });
+    const queue = redisQueue({ connection: redis.url, prefix });
+    const app = express();
+    const router = bulkEmail({
+      ses: ses.client(),
+      sendRate: rate,
+      authenticate: () => ({ id: USER }),
+      store,
+      queue,
+      worker: false,
+    });
+    app.use('/bulk-email', router);
+    const getJob = (id: string) => request(app).get(`/bulk-email/${id}`);
+    try {
+      const created = await request(app)
+        .post('/bulk-email')
+        .send(bulkBody(n, { domain: 'i17.test' }))
+        .expect(202);
+      const id: string = created.body.data.id;
+      await until(async () => (await getJob(id)).body.data?.counts?.sent >= 200, 20_000, 'sending under way');
+
+      redis.pause();
+      await sleep(1000);
+      const asked = Date.now();
+      const during = await getJob(id);
+      const answeredIn = Date.now() - asked;
+      await sleep(9000);
+      redis.resume();
+      await until(async () => (await getJob(id)).status === 200, 20_000, 'the store after the pause');
+      const sentAfterPause = (await getJob(id)).body.data.counts.sent;
+      await until(async () => (await getJob(id)).body.data.counts.sent > sentAfterPause, 30_000, 'sending again');
+
+      await redis.restart();
+      const done = await until(
+        async () => {
+          const res = await getJob(id);
+          return res.status === 200 && res.body.data.status === 'completed' ? res.body.data : null;
+        },
+        90_000,
+        'the job to complete',
+      );
+
+      const results: { index: number; status: string }[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: request.Response = await request(app)
+          .get(`/bulk-email/${id}/results`)
+          .query({ limit: 1000, ...(cursor ? { cursor } : {}) })
+          .expect(200);
+        results.push(...page.body.data.results);
+        cursor = page.body.data.next_cursor;
+      } while (cursor);
+      const reached = new Set(proxy.calls.flatMap((c) => c.to));
+      const emails = new Map<string, number>();
+      for (const e of await ses.emails()) for (const to of e.destination.to) emails.set(to, (emails.get(to) ?? 0) + 1);
+      const statuses: Record<string, number> = {};
+      for (const r of results) {
+        statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+        const address = `user${r.index}@i17.test`;
+        if (r.status === 'SUCCESS') expect(emails.get(address), `entry ${r.index}`).toBe(1);
+        else if (r.status === 'UNKNOWN')
+          expect(reached.has(address), `UNKNOWN entry ${r.index} never reached SES`).toBe(true);
+        else throw new Error(`entry ${r.index} ended ${r.status}`);
+      }
+      console.log(
+        `issue 17: ${n} entries, statuses ${JSON.stringify(statuses)}, GET /:id answered ${during.status} in ${answeredIn} ms while Redis was paused, ${proxy.calls.length} SES calls`,
+      );
+      expect(results).toHaveLength(n);
+      expect(done.counts.pending).toBe(0);
+      expect(during.status).toBe(503);
+      expect(during.body).toMatchObject({ success: false, error: { code: 'SERVICE_UNAVAILABLE' } });
+      expect(answeredIn).toBeLessThan(1500);
+      expect(workers.flatMap((w) => w.messages.filter((m) => m.type === 'crash'))).toEqual([]);
+      expect(workers.map((w) => w.exited())).toEqual([false, false]);
+    } finally {
+      await router.close();
+      await Promise.all([store.close(), queue.close()]);
+    }
+  }, 240_000);
+});
