@@ -315,8 +315,15 @@ export function redisQueue(options: RedisQueueOptions): Queue {
       }
       const [kind, retryAt, redisNow] = reply as string[];
       if (kind === 'call') {
-        if (stop.signal.aborted) track(running, settle(lease, { mode: 'release' }));
-        else launch(reply);
+        try {
+          if (stop.signal.aborted) throw new Error('closing');
+          launch(reply);
+        } catch (err) {
+          // Closing, or a reply this process cannot read: the call goes back at once for another taker.
+          if (!stop.signal.aborted)
+            logger?.error({ code: 'EBE_QUEUE_BAD_CALL', err }, 'express-bulk-email: a call could not be started');
+          track(running, settle(lease, { mode: 'release' }));
+        }
       } else if (kind === 'pace') {
         await sleep(Math.min(POLL_MS, Number(retryAt) - Number(redisNow)), stop.signal);
       } else {

@@ -1,7 +1,7 @@
 // Child process for the Redis queue suites: one redisQueue with a synthetic consumer, reporting each call over IPC.
 // Run as `node --import tsx test/integ/queue-worker-process.ts '<json QueueWorkerConfig>'` (cwd: the repository root).
 import { redisQueue } from '../../src/redis.js';
-import type { Logger } from '../../src/types.js';
+import { type ChildMessage, childReporting } from './child-report.js';
 
 export interface QueueWorkerConfig {
   url: string;
@@ -13,7 +13,7 @@ export interface QueueWorkerConfig {
 }
 
 export type QueueWorkerMessage =
-  | { type: 'ready'; pid: number }
+  | ChildMessage
   | {
       type: 'call';
       pid: number;
@@ -25,27 +25,11 @@ export type QueueWorkerMessage =
       startAt: number;
       at: number;
     }
-  | { type: 'done'; pid: number; lease: string; at: number }
-  | { type: 'log'; pid: number; level: string; code: string }
-  | { type: 'crash'; pid: number; what: string; message: string };
+  | { type: 'done'; pid: number; lease: string; at: number };
 
 const config = JSON.parse(process.argv[2] ?? '{}') as QueueWorkerConfig;
-const report = (message: QueueWorkerMessage) => process.send?.(message);
 const pid = process.pid;
-
-process.on('unhandledRejection', (err) =>
-  report({ type: 'crash', pid, what: 'unhandledRejection', message: String(err) }),
-);
-process.on('uncaughtException', (err) =>
-  report({ type: 'crash', pid, what: 'uncaughtException', message: String(err) }),
-);
-
-const log =
-  (level: string) =>
-  (obj: object): void => {
-    report({ type: 'log', pid, level, code: String((obj as { code?: string }).code) });
-  };
-const logger: Logger = { debug() {}, info: log('info'), warn: log('warn'), error: log('error') };
+const { report, logger } = childReporting<QueueWorkerMessage>();
 
 const queue = redisQueue({ connection: config.url, prefix: config.prefix, logger });
 if (config.rate) queue.setRate(config.rate);

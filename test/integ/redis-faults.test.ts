@@ -1,8 +1,6 @@
 // Issue 17 end to end: Redis paused 10 s, then restarted, under a job sent by two worker processes through redisQueue.
 // UNKNOWN must mean "a call carrying this entry may have reached SES": every UNKNOWN entry is in a call the proxy in
 // front of the SES emulator saw; every other entry ends SUCCESS with exactly one email; GET /:id answers 503 fast.
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import express from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,52 +12,23 @@ import { type SesEmulator, startSesEmulator } from '../helpers/ses-emulator.js';
 import { type PrivateRedis, startPrivateRedis } from './private-redis.js';
 import { sleep, until } from './queue-helpers.js';
 import { REDIS_URL } from './redis-helpers.js';
+import { type Child, spawnChild, stopChild } from './queue-children.js';
 import type { RedisWorkerConfig, RedisWorkerMessage } from './redis-worker-process.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const ENTRY = fileURLToPath(new URL('./redis-worker-process.ts', import.meta.url));
 const USER = 'tenant-17';
-
-function spawnWorker(config: RedisWorkerConfig) {
-  const proc = spawn(process.execPath, ['--import', 'tsx', ENTRY, JSON.stringify(config)], {
-    cwd: ROOT,
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const messages: RedisWorkerMessage[] = [];
-  let exited = false;
-  proc.once('exit', () => {
-    exited = true;
-  });
-  const ready = new Promise<void>((resolve, reject) => {
-    proc.on('message', (m) => {
-      messages.push(m as RedisWorkerMessage);
-      if ((m as RedisWorkerMessage).type === 'ready') resolve();
-    });
-    proc.once('exit', (code) => reject(new Error(`worker exited (${code}) before it was ready`)));
-  });
-  const stop = async () => {
-    if (exited) return;
-    const gone = new Promise((r) => proc.once('exit', r));
-    if (proc.connected) proc.send({ type: 'close' });
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
-    await gone;
-    clearTimeout(timer);
-  };
-  return { proc, messages, ready, stop, exited: () => exited };
-}
 
 describe.skipIf(!REDIS_URL)('a Redis pause and restart under two worker processes (issue 17)', () => {
   let redis: PrivateRedis;
   let ses: SesEmulator;
   let proxy: FaultProxy;
-  const workers: ReturnType<typeof spawnWorker>[] = [];
+  const workers: Child<RedisWorkerMessage>[] = [];
   beforeAll(async () => {
     redis = await startPrivateRedis({ appendonly: true });
     ses = await startSesEmulator();
     proxy = await startFaultProxy(ses.url);
   });
   afterAll(async () => {
-    await Promise.all(workers.map((w) => w.stop()));
+    await Promise.all(workers.map(stopChild));
     await proxy?.close();
     await ses?.close();
     await redis?.stop();
@@ -70,7 +39,14 @@ describe.skipIf(!REDIS_URL)('a Redis pause and restart under two worker processe
     const rate = 200;
     const prefix = 'i17';
     for (let i = 0; i < 2; i++) {
-      workers.push(spawnWorker({ redisUrl: redis.url, sesUrl: proxy.url, prefix, sendRate: rate, concurrency: 8 }));
+      const config: RedisWorkerConfig = {
+        redisUrl: redis.url,
+        sesUrl: proxy.url,
+        prefix,
+        sendRate: rate,
+        concurrency: 8,
+      };
+      workers.push(spawnChild<RedisWorkerMessage>('./redis-worker-process.ts', config));
     }
     await Promise.all(workers.map((w) => w.ready));
     const store = redisStore({ connection: redis.url, prefix });

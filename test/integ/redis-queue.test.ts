@@ -133,7 +133,8 @@ describe.skipIf(!REDIS_URL)('redisQueue', () => {
     ]);
     await until(() => seen.length === 2, 5000, 'the scheduled calls');
     expect(seen[0].receivedAt).toBeGreaterThanOrEqual(notBefore - 10);
-    expect(await q.stats()).toEqual([]);
+    // once its calls are settled, the principal has nothing left in the queue
+    await until(async () => (await q.stats()).length === 0, 3000, 'the job to leave the stats');
   });
 
   it('pause hands out nothing more until resume, which continues where it stopped; remove forgets the rest', async () => {

@@ -3,7 +3,7 @@
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { createWorker } from '../../src/index.js';
 import { redisQueue, redisStore } from '../../src/redis.js';
-import type { Logger } from '../../src/types.js';
+import { type ChildMessage, childReporting } from './child-report.js';
 
 export interface RedisWorkerConfig {
   redisUrl: string;
@@ -13,27 +13,11 @@ export interface RedisWorkerConfig {
   concurrency?: number;
 }
 
-export type RedisWorkerMessage =
-  | { type: 'ready'; pid: number }
-  | { type: 'log'; pid: number; level: string; code: string }
-  | { type: 'crash'; pid: number; what: string; message: string };
+export type RedisWorkerMessage = ChildMessage;
 
 const config = JSON.parse(process.argv[2] ?? '{}') as RedisWorkerConfig;
 const pid = process.pid;
-const report = (message: RedisWorkerMessage) => process.send?.(message);
-process.on('unhandledRejection', (err) =>
-  report({ type: 'crash', pid, what: 'unhandledRejection', message: String(err) }),
-);
-process.on('uncaughtException', (err) =>
-  report({ type: 'crash', pid, what: 'uncaughtException', message: String(err) }),
-);
-
-const log =
-  (level: string) =>
-  (obj: object): void => {
-    report({ type: 'log', pid, level, code: String((obj as { code?: string }).code) });
-  };
-const logger: Logger = { debug() {}, info() {}, warn: log('warn'), error: log('error') };
+const { report, logger } = childReporting<RedisWorkerMessage>();
 const ses = new SESv2Client({
   endpoint: config.sesUrl,
   region: 'us-east-1',
