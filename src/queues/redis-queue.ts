@@ -74,6 +74,10 @@ const SCRIPTS: Record<keyof Scripts, string> = {
   ebeqStats: STATS,
 };
 
+/** A Lua error (a reply, not a lost connection): retrying the same script would fail the same way. */
+const isScriptError = (err: unknown) =>
+  (err as { name?: string })?.name === 'ReplyError' && /ERR .*script|user_script/i.test((err as Error).message);
+
 type Settle = { mode: 'done' } | { mode: 'again'; notBefore: number; item: string } | { mode: 'release' };
 
 function checkOptions(options: RedisQueueOptions): Required<Omit<RedisQueueOptions, 'connection' | 'logger'>> {
@@ -219,15 +223,26 @@ export function redisQueue(options: RedisQueueOptions): Queue {
   }
 
   /** Stores a settle, retrying until Redis answers (safe: a settle of a lease already gone changes nothing). */
-  async function settle(lease: string, what: Settle): Promise<void> {
+  async function settle(lease: string, outcome: Settle): Promise<void> {
+    let what = outcome;
     for (let attempt = 0; ; attempt++) {
       try {
-        const delayMs = what.mode === 'again' ? Math.max(0, Math.round(what.notBefore - Date.now())) : 0;
+        const due = what.mode === 'again' ? Math.round(what.notBefore - Date.now()) : 0;
+        const delayMs = Number.isFinite(due) ? Math.max(0, due) : 0;
         const item = what.mode === 'again' ? what.item : '';
         await scripts.ebeqSettle(stateKey, lease, what.mode, delayMs, item);
         reportRecovered();
         return;
       } catch (err) {
+        if (isScriptError(err) && what.mode === 'again') {
+          // Redis answered, but not to this hand-back (it cannot be stored as given): put the whole call back instead.
+          logger?.error(
+            { code: 'EBE_QUEUE_SETTLE_REFUSED', err, lease },
+            'express-bulk-email: a hand-back was refused; the whole call goes back to the queue',
+          );
+          what = { mode: 'release' };
+          continue;
+        }
         reportOutage(err);
         if (closing && Date.now() - closingAt > CLOSE_SETTLE_MS && attempt >= 2) {
           logger?.error(

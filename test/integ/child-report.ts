@@ -4,7 +4,7 @@ import type { Logger } from '../../src/types.js';
 /** What every child reports besides its own messages. */
 export type ChildMessage =
   | { type: 'ready'; pid: number }
-  | { type: 'log'; pid: number; level: string; code: string }
+  | { type: 'log'; pid: number; level: string; code: string; msg: string; err?: string }
   | { type: 'crash'; pid: number; what: string; message: string };
 
 /** Sends `message` to the parent; reports unhandled rejections and exceptions; returns a logger that reports too. */
@@ -22,8 +22,10 @@ export function childReporting<M extends { type: string }>(): {
   );
   const log =
     (level: string) =>
-    (obj: object): void => {
-      report({ type: 'log', pid, level, code: String((obj as { code?: string }).code) });
+    (obj: object, msg = ''): void => {
+      const { code, err } = obj as { code?: string; err?: unknown };
+      const text = err === undefined ? undefined : err instanceof Error ? err.message : String(err);
+      report({ type: 'log', pid, level, code: String(code), msg, err: text });
     };
   return { report, logger: { debug() {}, info: log('info'), warn: log('warn'), error: log('error') } };
 }

@@ -2,6 +2,7 @@
 // UNKNOWN must mean "a call carrying this entry may have reached SES": every UNKNOWN entry is in a call the proxy in
 // front of the SES emulator saw; every other entry ends SUCCESS with exactly one email; GET /:id answers 503 fast.
 import express from 'express';
+import { Redis } from 'ioredis';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bulkEmail } from '../../src/index.js';
@@ -89,8 +90,23 @@ describe.skipIf(!REDIS_URL)('a Redis pause and restart under two worker processe
         },
         90_000,
         'the job to complete',
-      );
-
+      ).catch(async (err) => {
+        // What was left where: the job's counts, the queue's keys and leases, what the workers logged.
+        const probe = new Redis(redis.url);
+        const keys = await probe.keys(`{${prefix}}:*`);
+        const leases = await probe.hgetall(`{${prefix}}:leases`);
+        const beats = keys.filter((k) => k.includes(':hb:'));
+        probe.disconnect();
+        console.error('job:', JSON.stringify((await getJob(id)).body.data?.counts));
+        console.error('queue keys:', keys.join(' '));
+        console.error(
+          'leases:',
+          Object.entries(leases).map(([l, v]) => `${l} → ${v.split('\x1d').slice(0, 2).join(' ')}`),
+        );
+        console.error('heartbeats:', beats.join(' '), 'workers:', workers.map((w) => w.pid).join(' '));
+        console.error('worker logs:', JSON.stringify(workers.map((w) => w.messages.filter((m) => m.type !== 'ready'))));
+        throw err;
+      });
       const results: { index: number; status: string }[] = [];
       let cursor: string | null = null;
       do {
