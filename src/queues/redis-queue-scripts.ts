@@ -200,15 +200,25 @@ end
 `;
 
 /**
- * KEYS: state. ARGV: worker, lease, rate ('' = unpaced), lookaheadMs, recoveryPerSecond.
+ * KEYS: state. ARGV: worker, lease (new for each take: a repeat of a take already applied returns its call again),
+ * rate ('' = unpaced), lookaheadMs, recoveryPerSecond.
  * → {'call', lease, principal, jobId, startAt, recipients, item, now, reclaimed}
  *   | {'pace' | 'idle' | 'quota', retryAt ('' = only when woken), now, reclaimed}
  */
 export const TAKE = `${PRELUDE}
+local worker, lease, rate, lookahead = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+-- The same take again (ioredis resends a command whose reply a reconnect lost): the same call, not another one.
+local held = redis.call('HGET', LEASES, lease)
+if held then
+  local a = string.find(held, '\\29', 1, true)
+  local b = string.find(held, '\\29', a + 1, true)
+  local id, item = string.sub(held, a + 1, b - 1), string.sub(held, b + 1)
+  local p = redis.call('HGET', jobKey(id), 'p') or ''
+  return {'call', lease, p, id, f(now), itemRecipients(item), item, f(now), 0}
+end
 promote()
 local reclaimed = reclaim()
 redis.call('ZREMRANGEBYSCORE', IDLE, '-inf', virtualTime())
-local worker, lease, rate, lookahead = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local function nextDue()
   local a, b = redis.call('ZRANGE', SCHED, 0, 0, 'WITHSCORES'), redis.call('ZRANGE', DUE, 0, 0, 'WITHSCORES')
   local at = math.min(num(a[2], math.huge), num(b[2], math.huge))

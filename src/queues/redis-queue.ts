@@ -132,9 +132,12 @@ export function redisQueue(options: RedisQueueOptions): Queue {
   const heartbeatKey = `${tag}:hb:${worker}`;
   let logger = options.logger;
 
+  // A command whose reply a reconnect lost is not sent again (it fails after timeoutMs): every script runs at most
+  // once per call here, and the callers repeat what is safe to repeat (a lost take is given back, settles retried).
   const client = ownClient(connection, {
     maxRetriesPerRequest: 1,
     enableOfflineQueue: true,
+    autoResendUnfulfilledCommands: false,
     commandTimeout: timeoutMs,
     connectTimeout: timeoutMs,
     keyPrefix: '',
@@ -231,6 +234,7 @@ export function redisQueue(options: RedisQueueOptions): Queue {
         const delayMs = Number.isFinite(due) ? Math.max(0, due) : 0;
         const item = what.mode === 'again' ? what.item : '';
         await scripts.ebeqSettle(stateKey, lease, what.mode, delayMs, item);
+        logger?.debug({ code: 'EBE_QUEUE_SETTLED', lease, mode: what.mode }, 'express-bulk-email: call settled');
         reportRecovered();
         return;
       } catch (err) {
@@ -272,6 +276,7 @@ export function redisQueue(options: RedisQueueOptions): Queue {
       startAt: toLocal(Number(startAt), Number(redisNow)),
     };
     const run = consumer as CallConsumer;
+    logger?.debug({ code: 'EBE_QUEUE_CALL', lease, jobId, chunk: item.chunk }, 'express-bulk-email: call taken');
     const done = (async () => {
       let what: Settle;
       try {

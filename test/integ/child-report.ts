@@ -4,7 +4,7 @@ import type { Logger } from '../../src/types.js';
 /** What every child reports besides its own messages. */
 export type ChildMessage =
   | { type: 'ready'; pid: number }
-  | { type: 'log'; pid: number; level: string; code: string; msg: string; err?: string }
+  | { type: 'log'; pid: number; level: string; code: string; msg: string; err?: string; lease?: string }
   | { type: 'crash'; pid: number; what: string; message: string };
 
 /** Sends `message` to the parent; reports unhandled rejections and exceptions; returns a logger that reports too. */
@@ -23,9 +23,9 @@ export function childReporting<M extends { type: string }>(): {
   const log =
     (level: string) =>
     (obj: object, msg = ''): void => {
-      const { code, err } = obj as { code?: string; err?: unknown };
+      const { code, err, lease } = obj as { code?: string; err?: unknown; lease?: string };
       const text = err === undefined ? undefined : err instanceof Error ? err.message : String(err);
-      report({ type: 'log', pid, level, code: String(code), msg, err: text });
+      report({ type: 'log', pid, level, code: String(code), msg, err: text, lease });
     };
-  return { report, logger: { debug() {}, info: log('info'), warn: log('warn'), error: log('error') } };
+  return { report, logger: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') } };
 }

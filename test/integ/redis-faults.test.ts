@@ -104,7 +104,11 @@ describe.skipIf(!REDIS_URL)('a Redis pause and restart under two worker processe
           Object.entries(leases).map(([l, v]) => `${l} → ${v.split('\x1d').slice(0, 2).join(' ')}`),
         );
         console.error('heartbeats:', beats.join(' '), 'workers:', workers.map((w) => w.pid).join(' '));
-        console.error('worker logs:', JSON.stringify(workers.map((w) => w.messages.filter((m) => m.type !== 'ready'))));
+        const logs = workers.flatMap((w) => w.messages.filter((m) => m.type === 'log' && m.level !== 'debug'));
+        console.error('worker logs:', JSON.stringify(logs));
+        const stuck = new Set(Object.keys(leases));
+        const about = workers.flatMap((w) => w.messages.filter((m) => m.type === 'log' && stuck.has(m.lease ?? '')));
+        console.error('about the leases left:', JSON.stringify(about));
         throw err;
       });
       const results: { index: number; status: string }[] = [];
