@@ -115,9 +115,12 @@ export function redisStore(options: RedisStoreOptions): Store {
   const retentionMs = options.retentionMs ?? DAY_MS;
   const clock = options.clock ?? { now: () => Date.now() };
   const connection = checkConnection(options.connection, 'redisStore', { cluster: false });
+  // A script whose reply a reconnect lost is not run a second time behind the caller's back (ioredis would resend
+  // it): it fails after commandTimeoutMs as ambiguous, and the caller decides (claims are released, records retried).
   const client = ownClient(connection, {
     maxRetriesPerRequest: 1,
     enableOfflineQueue: true,
+    autoResendUnfulfilledCommands: false,
     commandTimeout: options.commandTimeoutMs ?? 1000,
     connectTimeout: 5000,
     lazyConnect: false,
