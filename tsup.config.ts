@@ -10,5 +10,7 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   splitting: false,
-  external: ['express', '@aws-sdk/client-sesv2', 'bullmq', 'ioredis'],
+  // import.meta.url in the CJS build (ioredis-peer.ts loads ioredis with createRequire).
+  shims: true,
+  external: ['express', '@aws-sdk/client-sesv2', 'ioredis'],
 });

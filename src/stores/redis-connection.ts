@@ -1,38 +1,106 @@
-// Redis connections for the store, queue and limiter: own clients made from the app's options or instance, errors → 503.
-import { Redis, type RedisOptions } from 'ioredis';
+// Redis connections for the store and queue: the accepted shapes checked at build time, own clients, errors → 503.
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { isBulkEmailError, serviceUnavailable } from '../errors.js';
+import { loadIoredis } from './ioredis-peer.js';
 
-/** ioredis options, a `redis://` URL, or an ioredis instance (its options are reused for our own connections). */
-export type RedisConnection = RedisOptions | string | Redis;
+const ioredis = loadIoredis();
 
-function isInstance(connection: RedisConnection): connection is Redis {
+/**
+ * Where the package's own connections go: a `redis://` / `rediss://` URL, ioredis options that name a server
+ * (`{ host, port }`, `{ path }` or `{ sentinels, name }`), an ioredis `Redis` instance (its options are reused; the
+ * instance itself is left alone), or an ioredis `Cluster` (where the part supports it).
+ */
+export type RedisConnection = RedisOptions | string | Redis | Cluster;
+
+/** A client of ours: standalone (or Sentinel) or Cluster. */
+export type RedisClient = Redis | Cluster;
+
+/** A connection checked once at build time. */
+export type CheckedConnection =
+  | { kind: 'url'; url: string }
+  | { kind: 'options'; options: RedisOptions }
+  | { kind: 'redis'; instance: Redis }
+  | { kind: 'cluster'; instance: Cluster };
+
+const SHAPES =
+  'a redis:// or rediss:// URL, ioredis options naming a server ({ host, port }, { path } or { sentinels, name }), or an ioredis Redis instance';
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return 'a string that is not a redis:// or rediss:// URL';
+  if (typeof value !== 'object') return typeof value;
+  const name = Object.getPrototypeOf(value)?.constructor?.name;
+  return name && name !== 'Object' ? `an instance of ${name}` : 'an object that names no server';
+}
+
+function isRedisInstance(value: object): value is Redis {
+  if (value instanceof ioredis.Redis) return true;
+  // Another copy of ioredis (a different version in the app's tree) fails instanceof: recognise it by its shape.
+  const v = value as Partial<Redis>;
   return (
-    typeof connection === 'object' && typeof (connection as Redis).duplicate === 'function' && 'options' in connection
+    v.constructor?.name === 'Redis' &&
+    typeof v.duplicate === 'function' &&
+    typeof v.status === 'string' &&
+    typeof v.options === 'object'
   );
 }
 
-/** The plain options behind a connection, with `overrides` on top. */
-export function redisOptions(connection: RedisConnection, overrides: Partial<RedisOptions> = {}): RedisOptions {
-  if (typeof connection === 'string') {
-    const url = new URL(connection);
-    const db = Number(url.pathname.slice(1) || 0);
-    return {
-      host: url.hostname,
-      port: Number(url.port || 6379),
-      username: url.username ? decodeURIComponent(url.username) : undefined,
-      password: url.password ? decodeURIComponent(url.password) : undefined,
-      db: Number.isInteger(db) ? db : 0,
-      tls: url.protocol === 'rediss:' ? {} : undefined,
-      ...overrides,
-    };
-  }
-  const base = isInstance(connection) ? connection.options : connection;
-  return { ...base, ...overrides };
+function isClusterInstance(value: object): value is Cluster {
+  return value instanceof ioredis.Cluster || (value as Partial<Cluster>).isCluster === true;
 }
 
-/** A new client that this package owns (and closes). */
-export function ownClient(connection: RedisConnection, overrides: Partial<RedisOptions>): Redis {
-  return new Redis(redisOptions(connection, overrides));
+/**
+ * Checks `connection` at build time: anything the package cannot use is a `TypeError` saying what to pass, never
+ * replaced by ioredis's default 127.0.0.1:6379. `cluster: false` refuses a Cluster (a part whose keys span slots).
+ */
+export function checkConnection(
+  connection: unknown,
+  who: string,
+  { cluster }: { cluster: boolean },
+): CheckedConnection {
+  if (typeof connection === 'string') {
+    let url: URL | undefined;
+    try {
+      url = new URL(connection);
+    } catch {
+      url = undefined;
+    }
+    if (url && (url.protocol === 'redis:' || url.protocol === 'rediss:')) return { kind: 'url', url: connection };
+  } else if (typeof connection === 'object' && connection !== null) {
+    if (isClusterInstance(connection)) {
+      if (cluster) return { kind: 'cluster', instance: connection };
+      throw new TypeError(
+        `${who}: Redis Cluster is not supported here yet (its keys span hash slots); pass ${SHAPES} for a standalone or Sentinel Redis`,
+      );
+    }
+    if (isRedisInstance(connection)) return { kind: 'redis', instance: connection };
+    const proto = Object.getPrototypeOf(connection);
+    const o = connection as RedisOptions;
+    const plain = proto === Object.prototype || proto === null;
+    const named = o.host !== undefined || o.port !== undefined || o.path !== undefined || o.sentinels !== undefined;
+    if (plain && named) return { kind: 'options', options: o };
+  }
+  throw new TypeError(`${who}: connection must be ${SHAPES}; got ${describeValue(connection)}`);
+}
+
+/** A new client that this package owns (and closes), to the server `connection` names, with `overrides` on top. */
+export function ownClient(connection: CheckedConnection, overrides: Partial<RedisOptions>): RedisClient {
+  switch (connection.kind) {
+    case 'url':
+      return new ioredis.Redis(connection.url, overrides);
+    case 'options':
+      return new ioredis.Redis({ ...connection.options, ...overrides });
+    case 'redis':
+      return connection.instance.duplicate(overrides);
+    case 'cluster': {
+      const { enableOfflineQueue, keyPrefix, ...node } = overrides;
+      return connection.instance.duplicate([], {
+        ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
+        ...(keyPrefix === undefined ? {} : { keyPrefix }),
+        redisOptions: { ...connection.instance.options.redisOptions, ...node },
+      });
+    }
+  }
 }
 
 /** Redis answers that mean "not serving right now" rather than "your command is wrong". */
@@ -48,7 +116,7 @@ function isCommandError(err: unknown): boolean {
  * has failed, calls fail at once until the client is ready again (ioredis keeps reconnecting by itself); a script bug
  * (a plain ReplyError) is rethrown as it is.
  */
-export function redisGuard(client: Redis): <T>(run: () => Promise<T>) => Promise<T> {
+export function redisGuard(client: RedisClient): <T>(run: () => Promise<T>) => Promise<T> {
   let down = false;
   client.on('error', () => {
     down = true;
@@ -69,33 +137,8 @@ export function redisGuard(client: Redis): <T>(run: () => Promise<T>) => Promise
   };
 }
 
-/**
- * Waits for `work` (something that waits for `client` to connect, like a BullMQ call) but rejects with 503 after
- * `timeoutMs`, or as soon as a connection attempt fails while the client is not ready.
- */
-export async function failFast<T>(client: Redis, work: Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  let onError: ((err: Error) => void) | undefined;
-  const failure = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(serviceUnavailable(new Error(`Redis did not answer within ${timeoutMs} ms`))),
-      timeoutMs,
-    );
-    onError = (err) => {
-      if (client.status !== 'ready') reject(serviceUnavailable(err));
-    };
-    client.on('error', onError);
-  });
-  try {
-    return await Promise.race([work, failure]);
-  } finally {
-    clearTimeout(timer);
-    client.off('error', onError as (err: Error) => void);
-  }
-}
-
 /** Closes a client we own: QUIT when connected, else drop the socket (a QUIT would wait for a reconnect). */
-export async function closeClient(client: Redis): Promise<void> {
+export async function closeClient(client: RedisClient): Promise<void> {
   if (client.status === 'end') return;
   if (client.status === 'ready') {
     try {

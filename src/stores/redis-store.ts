@@ -14,7 +14,7 @@ import type {
   StoredResponse,
 } from '../types.js';
 import { addCount, emptyCounts, isFinalStatus, PENDING, STATUS_NAMES, statusCode } from './entry-codes.js';
-import { closeClient, ownClient, type RedisConnection, redisGuard } from './redis-connection.js';
+import { checkConnection, closeClient, ownClient, type RedisConnection, redisGuard } from './redis-connection.js';
 import {
   CLAIM_ENTRIES,
   CLAIM_IDEMPOTENCY,
@@ -28,13 +28,19 @@ import {
 } from './redis-scripts.js';
 
 export interface RedisStoreOptions {
-  /** ioredis options, a redis:// URL, or an ioredis instance; the store opens its own connection from it. */
+  /**
+   * A redis:// URL, ioredis options naming a server, or an ioredis `Redis` instance; the store opens its own
+   * connection to that server. Anything else (Redis Cluster included, for now) is a TypeError at build time.
+   */
   connection: RedisConnection;
   /** Prefix of every key. Default `ebe`. */
   prefix?: string;
   /** How long a finished job stays readable (its keys get this TTL when it finishes). Default 24 h. */
   retentionMs?: number;
-  /** A command that has not answered after this long fails with 503. Default 5,000 ms. */
+  /**
+   * A command that has not answered after this long fails with 503 (so a hung Redis costs a request about this
+   * long). Default 1,000 ms.
+   */
   commandTimeoutMs?: number;
   /** Time source for `updatedAt`/`completedAt`. Default `Date.now`. */
   clock?: Pick<Clock, 'now'>;
@@ -108,13 +114,17 @@ export function redisStore(options: RedisStoreOptions): Store {
   const prefix = options.prefix ?? 'ebe';
   const retentionMs = options.retentionMs ?? DAY_MS;
   const clock = options.clock ?? { now: () => Date.now() };
-  const client = ownClient(options.connection, {
+  const connection = checkConnection(options.connection, 'redisStore', { cluster: false });
+  // A script whose reply a reconnect lost is not run a second time behind the caller's back (ioredis would resend
+  // it): it fails after commandTimeoutMs as ambiguous, and the caller decides (claims are released, records retried).
+  const client = ownClient(connection, {
     maxRetriesPerRequest: 1,
     enableOfflineQueue: true,
-    commandTimeout: options.commandTimeoutMs ?? 5000,
-    connectTimeout: options.commandTimeoutMs ?? 5000,
+    autoResendUnfulfilledCommands: false,
+    commandTimeout: options.commandTimeoutMs ?? 1000,
+    connectTimeout: 5000,
     lazyConnect: false,
-  });
+  }) as Redis;
   const guard = redisGuard(client);
   const define = (name: keyof Scripts, lua: string, numberOfKeys: number) =>
     client.defineCommand(name, { lua, numberOfKeys });

@@ -14,7 +14,8 @@ function packagesReached(entry: string): Set<string> {
     if (seen.has(file)) return;
     seen.add(file);
     const text = readFileSync(file, 'utf8');
-    for (const m of text.matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)) {
+    // `load('ioredis')`: stores/ioredis-peer.ts requires it at run time so that a missing peer gets a clear message.
+    for (const m of text.matchAll(/(?:from|import|load)\s*\(?\s*['"]([^'"]+)['"]/g)) {
       const spec = m[1];
       if (spec.startsWith('.')) visit(resolve(dirname(file), spec.replace(/\.js$/, '.ts')));
       else if (!/^import\s+type\b/.test(m[0]))
@@ -26,7 +27,7 @@ function packagesReached(entry: string): Set<string> {
 }
 
 describe('entry points', () => {
-  it('index.ts reaches neither bullmq nor ioredis', () => {
+  it('index.ts reaches neither ioredis nor bullmq', () => {
     const reached = packagesReached('index.ts');
     expect(reached.has('bullmq')).toBe(false);
     expect(reached.has('ioredis')).toBe(false);

@@ -1,14 +1,16 @@
 // Deleting only the keys one suite or benchmark made: SCAN under its prefix, never FLUSHDB.
 import { Redis } from 'ioredis';
 
-/** Deletes every key under `prefix:` through an open client. */
+/** Deletes every key under `prefix:` (the store's) and `{prefix}:` (the Redis queue's) through an open client. */
 export async function deleteKeysWith(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    if (keys.length > 0) await redis.unlink(...keys);
-    cursor = next;
-  } while (cursor !== '0');
+  for (const pattern of [`${prefix}:*`, `{${prefix}}:*`]) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      if (keys.length > 0) await redis.unlink(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  }
 }
 
 /** Deletes every key under `prefix:` on the Redis at `url`, with a client of its own. */

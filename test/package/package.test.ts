@@ -8,6 +8,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -34,7 +35,7 @@ const MAIN_EXPORTS = [
   'staticTemplates',
   'folderTemplates',
 ];
-const REDIS_EXPORTS = ['redisStore'];
+const REDIS_EXPORTS = ['redisStore', 'redisQueue', 'bullmqQueue'];
 const NODE_ENV = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', NODE_OPTIONS: '' };
 
 function files(path: string): string[] {
@@ -82,14 +83,7 @@ function pack(): { tarball: string; packed: boolean } {
 
 /** Installs the tarball and the peers from npm's cache (offline), falling back to the registry. */
 function install(dir: string, tarball: string): 'offline' | 'online' {
-  const peers = [
-    'express@^5',
-    '@aws-sdk/client-sesv2@^3',
-    'bullmq@^6',
-    'ioredis@^5',
-    '@types/express@^5',
-    '@types/node@^20',
-  ];
+  const peers = ['express@^5', '@aws-sdk/client-sesv2@^3', 'ioredis@^5', '@types/express@^5', '@types/node@^20'];
   const args = ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error', tarball, ...peers];
   const offline = spawnSync('npm', [...args, '--offline'], { cwd: dir, env: NODE_ENV, encoding: 'utf8' });
   if (offline.status === 0) return 'offline';
@@ -156,7 +150,7 @@ describe('the packed package, installed in a fresh folder', () => {
     }
   });
 
-  it('import (ESM): every export of both entries; the main entry loads neither bullmq nor ioredis', () => {
+  it('import (ESM): every export of both entries; the main entry does not load ioredis', () => {
     writeFileSync(
       join(dir, 'hooks.mjs'),
       `let port;
@@ -171,14 +165,18 @@ describe('the packed package, installed in a fresh folder', () => {
       dir,
       'esm.mjs',
       `${PROBE}
-      import { register } from 'node:module';
+      import { createRequire, register } from 'node:module';
       import { MessageChannel } from 'node:worker_threads';
       const { port1, port2 } = new MessageChannel();
       const resolved = [];
       port1.on('message', (url) => resolved.push(url));
       register('./hooks.mjs', import.meta.url, { data: { port: port2 }, transferList: [port2] });
       const settle = () => new Promise((r) => setTimeout(r, 100));
-      const optional = () => resolved.filter((u) => /node_modules\\/(bullmq|ioredis)\\//.test(u)).length;
+      // ioredis comes in through require (stores/ioredis-peer.ts), so look in the CJS cache too.
+      const cache = createRequire(import.meta.url).cache;
+      const optional = () =>
+        resolved.filter((u) => /node_modules\\/ioredis\\//.test(u)).length +
+        Object.keys(cache).filter((f) => /node_modules[\\\\/]ioredis[\\\\/]/.test(f)).length;
       const main = await import('express-bulk-email');
       await settle();
       report.main = describe(main, ${JSON.stringify(MAIN_EXPORTS)});
@@ -199,12 +197,12 @@ describe('the packed package, installed in a fresh folder', () => {
     expect(report.optionalAfterRedis).toBeGreaterThan(0);
   });
 
-  it('require (CJS): every export of both entries; the main entry loads neither bullmq nor ioredis', () => {
+  it('require (CJS): every export of both entries; the main entry does not load ioredis', () => {
     const report = runJson(
       dir,
       'cjs.cjs',
       `${PROBE}
-      const optional = () => Object.keys(require.cache).filter((f) => /node_modules[\\\\/](bullmq|ioredis)[\\\\/]/.test(f)).length;
+      const optional = () => Object.keys(require.cache).filter((f) => /node_modules[\\\\/]ioredis[\\\\/]/.test(f)).length;
       const main = require('express-bulk-email');
       report.main = describe(main, ${JSON.stringify(MAIN_EXPORTS)});
       report.mainFile = require.resolve('express-bulk-email');
@@ -219,6 +217,29 @@ describe('the packed package, installed in a fresh folder', () => {
     expect(report.mainFile).toMatch(/dist\/index\.cjs$/);
     expect(report.optionalAfterMain).toBe(0);
     expect(report.optionalAfterRedis).toBeGreaterThan(0);
+  });
+
+  it('without ioredis installed, both entries of ./redis say which package to install', () => {
+    const installed = join(dir, 'node_modules/ioredis');
+    const aside = join(dir, 'node_modules/.ioredis-aside');
+    renameSync(installed, aside);
+    try {
+      const report = runJson(
+        dir,
+        'no-ioredis.mjs',
+        `import { createRequire } from 'node:module';
+        const report = {};
+        try { createRequire(import.meta.url)('express-bulk-email/redis'); } catch (err) { report.require = err.message; }
+        try { await import('express-bulk-email/redis'); } catch (err) { report.import = err.message; }
+        report.main = typeof (await import('express-bulk-email')).bulkEmail;
+        console.log(JSON.stringify(report));`,
+      );
+      expect(report.require).toMatch(/needs the optional peer dependency ioredis.*npm install ioredis/);
+      expect(report.import).toMatch(/needs the optional peer dependency ioredis.*npm install ioredis/);
+      expect(report.main).toBe('function');
+    } finally {
+      renameSync(aside, installed);
+    }
   });
 
   it('works from both builds in one process: a router answers, and errors made by one build are known to the other', () => {
@@ -271,9 +292,9 @@ describe('the packed package, installed in a fresh folder', () => {
       import {
         allowAnonymous, bulkEmail, createWorker, folderTemplates, forbidden, inProcessQueue, memoryStore, rateLimited,
         staticTemplates, templateNotFound, validationError,
-        type BulkEmailOptions, type BulkEmailRouter, type JobRecord, type Principal, type Store, type Worker,
+        type BulkEmailOptions, type BulkEmailRouter, type JobRecord, type Principal, type Queue, type Store, type Worker,
       } from 'express-bulk-email';
-      import { redisStore } from 'express-bulk-email/redis';
+      import { bullmqQueue, redisQueue, redisStore } from 'express-bulk-email/redis';
 
       interface Member extends Principal { role: 'admin' | 'user' }
       const options: BulkEmailOptions<Member> = {
@@ -300,6 +321,8 @@ describe('the packed package, installed in a fresh folder', () => {
       const store: Store = memoryStore();
       const worker: Worker = createWorker({ ses: { region: 'us-east-1' }, store, queue: inProcessQueue() });
       const shared: Store = redisStore({ connection: 'redis://127.0.0.1:6379' });
+      const scaled: Worker = createWorker({ ses: { region: 'us-east-1' }, store: shared, queue: redisQueue({ connection: { host: 'redis', port: 6379 } }) });
+      const renamed: Queue = bullmqQueue({ connection: 'redis://127.0.0.1:6379', name: 'old-app' });
       const templates = [staticTemplates({ hello: { Subject: 'Hi', Text: 'Hello' } }), folderTemplates('./templates')];
       const job: Promise<JobRecord | null> = store.getJob('id');
       bulkEmail({ authenticate: allowAnonymous() });

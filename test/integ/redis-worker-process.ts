@@ -1,0 +1,45 @@
+// Child process for the Redis fault suite: createWorker() over redisStore + redisQueue, SES calls to the given URL.
+// Run as `node --import tsx test/integ/redis-worker-process.ts '<json RedisWorkerConfig>'` (cwd: the repository root).
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { createWorker } from '../../src/index.js';
+import { redisQueue, redisStore } from '../../src/redis.js';
+import { type ChildMessage, childReporting } from './child-report.js';
+
+export interface RedisWorkerConfig {
+  redisUrl: string;
+  sesUrl: string;
+  prefix: string;
+  sendRate: number;
+  concurrency?: number;
+}
+
+export type RedisWorkerMessage = ChildMessage;
+
+const config = JSON.parse(process.argv[2] ?? '{}') as RedisWorkerConfig;
+const pid = process.pid;
+const { report, logger } = childReporting<RedisWorkerMessage>();
+const ses = new SESv2Client({
+  endpoint: config.sesUrl,
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+});
+const store = redisStore({ connection: config.redisUrl, prefix: config.prefix });
+const queue = redisQueue({ connection: config.redisUrl, prefix: config.prefix });
+const worker = createWorker({ ses, store, queue, sendRate: config.sendRate, concurrency: config.concurrency, logger });
+
+let closing = false;
+async function shutdown(): Promise<void> {
+  if (closing) return;
+  closing = true;
+  await worker.close();
+  await store.close();
+  ses.destroy();
+  process.disconnect?.();
+}
+process.on('message', (m) => {
+  if ((m as { type?: string })?.type === 'close') void shutdown();
+});
+process.on('disconnect', () => void shutdown().finally(() => process.exit(0)));
+
+await worker.ready;
+report({ type: 'ready', pid });
