@@ -37,6 +37,7 @@ export interface RouterConfig<P extends Principal = Principal> extends SenderCon
   authenticate: BulkEmailOptions<P>['authenticate'];
   authorize?: BulkEmailOptions<P>['authorize'];
   senders?: BulkEmailOptions<P>['senders'];
+  resources?: BulkEmailOptions<P>['resources'];
   validate?: BulkEmailOptions<P>['validate'];
   resolveTemplate?: BulkEmailOptions<P>['resolveTemplate'];
   suppress?: BulkEmailOptions<P>['suppress'];
@@ -44,6 +45,7 @@ export interface RouterConfig<P extends Principal = Principal> extends SenderCon
   /** Bytes. */
   bodyLimit: number;
   maxActiveJobs: number;
+  maxQueuedRecipients: number;
   worker: boolean;
   quota: 'defer' | 'refuse';
   renderCheck: 'strict' | 'permissive' | 'off';
@@ -70,12 +72,14 @@ const ROUTER_KEYS = [
   'authenticate',
   'authorize',
   'senders',
+  'resources',
   'validate',
   'resolveTemplate',
   'suppress',
   'maxEntries',
   'bodyLimit',
   'maxActiveJobs',
+  'maxQueuedRecipients',
   'worker',
   'quota',
   'renderCheck',
@@ -224,7 +228,8 @@ export function resolveOptions<P extends Principal>(options: BulkEmailOptions<P>
       'option "authenticate" is required: a function (req) => principal | null. For a local demo pass authenticate: allowAnonymous()',
     );
   }
-  for (const hook of ['authorize', 'senders', 'validate', 'resolveTemplate', 'suppress']) optionalFunction(o, hook);
+  for (const hook of ['authorize', 'senders', 'resources', 'validate', 'resolveTemplate', 'suppress'])
+    optionalFunction(o, hook);
   if (options.unsubscribe !== undefined) {
     const u = options.unsubscribe;
     if (typeof u !== 'object' || u === null)
@@ -251,12 +256,14 @@ export function resolveOptions<P extends Principal>(options: BulkEmailOptions<P>
     authenticate: options.authenticate,
     authorize: options.authorize,
     senders: options.senders,
+    resources: options.resources,
     validate: options.validate,
     resolveTemplate: options.resolveTemplate,
     suppress: options.suppress,
     maxEntries: positiveNumber(options.maxEntries, 'maxEntries', 10_000),
     bodyLimit,
-    maxActiveJobs: positiveNumber(options.maxActiveJobs, 'maxActiveJobs', Number.POSITIVE_INFINITY),
+    maxActiveJobs: positiveNumber(options.maxActiveJobs, 'maxActiveJobs', 100),
+    maxQueuedRecipients: positiveNumber(options.maxQueuedRecipients, 'maxQueuedRecipients', 1_000_000),
     worker: options.worker !== false,
     quota: oneOf(options.quota, 'quota', ['defer', 'refuse'] as const, 'defer'),
     renderCheck: oneOf(options.renderCheck, 'renderCheck', ['strict', 'permissive', 'off'] as const, 'strict'),
