@@ -28,7 +28,9 @@ export interface MemoryStoreOptions {
   /**
    * Most bytes kept at once: every unfinished job's request (its size as received, attachments included) plus
    * ~72 bytes per entry for results. Finished jobs are dropped early (oldest first) to make room; when unfinished
-   * work alone fills it, `createJob` fails with 503 `SERVICE_UNAVAILABLE`. Default 256 MiB.
+   * work alone fills it, `createJob` fails with 503 `SERVICE_UNAVAILABLE`. The heap holds 1.2 to 2.4 times these
+   * bytes (parsed objects, the request text parsed strings point into, attachments decoded for sending; measured by
+   * test/load/memory-flood.test.ts). Default 128 MiB.
    */
   maxBytes?: number;
   /**
@@ -91,7 +93,7 @@ function approximateBytes(value: unknown, depth = 0): number {
 export function memoryStore(options: MemoryStoreOptions = {}): Store {
   const clock = options.clock ?? { now: () => Date.now() };
   const maxJobs = options.maxJobs ?? 10_000;
-  const maxBytes = options.maxBytes ?? 256 * 1024 ** 2;
+  const maxBytes = options.maxBytes ?? 128 * 1024 ** 2;
   const maxBytesPerPrincipal = options.maxBytesPerPrincipal ?? Math.floor(maxBytes / 4);
   const maxKeys = options.maxIdempotencyKeys ?? 100_000;
   const maxKeysPerScope = options.maxIdempotencyKeysPerPrincipal ?? 10_000;
