@@ -1,8 +1,9 @@
 // The `resources` policy: may this principal name these SES account resources (templates, configuration sets…)?
-import { BulkEmailError, type ValidationDetail } from '../errors.js';
+import type { ValidationDetail } from '../errors.js';
 import type { Principal, ResourceGrants, ResourceList, SendBulkEmailRequest } from '../types.js';
 import type { RouteContext } from './context.js';
 import type { AcceptStep } from './draft.js';
+import { policyStep } from './policy-step.js';
 
 /** Each resource field of a request: where it is, which grant covers it, and what to call it in a message. */
 const FIELDS: {
@@ -64,12 +65,5 @@ export function resourceViolations(request: SendBulkEmailRequest, grants: Resour
 
 /** The accept step: 403 FORBIDDEN naming each refused field, before resolveTemplate and any GetEmailTemplate. */
 export function resourcesStep<P extends Principal>(ctx: RouteContext<P>): AcceptStep<P> | undefined {
-  const { resources } = ctx.config;
-  if (!resources) return undefined;
-  return async ({ hook }) => {
-    const grants = await resources(hook.principal, hook);
-    if (grants === null || grants === undefined) return;
-    const problems = resourceViolations(hook.request, grants);
-    if (problems.length) throw new BulkEmailError('FORBIDDEN', problems[0].message, { details: problems });
-  };
+  return policyStep(ctx.config.resources, resourceViolations);
 }

@@ -1,8 +1,8 @@
 // The `senders` policy: may this principal send From / forward feedback to these identities?
-import { BulkEmailError } from '../errors.js';
 import type { Principal, SendBulkEmailRequest } from '../types.js';
 import type { RouteContext } from './context.js';
 import type { AcceptStep } from './draft.js';
+import { policyStep } from './policy-step.js';
 
 /** `Name <a@b.com>` or `a@b.com` → `a@b.com`, lower-cased. */
 export function addressOf(value: string): string {
@@ -41,12 +41,5 @@ export function senderViolations(
 
 /** The accept step: 403 FORBIDDEN listing every identity the `senders` hook does not allow. */
 export function sendersStep<P extends Principal>(ctx: RouteContext<P>): AcceptStep<P> | undefined {
-  const { senders } = ctx.config;
-  if (!senders) return undefined;
-  return async ({ hook }) => {
-    const allowed = await senders(hook.principal, hook);
-    if (!allowed) return;
-    const problems = senderViolations(hook.request, allowed);
-    if (problems.length) throw new BulkEmailError('FORBIDDEN', problems[0].message, { details: problems });
-  };
+  return policyStep(ctx.config.senders, senderViolations);
 }
