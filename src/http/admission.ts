@@ -104,8 +104,8 @@ export function admit(options: {
 }
 
 /**
- * The accept step: counts the recipients to send, refuses a job the quota cannot take (`quota: 'refuse'`) and
- * estimates when it will be done. (The per-principal limits are checked by the store as it creates the job, in the
+ * The accept step: counts the recipients to send, refuses a job that alone is over `maxQueuedRecipients` (413) or
+ * that the quota cannot take (`quota: 'refuse'`, 429), and estimates when it will be done. (The per-principal limits are checked by the store as it creates the job, in the
  * same atomic step that counts it.)
  */
 export function admissionStep<P extends Principal>(ctx: RouteContext<P>): AcceptStep<P> {
@@ -114,6 +114,13 @@ export function admissionStep<P extends Principal>(ctx: RouteContext<P>): Accept
     let recipients = 0;
     for (const item of draft.entries) recipients += countRecipients(item.entry);
     draft.recipients = recipients;
+    if (recipients > config.maxQueuedRecipients) {
+      // Never admissible, however long the principal waits: not a 429.
+      throw new BulkEmailError(
+        'PAYLOAD_TOO_LARGE',
+        `This job has ${recipients} recipients, more than one principal may have queued at once (maxQueuedRecipients ${config.maxQueuedRecipients}); split it into smaller jobs`,
+      );
+    }
     await engine.ready;
     const estimate = admit({
       recipients,

@@ -109,7 +109,7 @@ export function createJobHandler<P extends Principal>(ctx: RouteContext<P>) {
         return { status: 202, body: ok(acceptedView(created)) };
       },
     );
-    if (replayed || !created) {
+    if (replayed) {
       res.setHeader('Idempotent-Replayed', 'true');
       sendJson(res, response.status, response.body);
       return;
@@ -118,7 +118,7 @@ export function createJobHandler<P extends Principal>(ctx: RouteContext<P>) {
     if (wait !== undefined && wait > 0) {
       // Ran out or not: the job as it is now, never the snapshot taken when it was accepted.
       res.set('Preference-Applied', `wait=${wait}`);
-      const { job, final } = await waitForJob(config.store, created.id, wait * 1000, res);
+      const { job, final } = await waitForJob(config.store, (created as JobRecord).id, wait * 1000, res);
       if (job) {
         sendJson(res, final ? 200 : 202, ok(jobView(job)));
         return;

@@ -170,6 +170,18 @@ describe('hooks', () => {
     expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
     await request(h.app).post('/bulk-email').set('x-user', 'b').send(bulkBody(1)).expect(202);
   });
+
+  it('maxQueuedRecipients → 429 while the principal has that many queued; a job over it on its own → 413', async () => {
+    h = httpApp({ maxQueuedRecipients: 10, sendRate: 1 });
+    await request(h.app).post('/bulk-email').set('x-user', 'a').send(bulkBody(8)).expect(202);
+    const busy = await request(h.app).post('/bulk-email').set('x-user', 'a').send(bulkBody(3)).expect(429);
+    expect(busy.body.error.code).toBe('RATE_LIMITED');
+    expect(Number(busy.headers['retry-after'])).toBeGreaterThan(0);
+    await request(h.app).post('/bulk-email').set('x-user', 'b').send(bulkBody(3)).expect(202);
+    const never = await request(h.app).post('/bulk-email').set('x-user', 'c').send(bulkBody(11)).expect(413);
+    expect(never.body.error.message).toMatch(/11 recipients, more than one principal may have queued at once/);
+    await request(h.app).post('/bulk-email?dry_run=true').set('x-user', 'c').send(bulkBody(11)).expect(413);
+  });
 });
 
 describe('building the router', () => {
