@@ -31,7 +31,7 @@ const ERROR_WHEN = {
   INVALID_JSON: 'the body is not JSON',
   UNSUPPORTED_MEDIA_TYPE: 'the body is not application/json',
   PAYLOAD_TOO_LARGE:
-    "the body is over the size limit (or the job is larger than one principal's share of the memory store)",
+    "the body is over the size limit, or the job alone is over maxQueuedRecipients or one principal's share of the memory store",
   VALIDATION_ERROR: 'schema or semantic checks failed; details lists every problem as { path, message }',
   UNAUTHORIZED: 'authenticate gave no principal',
   FORBIDDEN: 'authorize, the senders policy or the resources policy refused (details names each field)',
