@@ -1,6 +1,6 @@
 // POST /: authenticate, read the body, then the accept path as an ordered list of steps; store and queue (or plan).
 import type { Request, Response } from 'express';
-import { acceptedView, jobView, ok } from '../envelope.js';
+import { acceptedView, ok } from '../envelope.js';
 import { validationError } from '../errors.js';
 import { warnVisibly } from '../logger.js';
 import type { HookContext, JobRecord, Principal, SendBulkEmailRequest, StoredResponse } from '../types.js';
@@ -14,14 +14,13 @@ import { dryRunAnswer } from './dry-run.js';
 import { authorizeStep, resolveTemplateStep, validateHookStep } from './hooks.js';
 import { idempotencyKey, idempotent } from './idempotency.js';
 import { newJobId } from './job-id.js';
-import { preferredWait } from './prefer.js';
 import { renderPolicyStep } from './render-policy.js';
 import { resourcesStep } from './resource-policy.js';
 import { sendJson } from './send-json.js';
 import { sendersStep } from './sender-policy.js';
 import { storeAndQueue } from './store-job.js';
 import { suppressionStep } from './suppression.js';
-import { waitForJob } from './wait.js';
+import { answerAfterWait } from './wait.js';
 
 /**
  * Everything that can refuse or change a checked request, in the contract's order: the app's rules, who may send
@@ -114,16 +113,7 @@ export function createJobHandler<P extends Principal>(ctx: RouteContext<P>) {
       sendJson(res, response.status, response.body);
       return;
     }
-    const wait = preferredWait(req);
-    if (wait !== undefined && wait > 0) {
-      // Ran out or not: the job as it is now, never the snapshot taken when it was accepted.
-      res.set('Preference-Applied', `wait=${wait}`);
-      const { job, final } = await waitForJob(config.store, (created as JobRecord).id, wait * 1000, res);
-      if (job) {
-        sendJson(res, final ? 200 : 202, ok(jobView(job)));
-        return;
-      }
-    }
+    if (await answerAfterWait(config.store, req, res, (created as JobRecord).id)) return;
     sendJson(res, response.status, response.body);
   };
 }

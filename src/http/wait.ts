@@ -1,6 +1,10 @@
-// Waits (by polling the store, so it works across processes) until a job is final or time runs out.
-import type { Response } from 'express';
+// `Prefer: wait=N` on POST /: waits (polling the store, so it works across processes) until the job is final or time
+// runs out, and answers with the job as it is then.
+import type { Request, Response } from 'express';
+import { jobView, ok } from '../envelope.js';
 import type { JobRecord, Store } from '../types.js';
+import { preferredWait } from './prefer.js';
+import { sendJson } from './send-json.js';
 
 const POLL_MS = 100;
 
@@ -35,4 +39,19 @@ export async function waitForJob(
   } finally {
     res?.off('close', onClose);
   }
+}
+
+/**
+ * Answers a just-created job's POST when the client sent `Prefer: wait=N`: 200 with the job if it finished within N
+ * seconds, else 202 with the job as it is at that moment (never the snapshot taken when it was accepted). Returns
+ * false, having answered nothing, without the header (or if the job is gone).
+ */
+export async function answerAfterWait(store: Store, req: Request, res: Response, jobId: string): Promise<boolean> {
+  const wait = preferredWait(req);
+  if (wait === undefined || wait <= 0) return false;
+  res.set('Preference-Applied', `wait=${wait}`);
+  const { job, final } = await waitForJob(store, jobId, wait * 1000, res);
+  if (!job) return false;
+  sendJson(res, final ? 200 : 202, ok(jobView(job)));
+  return true;
 }
