@@ -86,9 +86,11 @@ function approximateBytes(value: unknown, depth = 0): number {
 }
 
 /**
- * A Store for one process. Memory per entry: 2 bytes (status, attempts) plus the message id packed as UTF-8 bytes
- * (~65 bytes for an SES id) and errors only where there is one. Finished jobs are dropped `retentionMs` after they
- * finish and expired idempotency keys are swept, so a long-running process does not grow without bound.
+ * A Store for one process, bounded: at most `maxJobs` jobs and `maxBytes` bytes (503 past them, `maxBytesPerPrincipal`
+ * → 429 for one principal), and capped idempotency records. Memory per entry: 2 bytes (status, attempts) plus the
+ * message id packed as UTF-8 bytes (~65 bytes for an SES id) and errors only where there is one. A finished job drops
+ * its payload at once and its results `retentionMs` later (earlier when room is needed); expired idempotency keys
+ * are swept.
  */
 export function memoryStore(options: MemoryStoreOptions = {}): Store {
   const clock = options.clock ?? { now: () => Date.now() };
