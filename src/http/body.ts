@@ -178,7 +178,7 @@ export function discardUnreadBody(req: Request): void {
   let seen = 0;
   req.on('data', (chunk: Buffer) => {
     seen += chunk.length;
-    if (seen > DISCARD_LIMIT) req.socket.destroy();
+    if (seen > DISCARD_LIMIT) req.destroy(); // and with it the connection
   });
   req.resume();
 }
