@@ -39,6 +39,7 @@ export interface RouterConfig<P extends Principal = Principal> extends SenderCon
   authenticate: BulkEmailOptions<P>['authenticate'];
   authorize?: BulkEmailOptions<P>['authorize'];
   senders?: BulkEmailOptions<P>['senders'];
+  resources?: BulkEmailOptions<P>['resources'];
   validate?: BulkEmailOptions<P>['validate'];
   resolveTemplate?: BulkEmailOptions<P>['resolveTemplate'];
   suppress?: BulkEmailOptions<P>['suppress'];
@@ -48,6 +49,7 @@ export interface RouterConfig<P extends Principal = Principal> extends SenderCon
   /** Bytes. */
   bodyLimit: number;
   maxActiveJobs: number;
+  maxQueuedRecipients: number;
   worker: boolean;
   quota: 'defer' | 'refuse';
   renderCheck: 'strict' | 'permissive' | 'off';
@@ -74,6 +76,7 @@ const ROUTER_KEYS = [
   'authenticate',
   'authorize',
   'senders',
+  'resources',
   'validate',
   'resolveTemplate',
   'suppress',
@@ -81,6 +84,7 @@ const ROUTER_KEYS = [
   'maxRecipientsPerCall',
   'bodyLimit',
   'maxActiveJobs',
+  'maxQueuedRecipients',
   'worker',
   'quota',
   'renderCheck',
@@ -226,10 +230,7 @@ export function resolveSenderOptions(options: SenderOptions): SenderConfig {
     concurrency: positiveNumber(options.concurrency, 'concurrency', 8),
     emit,
     logger,
-    alert:
-      options.logger === undefined
-        ? (obj, msg) => console.warn(msg, obj)
-        : (obj, msg) => logger.warn(obj, msg),
+    alert: options.logger === undefined ? (obj, msg) => console.warn(msg, obj) : (obj, msg) => logger.warn(obj, msg),
     clock: options.clock ?? systemClock(),
     owned: { ses: !sesGiven, store: options.store === undefined, queue: options.queue === undefined },
   };
@@ -248,7 +249,8 @@ export function resolveOptions<P extends Principal>(options: BulkEmailOptions<P>
       'option "authenticate" is required: a function (req) => principal | null. For a local demo pass authenticate: allowAnonymous()',
     );
   }
-  for (const hook of ['authorize', 'senders', 'validate', 'resolveTemplate', 'suppress']) optionalFunction(o, hook);
+  for (const hook of ['authorize', 'senders', 'resources', 'validate', 'resolveTemplate', 'suppress'])
+    optionalFunction(o, hook);
   if (options.unsubscribe !== undefined) {
     const u = options.unsubscribe;
     if (typeof u !== 'object' || u === null)
@@ -275,13 +277,19 @@ export function resolveOptions<P extends Principal>(options: BulkEmailOptions<P>
     authenticate: options.authenticate,
     authorize: options.authorize,
     senders: options.senders,
+    resources: options.resources,
     validate: options.validate,
     resolveTemplate: options.resolveTemplate,
     suppress: options.suppress,
     maxEntries: positiveNumber(options.maxEntries, 'maxEntries', 10_000),
-    maxRecipientsPerCall: positiveNumber(options.maxRecipientsPerCall, 'maxRecipientsPerCall', Number.POSITIVE_INFINITY),
+    maxRecipientsPerCall: positiveNumber(
+      options.maxRecipientsPerCall,
+      'maxRecipientsPerCall',
+      Number.POSITIVE_INFINITY,
+    ),
     bodyLimit,
-    maxActiveJobs: positiveNumber(options.maxActiveJobs, 'maxActiveJobs', Number.POSITIVE_INFINITY),
+    maxActiveJobs: positiveNumber(options.maxActiveJobs, 'maxActiveJobs', 100),
+    maxQueuedRecipients: positiveNumber(options.maxQueuedRecipients, 'maxQueuedRecipients', 1_000_000),
     worker: options.worker !== false,
     quota: oneOf(options.quota, 'quota', ['defer', 'refuse'] as const, 'defer'),
     renderCheck: oneOf(options.renderCheck, 'renderCheck', ['strict', 'permissive', 'off'] as const, 'strict'),

@@ -53,7 +53,7 @@ export interface BulkEmailEntry {
   ReplacementHeaders?: MessageHeader[];
 }
 
-/** The JSON body of SES v2 `SendBulkEmail`, field for field. */
+/** The JSON body of SES v2 `SendBulkEmail`, field for field. The router requires `FromEmailAddress` (its schema). */
 export interface SendBulkEmailRequest {
   FromEmailAddress?: string;
   FromEmailAddressIdentityArn?: string;
@@ -76,10 +76,12 @@ export type JobContent = Omit<SendBulkEmailRequest, 'BulkEmailEntries'>;
 
 /* ------------------------------------------------------------------ principals and hooks */
 
-/** Whoever `authenticate` says is calling. Only `id` is read by the package. */
+/**
+ * Whoever `authenticate` says is calling. Only `id` is read by the package. No index signature, so an app's own
+ * `interface User { id: string; plan: Plan }` satisfies it.
+ */
 export interface Principal {
   id: string;
-  [key: string]: unknown;
 }
 
 /** The one context object every hook receives. New fields may be added; none will be removed. */
@@ -110,6 +112,24 @@ export type ResolveTemplateHook<P extends Principal = Principal> = (
   template: Template,
   ctx: HookContext<P>,
 ) => MaybePromise<Template | null | undefined>;
+/** A list of names or ARNs, or `'*'` (also `['*']`) for any. */
+export type ResourceList = readonly string[] | '*';
+/**
+ * The SES account resources one principal may name in a request. A field left out allows none of its kind (a
+ * request naming one is refused); `'*'` allows any.
+ */
+export interface ResourceGrants {
+  /** `TemplateName` or `TemplateArn` values (compared as given: list both spellings if principals use both). */
+  templates?: ResourceList;
+  configurationSets?: ResourceList;
+  tenants?: ResourceList;
+  endpoints?: ResourceList;
+}
+/** `undefined`/`null` = no restriction. */
+export type ResourcesHook<P extends Principal = Principal> = (
+  principal: P,
+  ctx: HookContext<P>,
+) => MaybePromise<ResourceGrants | null | undefined>;
 export type SuppressHook<P extends Principal = Principal> = (
   addresses: string[],
   ctx: HookContext<P>,
@@ -237,14 +257,34 @@ export interface RecordOutcome {
   finished: boolean;
 }
 
+/** Per-principal bounds a store enforces atomically as it creates a job (`Infinity` = none). */
+export interface PrincipalLimits {
+  /** Unfinished jobs one principal may have at once; one more → 429 `RATE_LIMITED`. */
+  maxActiveJobs: number;
+  /** Recipients in one principal's unfinished jobs (each counted in full until it finishes); more → 429. */
+  maxQueuedRecipients: number;
+}
+
+export interface CreateJobOptions {
+  /** Refuse (BulkEmailError `RATE_LIMITED`) instead of creating when the job's principal would exceed these. */
+  limits?: PrincipalLimits;
+  /** The request's size in bytes as received (decoded JSON): what the memory store counts against `maxBytes`. */
+  bytes?: number;
+}
+
 /**
  * Where jobs, per-entry results and idempotency keys live. Every method must be atomic with respect to the others
  * for one job (the Redis store uses Lua scripts; the memory store is single-threaded).
  */
 export interface Store {
-  /** Stores a new job; every index in `initial` gets that result, every other entry is PENDING. */
-  createJob(job: JobRecord, payload: JobPayload, initial: EntryResult[]): Promise<void>;
+  /**
+   * Stores a new job; every index in `initial` gets that result, every other entry is PENDING. With
+   * `options.limits`, checks the principal's unfinished jobs and queued recipients and counts this job in the same
+   * atomic step (throws BulkEmailError `RATE_LIMITED` when over, storing nothing).
+   */
+  createJob(job: JobRecord, payload: JobPayload, initial: EntryResult[], options?: CreateJobOptions): Promise<void>;
   getJob(id: string): Promise<JobRecord | null>;
+  /** Null for an unknown job, and once the job has finished (completed or canceled): its results stay, its payload goes. */
   getPayload(id: string): Promise<JobPayload | null>;
   /** Results with `index > after` (or from 0 when `after` is -1), in index order, at most `limit`. */
   getResults(id: string, after: number, limit: number): Promise<EntryResult[]>;
@@ -283,7 +323,11 @@ export interface Store {
   setPaused(id: string, paused: boolean, reason?: 'USER' | 'REPUTATION'): Promise<JobRecord | null>;
   /** Unfinished jobs (scheduled, queued, sending or paused) created by this principal. */
   countActiveJobs(principalId: string): Promise<number>;
-  claimIdempotency(key: string, fingerprint: string, ttlMs: number): Promise<IdempotencyClaim>;
+  /**
+   * `scope` (optional): whose key it is (the principal id). The memory store bounds the keys it keeps per scope as
+   * well as in all, so that one principal's keys never push out another's.
+   */
+  claimIdempotency(key: string, fingerprint: string, ttlMs: number, scope?: string): Promise<IdempotencyClaim>;
   completeIdempotency(key: string, fingerprint: string, response: StoredResponse, ttlMs: number): Promise<void>;
   releaseIdempotency(key: string): Promise<void>;
   close(): Promise<void>;
@@ -452,6 +496,8 @@ export interface BulkEmailOptions<P extends Principal = Principal> extends Sende
   authenticate: AuthenticateHook<P>;
   authorize?: AuthorizeHook<P>;
   senders?: SendersHook<P>;
+  /** SES account resources (templates, configuration sets, tenants, endpoints) this principal may name. */
+  resources?: ResourcesHook<P>;
   validate?: ValidateHook<P>;
   resolveTemplate?: ResolveTemplateHook<P>;
   suppress?: SuppressHook<P>;
@@ -462,7 +508,10 @@ export interface BulkEmailOptions<P extends Principal = Principal> extends Sende
    */
   maxRecipientsPerCall?: number;
   bodyLimit?: string | number;
+  /** Unfinished jobs one principal may have at once. Default 100. */
   maxActiveJobs?: number;
+  /** Recipients in one principal's unfinished jobs. Default 1,000,000. */
+  maxQueuedRecipients?: number;
   /** Whether this router's process also sends. Default true. */
   worker?: boolean;
   quota?: 'defer' | 'refuse';

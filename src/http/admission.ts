@@ -1,6 +1,9 @@
 // Quota-aware admission and the completion estimate: what this router has accepted but not yet seen finish.
 import { BulkEmailError } from '../errors.js';
-import type { Store } from '../types.js';
+import { countRecipients } from '../sending/recipients.js';
+import type { Principal, Store } from '../types.js';
+import type { RouteContext } from './context.js';
+import type { AcceptStep } from './draft.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Jobs looked up per admission at most; older ones beyond this are assumed still outstanding. */
@@ -32,7 +35,8 @@ export function admissionLedger(store: Store, now: () => number = Date.now): Adm
     let total = 0;
     found.forEach((job, i) => {
       const [id, recipients] = tracked[i];
-      if (!job || job.completedAt !== undefined || job.status === 'canceled' || job.status === 'failed') jobs.delete(id);
+      if (!job || job.completedAt !== undefined || job.status === 'canceled' || job.status === 'failed')
+        jobs.delete(id);
       else total += job.entries ? Math.ceil((recipients * job.counts.pending) / job.entries) : 0;
     });
     return total;
@@ -98,4 +102,35 @@ export function admit(options: {
   let ms = ((outstanding + recipients) / rate) * 1000;
   if (recipients > left) ms = Math.max(ms, DAY_MS + ((recipients - left) / rate) * 1000);
   return { estimatedCompletionAt: new Date(now + Math.ceil(ms)).toISOString() };
+}
+
+/**
+ * The accept step: counts the recipients to send, refuses a job that alone is over `maxQueuedRecipients` (413) or
+ * that the quota cannot take (`quota: 'refuse'`, 429), and estimates when it will be done. (The per-principal limits are checked by the store as it creates the job, in the
+ * same atomic step that counts it.)
+ */
+export function admissionStep<P extends Principal>(ctx: RouteContext<P>): AcceptStep<P> {
+  const { config, engine, admission } = ctx;
+  return async (draft) => {
+    let recipients = 0;
+    for (const item of draft.entries) recipients += countRecipients(item.entry);
+    draft.recipients = recipients;
+    if (recipients > config.maxQueuedRecipients) {
+      // Never admissible, however long the principal waits: not a 429.
+      throw new BulkEmailError(
+        'PAYLOAD_TOO_LARGE',
+        `This job has ${recipients} recipients, more than one principal may have queued at once (maxQueuedRecipients ${config.maxQueuedRecipients}); split it into smaller jobs`,
+      );
+    }
+    await engine.ready;
+    const estimate = admit({
+      recipients,
+      outstanding: await admission.outstanding(),
+      remaining: engine.remaining24h(),
+      rate: engine.sending().rate,
+      policy: config.quota,
+      now: config.clock.now(),
+    });
+    draft.estimatedCompletionAt = estimate.estimatedCompletionAt;
+  };
 }

@@ -2,7 +2,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { Transform } from 'node:stream';
 import zlib from 'node:zlib';
-import type { Request, RequestHandler } from 'express';
+import type { Request } from 'express';
 import { BulkEmailError } from '../errors.js';
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json$/i;
@@ -163,40 +163,64 @@ function parseJson(body: Buffer): unknown {
   }
 }
 
+/** Raw bytes of an unread body read off (not decoded, not kept) after an early answer; past this, the connection closes. */
+export const DISCARD_LIMIT = 64 * 1024;
+
 /**
- * POST / body middleware: 415 unless the body is declared as UTF-8 JSON, then reads and parses it into `req.body`.
- * A body the app already read (its own `express.json()` before the router) is used as it is.
+ * For a request answered before its body was read (401 above all): reads off and throws away at most
+ * `DISCARD_LIMIT` raw bytes, so that a small body leaves the connection reusable and a client that sends its whole
+ * body before reading the answer still gets it; a larger body closes the connection instead. Nothing is decoded,
+ * parsed or kept, so a compressed bomb costs no more than the bytes that arrive. Call it before answering: Node
+ * would otherwise read off the whole body, however long, to keep the connection alive.
  */
-export function jsonBody(limit: number): RequestHandler {
-  return (req, _res, next) => {
-    const problem = mediaTypeProblem(req.headers['content-type']);
-    if (problem) {
-      next(problem);
-      return;
-    }
-    const marked = req as Request & { _body?: boolean };
-    if (marked._body || req.readableEnded) {
-      next();
-      return;
-    }
-    if (req.headers['transfer-encoding'] === undefined && req.headers['content-length'] === undefined) {
-      req.body = {};
-      next();
-      return;
-    }
-    readBody(req, limit, (err, body) => {
+export function discardUnreadBody(req: Request): void {
+  if (req.complete || req.readableEnded || req.destroyed || req.listenerCount('data') > 0) return;
+  let seen = 0;
+  req.on('data', (chunk: Buffer) => {
+    seen += chunk.length;
+    if (seen > DISCARD_LIMIT) req.destroy(); // and with it the connection
+  });
+  req.resume();
+}
+
+export interface JsonBody {
+  body: unknown;
+  /** Decoded bytes read (for a body someone else parsed: the size of its JSON). */
+  bytes: number;
+  /** True when middleware before the router (`express.json()`) had already read and parsed the body. */
+  parsedElsewhere: boolean;
+}
+
+/**
+ * Reads POST /'s body: 415 unless it is declared as UTF-8 JSON, then reads (decoding gzip/deflate/br, at most
+ * `limit` decoded bytes) and parses it. A body the app already read (its own `express.json()` before the router) is
+ * used as it is and reported as `parsedElsewhere`.
+ */
+export function readJsonBody(req: Request, limit: number): Promise<JsonBody> {
+  const problem = mediaTypeProblem(req.headers['content-type']);
+  if (problem) {
+    discardUnreadBody(req);
+    return Promise.reject(problem);
+  }
+  if ((req as Request & { _body?: boolean })._body || req.readableEnded) {
+    const bytes = req.body === undefined ? 0 : Buffer.byteLength(JSON.stringify(req.body) ?? '');
+    return Promise.resolve({ body: req.body, bytes, parsedElsewhere: true });
+  }
+  if (req.headers['transfer-encoding'] === undefined && req.headers['content-length'] === undefined) {
+    return Promise.resolve({ body: {}, bytes: 0, parsedElsewhere: false });
+  }
+  return new Promise((resolve, reject) => {
+    readBody(req, limit, (err, raw) => {
       if (err) {
-        next(err);
+        reject(err);
         return;
       }
       try {
-        req.body = parseJson(body as Buffer);
-        marked._body = true;
+        const bytes = (raw as Buffer).length;
+        resolve({ body: parseJson(raw as Buffer), bytes, parsedElsewhere: false });
       } catch (parseError) {
-        next(parseError);
-        return;
+        reject(parseError);
       }
-      next();
     });
-  };
+  });
 }

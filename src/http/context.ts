@@ -7,6 +7,7 @@ import type { EmailTemplateContent, Principal } from '../types.js';
 import type { TemplateVariablesOf } from '../render/template-cache.js';
 import type { Admission } from './admission.js';
 import type { RequestValidator } from '../validation/validator.js';
+import { discardUnreadBody } from './body.js';
 
 export interface Engine {
   /** Recipients per second the senders use now, and where that figure comes from. */
@@ -29,14 +30,29 @@ export interface RouteContext<P extends Principal = Principal> {
   variablesOf: TemplateVariablesOf;
 }
 
-/** Runs `authenticate`; UNAUTHORIZED without a principal, INTERNAL_ERROR for a principal without an id. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/**
+ * Runs `authenticate`; UNAUTHORIZED without a principal, INTERNAL_ERROR for a principal without an id (or with
+ * control characters in it). When it refuses, the body, if any, is thrown away unread (see `discardUnreadBody`).
+ */
 export async function principalOf<P extends Principal>(ctx: RouteContext<P>, req: Request): Promise<P> {
-  const principal = await ctx.config.authenticate(req);
+  let principal: P | null | undefined;
+  try {
+    principal = await ctx.config.authenticate(req);
+  } catch (err) {
+    discardUnreadBody(req); // a refusal thrown by the hook (rateLimited(), forbidden()) reads no body either
+    throw err;
+  }
   if (principal === null || principal === undefined || (principal as unknown) === false) {
+    discardUnreadBody(req);
     throw new BulkEmailError('UNAUTHORIZED', 'Missing or invalid credentials');
   }
   if (typeof principal !== 'object' || typeof principal.id !== 'string' || principal.id.length === 0) {
     throw new TypeError('authenticate() returned a principal without a string id');
   }
+  // Ids name store keys and log lines: no control characters (the Redis store keeps `\0r:<id>` fields of its own).
+  if (CONTROL.test(principal.id)) throw new TypeError('authenticate() returned a principal id with control characters');
   return principal;
 }

@@ -1,294 +1,45 @@
-// POST /: check the request, run the app's hooks in order, then store the job and queue its chunks (or plan a dry run).
-import { randomUUID } from 'node:crypto';
+// POST /: authenticate, read the body, then the accept path as an ordered list of steps; store and queue (or plan).
 import type { Request, Response } from 'express';
-import { acceptedView, jobView, ok } from '../envelope.js';
-import {
-  BulkEmailError,
-  type ValidationDetail,
-  forbidden,
-  rateLimited,
-  templateNotFound,
-  validationError,
-} from '../errors.js';
-import { renderCheck } from '../render/render-check.js';
-import { cutTasks, recipientsOf } from '../sending/chunk.js';
-import { entryError } from '../sending/entry-errors.js';
-import { countRecipients } from '../sending/recipients.js';
-import type {
-  EntryResult,
-  HookContext,
-  IndexedEntry,
-  JobRecord,
-  Principal,
-  SendBulkEmailRequest,
-  StoredResponse,
-} from '../types.js';
-import { stripUnsubscribeHeaders, unsubscribeHeaders } from '../unsubscribe/headers.js';
-import { type ParsedTemplateData, parsedTemplateData } from '../validation/semantic-checks.js';
-import { admit } from './admission.js';
+import { acceptedView, ok } from '../envelope.js';
+import { validationError } from '../errors.js';
+import { warnVisibly } from '../logger.js';
+import type { HookContext, JobRecord, Principal, SendBulkEmailRequest, StoredResponse } from '../types.js';
+import { unsubscribeStep } from '../unsubscribe/sign-entries.js';
+import { parsedTemplateData } from '../validation/semantic-checks.js';
+import { admissionStep } from './admission.js';
+import { discardUnreadBody, readJsonBody } from './body.js';
 import { type RouteContext, principalOf } from './context.js';
-import { IDEMPOTENCY_TTL_MS, fingerprint, idempotencyKey, scopedKey } from './idempotency.js';
-import { preferredWait } from './prefer.js';
-import { senderViolations } from './sender-policy.js';
-import { allRecipients, applySuppression } from './suppression.js';
+import { type AcceptStep, newDraft, runSteps } from './draft.js';
+import { dryRunAnswer } from './dry-run.js';
+import { authorizeStep, resolveTemplateStep, validateHookStep } from './hooks.js';
+import { idempotencyKey, idempotent } from './idempotency.js';
+import { newJobId } from './job-id.js';
+import { renderPolicyStep } from './render-policy.js';
+import { resourcesStep } from './resource-policy.js';
 import { sendJson } from './send-json.js';
-import { waitForJob } from './wait.js';
-
-/** A request that passed every check: what to send, and the entries that end before sending. */
-interface Prepared {
-  request: SendBulkEmailRequest;
-  /** Entries to send, with their original index, in index order. */
-  entries: IndexedEntry[];
-  /** Entries that end at once (SUPPRESSED, or INVALID_PARAMETER from a permissive render check). */
-  initial: EntryResult[];
-  recipients: number;
-}
-
-/** An SES answer (the SDK's `$metadata`) or a network failure on the way to SES, as opposed to a bug. */
-function fromSes(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return false;
-  return '$metadata' in err || typeof (err as { code?: unknown }).code === 'string';
-}
-
-async function checkTemplate<P extends Principal>(
-  ctx: RouteContext<P>,
-  request: SendBulkEmailRequest,
-  parsed: ParsedTemplateData,
-) {
-  const { config } = ctx;
-  if (config.renderCheck === 'off') return new Map<number, string>();
-  const check = await renderCheck(request, {
-    mode: config.renderCheck,
-    merge: config.mergeTemplateData,
-    fetchStoredTemplate: ctx.fetchStoredTemplate,
-    variablesOf: ctx.variablesOf,
-    parsed,
-  });
-  if (config.renderCheck === 'strict' && fromSes(check.fetchError)) {
-    // Strict means nothing goes out unchecked: SES refused to show the stored template, so refuse the request.
-    const sesCode = (check.fetchError as { name?: unknown }).name;
-    const code = typeof sesCode === 'string' ? sesCode : 'Unknown';
-    throw new BulkEmailError(
-      'SES_ERROR',
-      `SES refused GetEmailTemplate (${code}), so the template could not be checked; allow ses:GetEmailTemplate, retry later, or set renderCheck: 'permissive'`,
-      { details: { ses_code: code } },
-    );
-  }
-  if (check.skipped) {
-    config.logger.warn(
-      { code: 'EBE_RENDER_CHECK_SKIPPED', reason: check.skipped },
-      'express-bulk-email: render check skipped',
-    );
-  }
-  if (config.renderCheck === 'strict') {
-    const problems = [...check.templateProblems, ...check.details];
-    if (problems.length) throw validationError(problems);
-    return new Map<number, string>();
-  }
-  if (check.templateProblems.length) {
-    config.logger.warn(
-      { code: 'EBE_INLINE_TEMPLATE', problems: check.templateProblems },
-      'express-bulk-email: the inline template uses constructs SES does not render',
-    );
-  }
-  return check.invalid;
-}
+import { sendersStep } from './sender-policy.js';
+import { storeAndQueue } from './store-job.js';
+import { suppressionStep } from './suppression.js';
+import { answerAfterWait } from './wait.js';
 
 /**
- * Everything that can refuse a request, in the contract's order. `parsed`: the template data strings the validator
- * parsed, reused by the render check.
+ * Everything that can refuse or change a checked request, in the contract's order: the app's rules, who may send
+ * what (identities, then SES resources, before any SES lookup), the template (resolved, then checked), who is left
+ * to send to, their unsubscribe links, and admission. Steps whose option is not set are left out.
  */
-async function prepare<P extends Principal>(
-  ctx: RouteContext<P>,
-  hook: HookContext<P>,
-  parsed: ParsedTemplateData,
-): Promise<Prepared> {
-  const { config } = ctx;
-  if (config.validate) await config.validate(hook.request, hook);
-  if (config.authorize) {
-    const allowed = await config.authorize(hook);
-    if (allowed === false) throw forbidden('You are not allowed to send this request');
-  }
-  if (config.senders) {
-    const allowed = await config.senders(hook.principal, hook);
-    if (allowed) {
-      const problems = senderViolations(hook.request, allowed);
-      if (problems.length) throw new BulkEmailError('FORBIDDEN', problems[0].message, { details: problems });
-    }
-  }
-  const requested = hook.request.DefaultContent.Template ?? {};
-  const template = config.resolveTemplate ? await config.resolveTemplate(requested, hook) : requested;
-  if (template === null || template === undefined) {
-    throw templateNotFound(requested.TemplateName ?? requested.TemplateArn ?? 'inline');
-  }
-  const request: SendBulkEmailRequest = {
-    ...hook.request,
-    DefaultContent: { ...hook.request.DefaultContent, Template: template },
-  };
-  const invalid = await checkTemplate(ctx, request, parsed);
-  const toSkip = config.suppress ? await config.suppress(allRecipients(request.BulkEmailEntries), hook) : undefined;
-  const outcome = applySuppression(request.BulkEmailEntries, toSkip ?? []);
-  const initial: EntryResult[] = outcome.suppressed.map((index) => ({
-    index,
-    status: 'SUPPRESSED',
-    error: entryError('SUPPRESSED'),
-    attempts: 0,
-  }));
-  let entries = outcome.entries;
-  if (invalid.size) {
-    entries = [];
-    for (const item of outcome.entries) {
-      const error = invalid.get(item.index);
-      if (error === undefined) entries.push(item);
-      else
-        initial.push({
-          index: item.index,
-          status: 'INVALID_PARAMETER',
-          error: { code: 'INVALID_PARAMETER', message: error },
-          attempts: 0,
-        });
-    }
-    initial.sort((a, b) => a.index - b.index);
-  }
-  let recipients = 0;
-  for (const item of entries) recipients += countRecipients(item.entry);
-  return { request, entries, initial, recipients };
-}
-
-/** The SES calls the senders will make: the tasks the job is queued as, one call each. */
-function planCalls(indexed: IndexedEntry[], maxRecipientsPerCall: number) {
-  return cutTasks('', indexed, maxRecipientsPerCall).map((task) => ({
-    entries: task.entries.map((e) => e.index),
-    recipients: recipientsOf(task.entries),
-  }));
-}
-
-/** Adds signed List-Unsubscribe headers to every entry to send. */
-function withUnsubscribe<P extends Principal>(
-  ctx: RouteContext<P>,
-  prepared: Prepared,
-  jobId: string,
-  principalId: string,
-) {
-  const u = ctx.config.unsubscribe;
-  if (!u) return prepared;
-  const signing = {
-    url: u.url,
-    mailto: u.mailto,
-    secret: u.secret,
-    ttlSeconds: u.ttl,
-    jobId,
-    principalId,
-    now: ctx.config.clock.now(),
-  };
-  const problems: ValidationDetail[] = [];
-  const entries: IndexedEntry[] = [];
-  for (const { index, entry } of prepared.entries) {
-    const out = unsubscribeHeaders(entry, signing);
-    if (typeof out === 'string') problems.push({ path: `/BulkEmailEntries/${index}/ReplacementHeaders`, message: out });
-    else entries.push({ index, entry: out });
-  }
-  if (problems.length) throw validationError(problems.slice(0, 100));
-  const template = prepared.request.DefaultContent.Template;
-  const request =
-    template?.Headers === undefined
-      ? prepared.request
-      : {
-          ...prepared.request,
-          DefaultContent: {
-            ...prepared.request.DefaultContent,
-            Template: { ...template, Headers: stripUnsubscribeHeaders(template.Headers) },
-          },
-        };
-  return { ...prepared, request, entries };
-}
-
-async function estimate<P extends Principal>(ctx: RouteContext<P>, recipients: number, now: number) {
-  await ctx.engine.ready;
-  return admit({
-    recipients,
-    outstanding: await ctx.admission.outstanding(),
-    remaining: ctx.engine.remaining24h(),
-    rate: ctx.engine.sending().rate,
-    policy: ctx.config.quota,
-    now,
-  });
-}
-
-async function dryRun<P extends Principal>(ctx: RouteContext<P>, hook: HookContext<P>, parsed: ParsedTemplateData) {
-  const prepared = withUnsubscribe(ctx, await prepare(ctx, hook, parsed), 'dry-run', hook.principal.id);
-  const { estimatedCompletionAt } = await estimate(ctx, prepared.recipients, ctx.config.clock.now());
-  const sending = ctx.engine.sending();
-  return {
-    dry_run: true,
-    entries: hook.request.BulkEmailEntries.length,
-    recipients: prepared.recipients,
-    calls: planCalls(prepared.entries, ctx.config.maxRecipientsPerCall),
-    suppressed: prepared.initial.filter((r) => r.status === 'SUPPRESSED').map((r) => r.index),
-    invalid: prepared.initial
-      .filter((r) => r.status === 'INVALID_PARAMETER')
-      .map((r) => ({ index: r.index, error: r.error })),
-    send_rate: sending.rate,
-    send_rate_source: sending.source,
-    estimated_completion_at: estimatedCompletionAt ?? null,
-  };
-}
-
-/**
- * A new job id. randomUUID() builds its string by concatenation, which V8 keeps as a tree of pieces (~480 bytes) for
- * as long as the string lives, and a stored job keeps its id; `toLowerCase()` (a no-op: the UUID is lower-case hex)
- * returns it as one flat string (~60 bytes).
- */
-function newJobId(): string {
-  return randomUUID().toLowerCase();
-}
-
-async function createJob<P extends Principal>(
-  ctx: RouteContext<P>,
-  hook: HookContext<P>,
-  parsed: ParsedTemplateData,
-): Promise<JobRecord> {
-  const { config } = ctx;
-  const id = newJobId();
-  const prepared = withUnsubscribe(ctx, await prepare(ctx, hook, parsed), id, hook.principal.id);
-  const { entries, initial, recipients } = prepared;
-  if (Number.isFinite(config.maxActiveJobs)) {
-    const active = await config.store.countActiveJobs(hook.principal.id);
-    if (active >= config.maxActiveJobs) {
-      throw rateLimited(30, `You already have ${active} unfinished jobs (limit ${config.maxActiveJobs})`);
-    }
-  }
-  const now = config.clock.now();
-  const { estimatedCompletionAt } = await estimate(ctx, recipients, now);
-  const at = new Date(now).toISOString();
-  const suppressed = initial.filter((r) => r.status === 'SUPPRESSED').length;
-  const job: JobRecord = {
-    id,
-    principalId: hook.principal.id,
-    status: entries.length === 0 ? 'completed' : 'queued',
-    createdAt: at,
-    updatedAt: at,
-    entries: hook.request.BulkEmailEntries.length,
-    recipients,
-    counts: { sent: 0, failed: initial.length, pending: entries.length, canceled: 0, suppressed, unknown: 0 },
-  };
-  if (entries.length === 0) job.completedAt = at;
-  if (estimatedCompletionAt) job.estimatedCompletionAt = entries.length === 0 ? at : estimatedCompletionAt;
-  const { BulkEmailEntries: _entries, ...content } = prepared.request;
-  await config.store.createJob(job, { content }, initial);
-  try {
-    const tasks = cutTasks(id, entries, config.maxRecipientsPerCall);
-    if (tasks.length) await config.queue.add({ jobId: id, principalId: job.principalId, tasks });
-  } catch (err) {
-    await config.store.failJob(id, entryError('JOB_NOT_QUEUED')).catch(() => undefined);
-    throw err;
-  }
-  ctx.admission.track(id, recipients);
-  config.emit({ type: 'job.created', jobId: id, principalId: job.principalId, entries: job.entries, recipients, at });
-  if (job.status === 'completed')
-    config.emit({ type: 'job.completed', jobId: id, status: job.status, counts: job.counts, at });
-  config.logger.info({ jobId: id, entries: job.entries, recipients }, 'express-bulk-email: job created');
-  return job;
+function acceptSteps<P extends Principal>(ctx: RouteContext<P>): AcceptStep<P>[] {
+  const steps = [
+    validateHookStep(ctx),
+    authorizeStep(ctx),
+    sendersStep(ctx),
+    resourcesStep(ctx),
+    resolveTemplateStep(ctx),
+    renderPolicyStep(ctx),
+    suppressionStep(ctx),
+    unsubscribeStep(ctx),
+    admissionStep(ctx),
+  ];
+  return steps.filter((step): step is AcceptStep<P> => step !== undefined);
 }
 
 function isDryRun(req: Request): boolean {
@@ -300,70 +51,69 @@ function isDryRun(req: Request): boolean {
 }
 
 export function createJobHandler<P extends Principal>(ctx: RouteContext<P>) {
-  return async (req: Request, res: Response): Promise<void> => {
+  const { config } = ctx;
+  const steps = acceptSteps(ctx);
+  let warnedParsedElsewhere = false;
+
+  /** Nothing of the body is read until the caller is known and its headers and query are good. */
+  async function beforeBody(req: Request) {
     const principal = await principalOf(ctx, req);
-    const key = idempotencyKey(req);
-    const dry = isDryRun(req);
-    const body: unknown = req.body;
+    try {
+      return { principal, key: idempotencyKey(req), dry: isDryRun(req) };
+    } catch (err) {
+      discardUnreadBody(req);
+      throw err;
+    }
+  }
+
+  async function body(req: Request) {
+    const read = await readJsonBody(req, config.bodyLimit);
+    if (read.parsedElsewhere && !warnedParsedElsewhere) {
+      warnedParsedElsewhere = true;
+      warnVisibly(
+        config.logger,
+        { code: 'EBE_BODY_PARSED_ELSEWHERE' },
+        "express-bulk-email: the request body was already parsed by middleware mounted before the router (such as app.use(express.json())). It is used as it is, but that parser read it before authentication, applied its own size limit and answers its own errors as HTML. Mount the router before the body parser: app.use('/bulk-email', bulkEmail(…)); app.use(express.json())",
+      );
+    }
+    return read;
+  }
+
+  return async (req: Request, res: Response): Promise<void> => {
+    const { principal, key, dry } = await beforeBody(req);
+    const read = await body(req);
     const parsed = parsedTemplateData();
-    const problems = ctx.validator(body, { parsed });
+    const problems = ctx.validator(read.body, { parsed });
     if (problems.length) throw validationError(problems);
-    const hook: HookContext<P> = { principal, request: body as SendBulkEmailRequest, req };
+    const hook: HookContext<P> = { principal, request: read.body as SendBulkEmailRequest, req };
 
     if (dry) {
       // Stores nothing, the idempotency key included: a dry run can be repeated freely.
-      sendJson(res, 200, ok(await dryRun(ctx, hook, parsed)));
+      const draft = newDraft(hook, 'dry-run', parsed, read.bytes);
+      await runSteps(steps, draft);
+      sendJson(res, 200, ok(dryRunAnswer(ctx, draft)));
       return;
     }
 
-    let claimed: string | undefined;
-    let print = '';
-    if (key !== undefined) {
-      const store = ctx.config.store;
-      claimed = scopedKey(principal.id, key);
-      print = fingerprint(body);
-      const claim = await store.claimIdempotency(claimed, print, IDEMPOTENCY_TTL_MS);
-      if (claim.state === 'replay') {
-        res.setHeader('Idempotent-Replayed', 'true');
-        sendJson(res, claim.response.status, claim.response.body);
-        return;
-      }
-      if (claim.state === 'mismatch') {
-        throw new BulkEmailError(
-          'IDEMPOTENCY_KEY_REUSED',
-          'This Idempotency-Key was already used with a different body',
-        );
-      }
-      if (claim.state === 'in_flight') {
-        throw new BulkEmailError(
-          'IDEMPOTENCY_IN_FLIGHT',
-          'A request with this Idempotency-Key is still being processed',
-          {
-            retryAfter: 1,
-          },
-        );
-      }
+    let created: JobRecord | undefined;
+    const { response, replayed } = await idempotent(
+      config.store,
+      principal.id,
+      key,
+      read.body,
+      async (): Promise<StoredResponse> => {
+        const draft = newDraft(hook, newJobId(), parsed, read.bytes);
+        await runSteps(steps, draft);
+        created = await storeAndQueue(ctx, draft);
+        return { status: 202, body: ok(acceptedView(created, ctx.engine.sending())) };
+      },
+    );
+    if (replayed) {
+      res.setHeader('Idempotent-Replayed', 'true');
+      sendJson(res, response.status, response.body);
+      return;
     }
-
-    let job: JobRecord;
-    try {
-      job = await createJob(ctx, hook, parsed);
-    } catch (err) {
-      if (claimed) await ctx.config.store.releaseIdempotency(claimed).catch(() => undefined);
-      throw err;
-    }
-    const accepted: StoredResponse = { status: 202, body: ok(acceptedView(job, ctx.engine.sending())) };
-    if (claimed) await ctx.config.store.completeIdempotency(claimed, print, accepted, IDEMPOTENCY_TTL_MS);
-
-    const wait = preferredWait(req);
-    if (wait !== undefined && wait > 0) {
-      res.set('Preference-Applied', `wait=${wait}`);
-      const finished = await waitForJob(ctx.config.store, job.id, wait * 1000, res);
-      if (finished) {
-        sendJson(res, 200, ok(jobView(finished, ctx.engine.sending())));
-        return;
-      }
-    }
-    sendJson(res, accepted.status, accepted.body);
+    if (await answerAfterWait(ctx, req, res, (created as JobRecord).id)) return;
+    sendJson(res, response.status, response.body);
   };
 }

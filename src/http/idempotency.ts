@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { Request } from 'express';
 import { BulkEmailError } from '../errors.js';
+import type { Store, StoredResponse } from '../types.js';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 
@@ -71,4 +72,41 @@ export function fingerprint(body: unknown): string {
 /** Store key: scoped to the principal so two principals may use the same key. */
 export function scopedKey(principalId: string, key: string): string {
   return `${principalId.length}:${principalId}:${key}`;
+}
+
+/**
+ * Runs `create` at most once per (principal, key, body): the first request claims the key and its answer is kept
+ * for 24 h; a repeat with the same body replays that answer (`replayed`), with another body → 422, while the first
+ * is still running → 409 with Retry-After. A `create` that throws releases the key (nothing was created, so the
+ * request may be retried). Without a key, `create` just runs.
+ */
+export async function idempotent(
+  store: Store,
+  principalId: string,
+  key: string | undefined,
+  body: unknown,
+  create: () => Promise<StoredResponse>,
+): Promise<{ response: StoredResponse; replayed: boolean }> {
+  if (key === undefined) return { response: await create(), replayed: false };
+  const scoped = scopedKey(principalId, key);
+  const print = fingerprint(body);
+  const claim = await store.claimIdempotency(scoped, print, IDEMPOTENCY_TTL_MS, principalId);
+  if (claim.state === 'replay') return { response: claim.response, replayed: true };
+  if (claim.state === 'mismatch') {
+    throw new BulkEmailError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different body');
+  }
+  if (claim.state === 'in_flight') {
+    throw new BulkEmailError('IDEMPOTENCY_IN_FLIGHT', 'A request with this Idempotency-Key is still being processed', {
+      retryAfter: 1,
+    });
+  }
+  let response: StoredResponse;
+  try {
+    response = await create();
+  } catch (err) {
+    await store.releaseIdempotency(scoped).catch(() => undefined);
+    throw err;
+  }
+  await store.completeIdempotency(scoped, print, response, IDEMPOTENCY_TTL_MS);
+  return { response, replayed: false };
 }

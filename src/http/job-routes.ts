@@ -5,13 +5,17 @@ import { BulkEmailError } from '../errors.js';
 import { entryError } from '../sending/entry-errors.js';
 import type { JobRecord, Principal } from '../types.js';
 import { type RouteContext, principalOf } from './context.js';
+import { isJobId } from './job-id.js';
 import { decodeCursor, encodeCursor, parseLimit } from './pagination.js';
 
-/** The job if this principal owns it; NOT_FOUND otherwise (never FORBIDDEN: ids are not confirmed to others). */
+/**
+ * The job if this principal owns it; NOT_FOUND otherwise (never FORBIDDEN: ids are not confirmed to others). An id
+ * that could not have been issued is NOT_FOUND without asking the store (`x:payload` must not reach a Redis key).
+ */
 async function ownedJob<P extends Principal>(ctx: RouteContext<P>, req: Request): Promise<JobRecord> {
   const principal = await principalOf(ctx, req);
   const id = String(req.params.id);
-  const job = id.length <= 128 ? await ctx.config.store.getJob(id) : null;
+  const job = isJobId(id) ? await ctx.config.store.getJob(id) : null;
   if (!job || job.principalId !== principal.id)
     throw new BulkEmailError('NOT_FOUND', `No job ${JSON.stringify(id.slice(0, 128))}`);
   return job;

@@ -5,7 +5,6 @@ import { BulkEmailError } from '../errors.js';
 import type { Principal } from '../types.js';
 import { buildOpenApi } from '../validation/openapi.js';
 import { asyncHandler } from './async-handler.js';
-import { jsonBody } from './body.js';
 import { type RouteContext, principalOf } from './context.js';
 import { createJobHandler } from './create-job.js';
 import { errorHandler } from './error-handler.js';
@@ -52,7 +51,8 @@ export function buildRouter<P extends Principal>(ctx: RouteContext<P>): Router {
     router.all('/unsubscribe/:token', methodNotAllowed('POST'));
   }
 
-  router.post('/', jsonBody(ctx.config.bodyLimit), asyncHandler(createJobHandler(ctx)));
+  // The handler authenticates before it reads the body (no body-parsing middleware in front of it).
+  router.post('/', asyncHandler(createJobHandler(ctx)));
   router.all('/', authenticated(ctx, methodNotAllowed('POST')));
 
   router.get('/:id', asyncHandler(getJobHandler(ctx)));

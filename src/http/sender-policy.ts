@@ -1,5 +1,8 @@
 // The `senders` policy: may this principal send From / forward feedback to these identities?
-import type { SendBulkEmailRequest } from '../types.js';
+import type { Principal, SendBulkEmailRequest } from '../types.js';
+import type { RouteContext } from './context.js';
+import type { AcceptStep } from './draft.js';
+import { policyStep } from './policy-step.js';
 
 /** `Name <a@b.com>` or `a@b.com` → `a@b.com`, lower-cased. */
 export function addressOf(value: string): string {
@@ -34,4 +37,9 @@ export function senderViolations(
     }
   }
   return problems;
+}
+
+/** The accept step: 403 FORBIDDEN listing every identity the `senders` hook does not allow. */
+export function sendersStep<P extends Principal>(ctx: RouteContext<P>): AcceptStep<P> | undefined {
+  return policyStep(ctx.config.senders, senderViolations);
 }

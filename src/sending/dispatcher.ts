@@ -291,7 +291,10 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     if (claimed.refused === 'paused') {
       await queue.pause(jobId);
       const staleSet = new Set(claimed.stale);
-      return handBack('PAUSED', items.filter((i) => !staleSet.has(i.index)));
+      return handBack(
+        'PAUSED',
+        items.filter((i) => !staleSet.has(i.index)),
+      );
     }
     if (claimed.refused) {
       await queue.remove(jobId);

@@ -106,11 +106,16 @@ export function createSendRate(options: SendRateOptions): SendRate {
       rate = max;
       source = 'account';
       remaining = remainingQuota(out.SendQuota?.Max24HourSend, out.SendQuota?.SentLast24Hours);
-      if (failing) logger.info({ code: 'EBE_ACCOUNT_RATE', rate }, 'express-bulk-email: read the account send rate again');
+      if (failing)
+        logger.info({ code: 'EBE_ACCOUNT_RATE', rate }, 'express-bulk-email: read the account send rate again');
       failing = false;
       if (!closed) await sink?.setQuota(forQueue(remaining));
     } catch (err) {
-      const detail = { code: 'EBE_ACCOUNT_RATE', err: err instanceof Error ? `${err.name}: ${err.message}` : String(err), rate };
+      const detail = {
+        code: 'EBE_ACCOUNT_RATE',
+        err: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+        rate,
+      };
       if (source === 'fallback') {
         if (clock.now() - lastAlert >= ALERT_EVERY_MS) {
           lastAlert = clock.now();

@@ -3,6 +3,7 @@ import { BulkEmailError } from '../errors.js';
 import { entryError } from '../sending/entry-errors.js';
 import type {
   Clock,
+  CreateJobOptions,
   EntryClaim,
   EntryError,
   EntryResult,
@@ -26,22 +27,43 @@ import {
   statusCode,
 } from './entry-codes.js';
 import { type PackedStrings, packedStrings } from './packed-strings.js';
+import { type PrincipalUsage, LIMIT_RETRY_AFTER_SECONDS, principalLimitError } from './principal-limits.js';
 
 export interface MemoryStoreOptions {
   /** Time source for `updatedAt`/`completedAt`, retention and idempotency TTLs. Default `Date.now`. */
   clock?: Pick<Clock, 'now'>;
   /**
    * Most jobs kept at once. When full, the oldest finished jobs are dropped early; when every stored job is still
-   * unfinished, `createJob` fails with 503 `SERVICE_UNAVAILABLE`. Default 10,000.
+   * unfinished, `createJob` fails with 503 `SERVICE_UNAVAILABLE` (`Retry-After` set). Default 10,000.
    */
   maxJobs?: number;
+  /**
+   * Most bytes kept at once: every unfinished job's request (its size as received, attachments included) plus
+   * ~72 bytes per entry for results. Finished jobs are dropped early (oldest first) to make room; when unfinished
+   * work alone fills it, `createJob` fails with 503 `SERVICE_UNAVAILABLE`. The heap holds 1.2 to 2.4 times these
+   * bytes (parsed objects, the request text parsed strings point into, attachments decoded for sending; measured by
+   * test/load/memory-flood.test.ts). Default 128 MiB.
+   */
+  maxBytes?: number;
+  /**
+   * Most of `maxBytes` one principal's unfinished jobs may hold; over it, that principal gets 429 `RATE_LIMITED`
+   * while others are still served (a single job larger than this gets 413). Default a quarter of `maxBytes`.
+   */
+  maxBytesPerPrincipal?: number;
+  /** Most idempotency records kept (unexpired); when full, the oldest answered ones go first. Default 100,000. */
+  maxIdempotencyKeys?: number;
+  /** Most idempotency records of one principal, so one cannot push out another's. Default 10,000. */
+  maxIdempotencyKeysPerPrincipal?: number;
   /** How long a finished (completed or canceled) job stays readable after `completedAt`. Default 24 h. */
   retentionMs?: number;
 }
 
 interface StoredJob {
   record: JobRecord;
-  payload: JobPayload;
+  /** Dropped (undefined) once the job has finished: only results are kept after that. */
+  payload?: JobPayload;
+  /** What the job counts against `maxBytes`: payload bytes while unfinished, plus its results. */
+  bytes: number;
   /** Entry status codes (see entry-codes.ts). */
   codes: Uint8Array;
   /** Attempts per entry, saturating at 255; created with the first non-zero count (a waiting job has none). */
@@ -60,47 +82,90 @@ interface IdempotencyRecord {
   fingerprint: string;
   response?: StoredResponse;
   expiresAt: number;
+  scope: string;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const IDEMPOTENCY_SWEEP_MS = 60_000;
+/** What a finished entry keeps: status and attempts, a packed SES message id (~60 bytes) and its offsets. */
+const RESULT_BYTES_PER_ENTRY = 72;
+const FULL_RETRY_AFTER_SECONDS = 5;
+
+/** A rough size of a value as JSON (strings by length): for a job whose request size was not given. */
+function approximateBytes(value: unknown, depth = 0): number {
+  if (typeof value === 'string') return value.length + 2;
+  if (typeof value !== 'object' || value === null || depth > 32) return 8;
+  let n = 2;
+  for (const [key, item] of Object.entries(value)) n += key.length + 4 + approximateBytes(item, depth + 1);
+  return n;
+}
 
 /**
- * A Store for one process. Memory per entry: 2 bytes (status, attempts) plus the message id packed as UTF-8 bytes
- * (~65 bytes for an SES id) and errors only where there is one. Finished jobs are dropped `retentionMs` after they
- * finish and expired idempotency keys are swept, so a long-running process does not grow without bound.
+ * A Store for one process, bounded: at most `maxJobs` jobs and `maxBytes` bytes (503 past them, `maxBytesPerPrincipal`
+ * → 429 for one principal), and capped idempotency records. Memory per entry: 2 bytes (status, attempts) plus the
+ * message id packed as UTF-8 bytes (~65 bytes for an SES id) and errors only where there is one. A finished job drops
+ * its payload at once and its results `retentionMs` later (earlier when room is needed); expired idempotency keys
+ * are swept.
  */
 export function memoryStore(options: MemoryStoreOptions = {}): Store {
   const clock = options.clock ?? { now: () => Date.now() };
   const maxJobs = options.maxJobs ?? 10_000;
+  const maxBytes = options.maxBytes ?? 128 * 1024 ** 2;
+  const maxBytesPerPrincipal = options.maxBytesPerPrincipal ?? Math.floor(maxBytes / 4);
+  const maxKeys = options.maxIdempotencyKeys ?? 100_000;
+  const maxKeysPerScope = options.maxIdempotencyKeysPerPrincipal ?? 10_000;
   const retentionMs = options.retentionMs ?? DAY_MS;
-  if (!(maxJobs >= 1)) throw new TypeError('memoryStore: maxJobs must be at least 1');
+  for (const [name, value] of Object.entries({
+    maxJobs,
+    maxBytes,
+    maxBytesPerPrincipal,
+    maxIdempotencyKeys: maxKeys,
+    maxIdempotencyKeysPerPrincipal: maxKeysPerScope,
+  })) {
+    if (!(value >= 1)) throw new TypeError(`memoryStore: ${name} must be at least 1, got ${String(value)}`);
+  }
   if (!(retentionMs >= 0)) throw new TypeError('memoryStore: retentionMs must be >= 0');
 
   const jobs = new Map<string, StoredJob>();
   /** Finished job id → when it expires, in the order the jobs finished. */
   const finished = new Map<string, number>();
-  const activeByPrincipal = new Map<string, number>();
+  /** Bytes every kept job counts (see `StoredJob.bytes`). */
+  let storedBytes = 0;
+  /** Per principal: unfinished jobs, their recipients and their bytes. */
+  const usageByPrincipal = new Map<string, PrincipalUsage & { bytes: number }>();
   const idempotency = new Map<string, IdempotencyRecord>();
+  /** Per scope (principal): its idempotency keys, oldest first. */
+  const keysByScope = new Map<string, Set<string>>();
   let nextIdempotencySweep = 0;
 
   const iso = (ms: number) => new Date(ms).toISOString();
   const isActive = (r: JobRecord) => r.completedAt === undefined && !isFinalStatus(r.status);
-  const addActive = (principalId: string, delta: number) => {
-    const n = (activeByPrincipal.get(principalId) ?? 0) + delta;
-    if (n > 0) activeByPrincipal.set(principalId, n);
-    else activeByPrincipal.delete(principalId);
+  /** Counts a job in (+1) or out of (-1) its principal's unfinished work. */
+  const addActive = (job: StoredJob, sign: 1 | -1) => {
+    const { principalId, recipients } = job.record;
+    const u = usageByPrincipal.get(principalId) ?? { jobs: 0, recipients: 0, bytes: 0 };
+    u.jobs += sign;
+    u.recipients += sign * recipients;
+    u.bytes += sign * job.bytes;
+    if (u.jobs > 0) usageByPrincipal.set(principalId, u);
+    else usageByPrincipal.delete(principalId);
   };
+
+  function drop(id: string): void {
+    const job = jobs.get(id);
+    if (job) storedBytes -= job.bytes;
+    finished.delete(id);
+    jobs.delete(id);
+  }
 
   function sweep(now: number): void {
     for (const [id, expiresAt] of finished) {
       if (expiresAt > now) break;
-      finished.delete(id);
-      jobs.delete(id);
+      drop(id);
     }
     if (now >= nextIdempotencySweep) {
       nextIdempotencySweep = now + IDEMPOTENCY_SWEEP_MS;
-      for (const [key, rec] of idempotency) if (rec.expiresAt <= now) idempotency.delete(key);
+      for (const [key, rec] of idempotency) if (rec.expiresAt <= now) forgetKey(key, rec);
     }
   }
 
@@ -136,7 +201,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
     }
     if (r.counts.pending > 0 || r.completedAt !== undefined) return false;
     if (!isFinalStatus(r.status)) {
-      addActive(r.principalId, -1);
+      addActive(job, -1);
       r.status = 'completed';
       delete r.pausedReason;
     }
@@ -165,9 +230,14 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
     return n;
   }
 
+  /** A finished job keeps its results for `retentionMs`; its payload (template, attachments) goes at once. */
   function markFinished(job: StoredJob, now: number): void {
     job.record.completedAt ??= iso(now);
     job.messageIds?.trim();
+    job.payload = undefined;
+    const kept = job.record.entries * RESULT_BYTES_PER_ENTRY;
+    storedBytes += kept - job.bytes;
+    job.bytes = kept;
     finished.set(job.record.id, now + retentionMs);
   }
 
@@ -177,21 +247,78 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
     return out;
   }
 
-  function makeRoom(): void {
+  /** Drops the oldest finished jobs until a job of `bytes` fits; 503 when unfinished work alone fills the store. */
+  function makeRoom(bytes: number): void {
+    const fits = () => jobs.size < maxJobs && storedBytes + bytes <= maxBytes;
     for (const id of finished.keys()) {
-      if (jobs.size < maxJobs) return;
-      finished.delete(id);
-      jobs.delete(id);
+      if (fits()) return;
+      drop(id);
     }
     if (jobs.size >= maxJobs) {
       throw new BulkEmailError(
         'SERVICE_UNAVAILABLE',
         `The memory store holds ${maxJobs} unfinished jobs (maxJobs); try again later`,
-        {
-          retryAfter: 5,
-        },
+        { retryAfter: FULL_RETRY_AFTER_SECONDS },
       );
     }
+    if (!fits()) {
+      throw new BulkEmailError(
+        'SERVICE_UNAVAILABLE',
+        `The memory store's unfinished jobs fill its ${maxBytes} bytes (maxBytes); try again later`,
+        { retryAfter: FULL_RETRY_AFTER_SECONDS },
+      );
+    }
+  }
+
+  /** 413 for a job that could never fit its principal's share, 429 when that principal's share is full now. */
+  function checkPrincipal(job: JobRecord, bytes: number, options: CreateJobOptions | undefined): void {
+    const usage = usageByPrincipal.get(job.principalId) ?? { jobs: 0, recipients: 0, bytes: 0 };
+    const limited = options?.limits && principalLimitError(usage, job.recipients, options.limits);
+    if (limited) throw limited;
+    if (bytes > maxBytesPerPrincipal) {
+      throw new BulkEmailError(
+        'PAYLOAD_TOO_LARGE',
+        `This job needs ${bytes} bytes of the memory store, more than one principal may hold (maxBytesPerPrincipal ${maxBytesPerPrincipal})`,
+      );
+    }
+    if (usage.bytes + bytes > maxBytesPerPrincipal) {
+      throw new BulkEmailError(
+        'RATE_LIMITED',
+        `Your unfinished jobs already hold ${usage.bytes} bytes and this one needs ${bytes} (maxBytesPerPrincipal ${maxBytesPerPrincipal}); try again when some have finished`,
+        { retryAfter: LIMIT_RETRY_AFTER_SECONDS },
+      );
+    }
+  }
+
+  function forgetKey(key: string, rec: IdempotencyRecord): void {
+    idempotency.delete(key);
+    const keys = keysByScope.get(rec.scope);
+    keys?.delete(key);
+    if (keys?.size === 0) keysByScope.delete(rec.scope);
+  }
+
+  /** Drops the oldest answered key among `keys` (in-flight claims are never dropped: their request is running). */
+  function evictOldest(keys: Iterable<string>): boolean {
+    for (const key of keys) {
+      const rec = idempotency.get(key);
+      if (rec?.response) {
+        forgetKey(key, rec);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  function rememberKey(key: string, rec: IdempotencyRecord): void {
+    let keys = keysByScope.get(rec.scope);
+    if (!keys) {
+      keys = new Set();
+      keysByScope.set(rec.scope, keys);
+    }
+    if (keys.size >= maxKeysPerScope) evictOldest(keys);
+    if (idempotency.size >= maxKeys) evictOldest(idempotency.keys());
+    idempotency.set(key, rec);
+    keys.add(key);
   }
 
   const clampAttempts = (n: number) => Math.max(0, Math.min(255, Math.floor(n) || 0));
@@ -239,25 +366,29 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
   }
 
   return {
-    async createJob(job, payload, initial) {
+    async createJob(job, payload, initial, options) {
       const now = clock.now();
       sweep(now);
       if (jobs.has(job.id)) throw new Error(`memoryStore: job ${job.id} already exists`);
-      makeRoom();
+      const bytes = (options?.bytes ?? approximateBytes(payload)) + job.entries * RESULT_BYTES_PER_ENTRY;
       const n = job.entries;
       const stored: StoredJob = {
         record: { ...job, counts: emptyCounts() },
         payload,
+        bytes,
         codes: new Uint8Array(n),
         flight: new Map(),
         started: false,
       };
       stored.record.counts.pending = n;
       for (const result of initial) apply(stored, result);
+      if (isActive(stored.record) && stored.record.counts.pending > 0) checkPrincipal(job, bytes, options);
+      makeRoom(bytes);
       jobs.set(job.id, stored);
-      if (isActive(stored.record)) addActive(job.principalId, 1);
+      storedBytes += bytes;
+      if (isActive(stored.record)) addActive(stored, 1);
       if (stored.record.counts.pending === 0 && stored.record.completedAt === undefined) {
-        if (isActive(stored.record)) addActive(job.principalId, -1);
+        if (isActive(stored.record)) addActive(stored, -1);
         if (!isFinalStatus(stored.record.status)) stored.record.status = 'completed';
         stored.record.completedAt = job.updatedAt;
         markFinished(stored, now);
@@ -342,7 +473,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
       if (r.completedAt !== undefined) return { job: view(job), finished: false };
       sweepWaiting(job, statusCode(status as EntryStatus), error);
       if (cancel && !isFinalStatus(r.status)) {
-        addActive(r.principalId, -1);
+        addActive(job, -1);
         r.status = 'canceled';
         delete r.pausedReason;
       }
@@ -355,7 +486,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
       if (!job) return null;
       const r = job.record;
       if (r.completedAt !== undefined || isFinalStatus(r.status)) return { job: view(job), finished: false };
-      addActive(r.principalId, -1);
+      addActive(job, -1);
       r.status = 'failed';
       r.error = { code: error.code, message: error.message };
       delete r.pausedReason;
@@ -384,10 +515,10 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
 
     async countActiveJobs(principalId) {
       sweep(clock.now());
-      return activeByPrincipal.get(principalId) ?? 0;
+      return usageByPrincipal.get(principalId)?.jobs ?? 0;
     },
 
-    async claimIdempotency(key, fingerprint, ttlMs): Promise<IdempotencyClaim> {
+    async claimIdempotency(key, fingerprint, ttlMs, scope = ''): Promise<IdempotencyClaim> {
       const now = clock.now();
       sweep(now);
       const rec = idempotency.get(key);
@@ -395,24 +526,30 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
         if (rec.fingerprint !== fingerprint) return { state: 'mismatch' };
         return rec.response ? { state: 'replay', response: rec.response } : { state: 'in_flight' };
       }
-      idempotency.set(key, { fingerprint, expiresAt: now + ttlMs });
+      if (rec) forgetKey(key, rec);
+      rememberKey(key, { fingerprint, expiresAt: now + ttlMs, scope });
       return { state: 'new' };
     },
 
     async completeIdempotency(key, fingerprint, response, ttlMs) {
-      idempotency.delete(key); // re-insert so the map stays roughly in expiry order
-      idempotency.set(key, { fingerprint, response, expiresAt: clock.now() + ttlMs });
+      const rec = idempotency.get(key);
+      const scope = rec?.scope ?? '';
+      if (rec) forgetKey(key, rec); // re-insert so the maps stay roughly in expiry order
+      rememberKey(key, { fingerprint, response, expiresAt: clock.now() + ttlMs, scope });
     },
 
     async releaseIdempotency(key) {
-      idempotency.delete(key);
+      const rec = idempotency.get(key);
+      if (rec) forgetKey(key, rec);
     },
 
     async close() {
       jobs.clear();
       finished.clear();
-      activeByPrincipal.clear();
+      storedBytes = 0;
+      usageByPrincipal.clear();
       idempotency.clear();
+      keysByScope.clear();
     },
   };
 }

@@ -3,7 +3,8 @@ import { FAILED } from './entry-codes.js';
 
 /*
  * Per-job keys: KEYS[1] job hash, KEYS[2] results hash (index → packed result), KEYS[3] set of indexes stored as
- * PENDING with history (put back after a retry), KEYS[4] active-jobs hash (principal → count), KEYS[5] payload string,
+ * PENDING with history (put back after a retry), KEYS[4] active hash (field `principal` → unfinished jobs, field
+ * `\0r:principal` → their recipients), KEYS[5] payload string (deleted when the job finishes),
  * KEYS[6] flight hash (index in flight → the token of the claim that took it).
  * A packed result is "code\31attempts\31messageId\31errorCode\31errorMessage" (codes from entry-codes.ts). An index
  * missing from the results hash has never been touched: its status is the job's `dflt` code (0 = PENDING until a
@@ -43,11 +44,17 @@ local function flushCounts()
   end
   deltas = {}
 end
+local RECIPIENTS = '\0r:'
 local function leaveActive(principal)
   if redis.call('HINCRBY', active, principal, -1) <= 0 then redis.call('HDEL', active, principal) end
+  local field = RECIPIENTS .. principal
+  local recipients = tonumber(redis.call('HGET', job, 'recipients')) or 0
+  if redis.call('HINCRBY', active, field, -recipients) <= 0 then redis.call('HDEL', active, field) end
 end
+-- A finished job keeps its record and results for retentionMs; its payload (template, attachments) goes at once.
 local function expireJob(ms)
-  for _, key in ipairs({job, res, waitset, payload, flight}) do redis.call('PEXPIRE', key, ms) end
+  for _, key in ipairs({job, res, waitset, flight}) do redis.call('PEXPIRE', key, ms) end
+  redis.call('DEL', payload)
 end
 -- What an entry coming back to wait becomes: PENDING, or CANCELED / FAILED (with lateErr) once the job is over.
 local function waitingCode(status)
@@ -116,20 +123,35 @@ local function settle(now, started, retentionMs)
 end
 `;
 
-/** ARGV: retentionMs, payload, active (1/0), pairCount, field/value pairs…, then (index, code, packed) triples. */
+/**
+ * ARGV: retentionMs, payload, active (1/0), maxActiveJobs, maxQueuedRecipients (-1 = no limit), principal,
+ * recipients, pairCount, field/value pairs…, then (index, code, packed) triples.
+ * → 1 created, 0 already exists, or {'limit', jobs, recipients} (the principal's usage) when an unfinished job would
+ * go over a limit: checked and counted in one step, so concurrent requests cannot both take the last place.
+ */
 export const CREATE_JOB = `${PRELUDE}
 if redis.call('EXISTS', job) == 1 then return 0 end
-local pairs_n = tonumber(ARGV[4])
+local principal, recipients = ARGV[6], tonumber(ARGV[7])
+if ARGV[3] == '1' then
+  local jobs = tonumber(redis.call('HGET', active, principal)) or 0
+  local queued = tonumber(redis.call('HGET', active, RECIPIENTS .. principal)) or 0
+  local maxJobs, maxRecipients = tonumber(ARGV[4]), tonumber(ARGV[5])
+  if (maxJobs >= 0 and jobs + 1 > maxJobs) or (maxRecipients >= 0 and queued + recipients > maxRecipients) then
+    return {'limit', jobs, queued}
+  end
+end
+local pairs_n = tonumber(ARGV[8])
 local fields = {}
-for i = 5, 4 + pairs_n * 2 do fields[#fields + 1] = ARGV[i] end
+for i = 9, 8 + pairs_n * 2 do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', job, unpack(fields))
 redis.call('SET', payload, ARGV[2])
-for i = 5 + pairs_n * 2, #ARGV, 3 do
+for i = 9 + pairs_n * 2, #ARGV, 3 do
   redis.call('HSET', res, ARGV[i], ARGV[i + 2])
   if ARGV[i + 1] == '0' then redis.call('SADD', waitset, ARGV[i]) end
 end
 if ARGV[3] == '1' then
-  redis.call('HINCRBY', active, redis.call('HGET', job, 'principalId'), 1)
+  redis.call('HINCRBY', active, principal, 1)
+  redis.call('HINCRBY', active, RECIPIENTS .. principal, recipients)
 else
   expireJob(tonumber(ARGV[1]))
 end

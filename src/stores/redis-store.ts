@@ -14,6 +14,7 @@ import type {
   StoredResponse,
 } from '../types.js';
 import { addCount, emptyCounts, isFinalStatus, PENDING, STATUS_NAMES, statusCode } from './entry-codes.js';
+import { principalLimitError } from './principal-limits.js';
 import { checkConnection, closeClient, ownClient, type RedisConnection, redisGuard } from './redis-connection.js';
 import {
   CLAIM_ENTRIES,
@@ -107,8 +108,9 @@ function outcome(reply: Reply): RecordOutcome {
  * Keys (prefix `ebe`): `ebe:job:{id}` hash (the record, counts, inFlight, dflt), `…:results` hash (index → packed
  * result; untouched entries are absent), `…:waiting` set (PENDING entries with history), `…:payload` (JSON),
  * `…:flight` hash (entries in flight → their claim token),
- * `ebe:active` hash (principal → unfinished jobs), `ebe:idem:{key}` hash (fingerprint, response) with a TTL.
- * A finished job's keys expire `retentionMs` after it finishes. Standalone Redis or Sentinel (not Cluster).
+ * `ebe:active` hash (principal → unfinished jobs, `\0r:principal` → their recipients), `ebe:idem:{key}` hash
+ * (fingerprint, response) with a TTL. A finished job's keys expire `retentionMs` after it finishes; its payload is
+ * deleted at once. Standalone Redis or Sentinel (not Cluster).
  */
 export function redisStore(options: RedisStoreOptions): Store {
   const prefix = options.prefix ?? 'ebe';
@@ -148,7 +150,7 @@ export function redisStore(options: RedisStoreOptions): Store {
   const now = () => new Date(clock.now()).toISOString();
 
   return {
-    createJob: (job, payload, initial) =>
+    createJob: (job, payload, initial, options) =>
       guard(async () => {
         const n = job.entries;
         const first = new Map<number, EntryResult>();
@@ -196,15 +198,27 @@ export function redisStore(options: RedisStoreOptions): Store {
         };
         const pairs = Object.entries(fields).filter(([, v]) => v !== undefined) as [string, string | number][];
         const active = done || isFinalStatus(status) ? 0 : 1;
+        const limits = options?.limits;
+        const limit = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? -1 : n);
         const created = await scripts.ebeCreateJob(
           ...jobKeys(job.id),
           retentionMs,
           JSON.stringify(payload),
           active,
+          limit(limits?.maxActiveJobs),
+          limit(limits?.maxQueuedRecipients),
+          job.principalId,
+          job.recipients,
           pairs.length,
           ...pairs.flat(),
           ...triples,
         );
+        if (Array.isArray(created) && limits) {
+          const usage = { jobs: Number(created[1]), recipients: Number(created[2]) };
+          throw (
+            principalLimitError(usage, job.recipients, limits) ?? new Error('redisStore: limit reply without a limit')
+          );
+        }
         if (created !== 1) throw new Error(`redisStore: job ${job.id} already exists`);
       }),
 

@@ -1,4 +1,5 @@
 // resolveTemplate hook over a folder of template files, read on first use and cached.
+import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { EmailTemplateContent, ResolveTemplateHook } from '../types.js';
@@ -29,9 +30,16 @@ const JSON_FIELDS = new Set(['Subject', 'Text', 'Html']);
  * (→ `TEMPLATE_NOT_FOUND`); a request that already carries `TemplateContent` passes through unchanged.
  * A malformed template file throws (the router answers `INTERNAL_ERROR` and logs the message naming the file).
  * Only found templates are cached, so requests for made-up names cannot grow the cache.
+ * A `dir` that is not a folder is a `TypeError` at once, when the router is built (not a 422 on every request).
  */
 export function folderTemplates(dir: string, options: FolderTemplatesOptions = {}): ResolveTemplateHook {
   const root = resolve(dir);
+  const found = statSync(root, { throwIfNoEntry: false });
+  if (!found?.isDirectory()) {
+    throw new TypeError(
+      `express-bulk-email: folderTemplates(${JSON.stringify(dir)}): ${root} ${found ? 'is not a folder' : 'does not exist'} (a relative path is resolved against the working directory, ${process.cwd()}); pass the folder that holds the templates, best as an absolute path built from import.meta.url or __dirname`,
+    );
+  }
   const useCache = options.cache ?? true;
   const cache = new Map<string, Promise<EmailTemplateContent | null>>();
 

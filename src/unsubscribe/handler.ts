@@ -4,12 +4,12 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ok } from '../envelope.js';
 import { BulkEmailError } from '../errors.js';
 import type { Clock, Store, UnsubscribeOptions } from '../types.js';
-import { type TokenFailure, verifyToken } from './token.js';
+import { type TokenFailure, unsubscribeTokens } from './token.js';
 
 export interface UnsubscribeHandlerOptions {
   secret: string | Uint8Array;
   onUnsubscribe: UnsubscribeOptions['onUnsubscribe'];
-  /** Remembers used tokens (idempotency keys `unsubscribe:<sha256 of the token>`). */
+  /** Remembers used tokens (idempotency keys `unsubscribe:<sha256 of the token>`, scope `unsubscribe:<principal>`). */
   store: Pick<Store, 'claimIdempotency' | 'completeIdempotency' | 'releaseIdempotency'>;
   clock?: Pick<Clock, 'now'>;
 }
@@ -30,12 +30,13 @@ const FINGERPRINT = 'u';
  * the token is released so the provider's retry can succeed.
  */
 export function unsubscribeHandler(options: UnsubscribeHandlerOptions): RequestHandler {
-  const { secret, onUnsubscribe, store } = options;
+  const { onUnsubscribe, store } = options;
+  const tokens = unsubscribeTokens(options.secret);
   const clock = options.clock ?? { now: () => Date.now() };
 
   const handle = async (req: Request, res: Response): Promise<void> => {
     const now = clock.now();
-    const verified = verifyToken(req.params.token, secret, now);
+    const verified = tokens.verify(req.params.token, now);
     if (!verified.ok) {
       throw new BulkEmailError('INVALID_TOKEN', MESSAGES[verified.reason], { details: { reason: verified.reason } });
     }
@@ -45,7 +46,7 @@ export function unsubscribeHandler(options: UnsubscribeHandlerOptions): RequestH
       .digest('base64url')}`;
     const ttlMs = Math.max(1000, payload.expiresAt - now);
     res.set('Cache-Control', 'no-store');
-    const claim = await store.claimIdempotency(key, FINGERPRINT, ttlMs);
+    const claim = await store.claimIdempotency(key, FINGERPRINT, ttlMs, `unsubscribe:${payload.principalId}`);
     if (claim.state === 'replay') {
       res.status(claim.response.status).json(claim.response.body);
       return;

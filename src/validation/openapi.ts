@@ -30,10 +30,11 @@ export interface OpenApiDocument {
 const ERROR_WHEN = {
   INVALID_JSON: 'the body is not JSON',
   UNSUPPORTED_MEDIA_TYPE: 'the body is not application/json',
-  PAYLOAD_TOO_LARGE: 'the body is over the size limit',
+  PAYLOAD_TOO_LARGE:
+    "the body is over the size limit, or the job alone is over maxQueuedRecipients or one principal's share of the memory store",
   VALIDATION_ERROR: 'schema or semantic checks failed; details lists every problem as { path, message }',
   UNAUTHORIZED: 'authenticate gave no principal',
-  FORBIDDEN: 'authorize or the sender policy refused',
+  FORBIDDEN: 'authorize, the senders policy or the resources policy refused (details names each field)',
   NOT_FOUND: 'no such job for this principal, or no such route',
   METHOD_NOT_ALLOWED: 'known path, wrong method (Allow header set)',
   TEMPLATE_NOT_FOUND: 'resolveTemplate (or SES) knows no such template',
@@ -41,11 +42,12 @@ const ERROR_WHEN = {
   IDEMPOTENCY_IN_FLIGHT: 'the first request with this Idempotency-Key is still being processed (Retry-After set)',
   IDEMPOTENCY_KEY_REUSED: 'the Idempotency-Key was used before with another body',
   NOT_CANCELABLE: 'the job has already finished',
-  RATE_LIMITED: 'a hook refused with rateLimited(), or too many unfinished jobs (Retry-After set)',
+  RATE_LIMITED:
+    'a hook refused with rateLimited(), or the principal is at maxActiveJobs, maxQueuedRecipients or its share of the memory store (Retry-After set)',
   QUOTA_EXCEEDED: "the job cannot finish inside the account's remaining 24-hour quota (quota: 'refuse')",
   INVALID_TOKEN: 'the unsubscribe token is forged or expired',
   SES_ERROR: 'SES refused the whole request (details.ses_code)',
-  SERVICE_UNAVAILABLE: 'the job store or queue is unreachable (Retry-After set)',
+  SERVICE_UNAVAILABLE: 'the job store or queue is unreachable, or the memory store is full (Retry-After set)',
   INTERNAL_ERROR: 'anything unexpected; logged with a correlation id',
 } satisfies Record<ErrorCode, string>;
 
@@ -205,7 +207,11 @@ export function buildOpenApi(options: OpenApiOptions = {}): OpenApiDocument {
               { oneOf: [ref('schemas', 'Job'), ref('schemas', 'DryRun')] },
               waited,
             ),
-            '202': ok('The job is stored and queued (or Prefer: wait=N ran out)', ref('schemas', 'JobCreated'), waited),
+            '202': ok(
+              'The job is stored and queued (when Prefer: wait=N ran out: the job as GET /{id} shows it at that moment)',
+              ref('schemas', 'JobCreated'),
+              waited,
+            ),
           },
           [...ALWAYS, ...ROUTE_ERRORS.create],
         ),
@@ -343,7 +349,7 @@ export function buildOpenApi(options: OpenApiOptions = {}): OpenApiDocument {
           type: 'string',
           enum: ['option', 'account', 'fallback'],
           description:
-            "Where send_rate comes from: the sendRate option, GetAccount, or the fallback of 1/s because GetAccount failed",
+            'Where send_rate comes from: the sendRate option, GetAccount, or the fallback of 1/s because GetAccount failed',
         },
         JobCreated: {
           type: 'object',

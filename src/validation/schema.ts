@@ -244,7 +244,7 @@ export function sendBulkEmailSchema(options: SendBulkEmailSchemaOptions = {}): S
     title: 'SendBulkEmailRequest',
     description: 'The JSON body of Amazon SES v2 SendBulkEmail, with SES field names and limits',
     type: 'object',
-    required: ['DefaultContent', 'BulkEmailEntries'],
+    required: ['FromEmailAddress', 'DefaultContent', 'BulkEmailEntries'],
     properties,
     additionalProperties: false,
   });

@@ -630,6 +630,89 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
       });
     });
 
+    describe('payload', () => {
+      it('drops the payload of a finished job and keeps its results', async () => {
+        const job = await created(2);
+        await store.claimEntries(job.id, [0, 1], 't');
+        await store.recordResults(job.id, [success(0)]);
+        expect(await store.getPayload(job.id)).toEqual(payload);
+        await store.recordResults(job.id, [success(1)]);
+        expect(await store.getPayload(job.id)).toBeNull();
+        expect((await store.getJob(job.id))?.status).toBe('completed');
+        expect(await store.getResults(job.id, -1, 10)).toEqual([success(0), success(1)]);
+      });
+
+      it('drops the payload of a canceled job once nothing is in flight, and of a job final at creation', async () => {
+        const job = await created(3);
+        await store.claimEntries(job.id, [0], 't');
+        await store.finishPending(job.id, { status: 'CANCELED', cancel: true });
+        expect(await store.getPayload(job.id)).toEqual(payload); // entry 0 is still being sent
+        await store.recordResults(job.id, [success(0)]);
+        expect(await store.getPayload(job.id)).toBeNull();
+        expect((await store.getResults(job.id, -1, 10)).map((r) => r.status)).toEqual([
+          'SUCCESS',
+          'CANCELED',
+          'CANCELED',
+        ]);
+        const done = await created(1, [{ index: 0, status: 'SUPPRESSED', attempts: 0 }]);
+        expect(await store.getPayload(done.id)).toBeNull();
+      });
+    });
+
+    describe('per-principal limits (checked and counted as the job is created)', () => {
+      const limits = (maxActiveJobs: number, maxQueuedRecipients = Number.POSITIVE_INFINITY) => ({
+        limits: { maxActiveJobs, maxQueuedRecipients },
+      });
+      const createWith = (job: JobRecord, options: object) => store.createJob(job, payload, [], options);
+
+      it('refuses a principal its next unfinished job past maxActiveJobs (429), others still served', async () => {
+        await createWith(jobRecord(PRINCIPAL, 1), limits(2));
+        await createWith(jobRecord(PRINCIPAL, 1), limits(2));
+        const third = jobRecord(PRINCIPAL, 1);
+        await expect(createWith(third, limits(2))).rejects.toMatchObject({
+          code: 'RATE_LIMITED',
+          status: 429,
+          retryAfter: expect.any(Number),
+        });
+        expect(await store.getJob(third.id)).toBeNull();
+        await createWith(jobRecord(`other-${randomUUID()}`, 1), limits(2));
+        expect(await store.countActiveJobs(PRINCIPAL)).toBe(2);
+      });
+
+      it('refuses past maxQueuedRecipients, and frees the room when jobs finish or are canceled', async () => {
+        const a = jobRecord(PRINCIPAL, 3); // 6 recipients
+        const b = jobRecord(PRINCIPAL, 2); // 4 recipients
+        await createWith(a, limits(100, 10));
+        await createWith(b, limits(100, 10));
+        await expect(createWith(jobRecord(PRINCIPAL, 1), limits(100, 10))).rejects.toMatchObject({
+          code: 'RATE_LIMITED',
+        });
+        await store.finishPending(b.id, { status: 'CANCELED', cancel: true });
+        await createWith(jobRecord(PRINCIPAL, 2), limits(100, 10));
+        await store.claimEntries(a.id, [0, 1, 2], 't');
+        await store.recordResults(a.id, [success(0), success(1), success(2)]);
+        await createWith(jobRecord(PRINCIPAL, 3), limits(100, 10));
+        await expect(createWith(jobRecord(PRINCIPAL, 1), limits(100, 10))).rejects.toMatchObject({
+          code: 'RATE_LIMITED',
+        });
+      });
+
+      it('lets exactly maxActiveJobs of many simultaneous creations through', async () => {
+        const outcomes = await Promise.allSettled(
+          range(0, 12).map(() => createWith(jobRecord(PRINCIPAL, 1), limits(5))),
+        );
+        expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(5);
+        expect(await store.countActiveJobs(PRINCIPAL)).toBe(5);
+      });
+
+      it('does not count a job that is final at creation', async () => {
+        await createWith(jobRecord(PRINCIPAL, 1), limits(1));
+        const done = jobRecord(PRINCIPAL, 1);
+        await store.createJob(done, payload, [{ index: 0, status: 'SUPPRESSED', attempts: 0 }], limits(1));
+        expect((await store.getJob(done.id))?.status).toBe('completed');
+      });
+    });
+
     describe('idempotency', () => {
       const key = () => `idem-${randomUUID()}`;
 

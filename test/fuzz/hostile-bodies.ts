@@ -271,7 +271,7 @@ export const validBody: fc.Arbitrary<Record<string, Json>> = fc.record(
       Tracking: { OpenTrackingEnabled: 'ENABLED', ClickTrackingEnabled: 'DISABLED' },
     }),
   },
-  { requiredKeys: ['DefaultContent', 'BulkEmailEntries'] },
+  { requiredKeys: ['FromEmailAddress', 'DefaultContent', 'BulkEmailEntries'] },
 ) as fc.Arbitrary<Record<string, Json>>;
 
 /* ------------------------------------------------------------------ walking and editing JSON */

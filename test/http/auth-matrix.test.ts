@@ -1,4 +1,5 @@
-// Every route × {no credentials, another principal, the owner}, and the sender policy on all four identity fields.
+// Every route × {no credentials, another principal, the owner}, the sender policy on all four identity fields, and the
+// resources policy on templates, configuration sets, tenants and endpoints.
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Queue } from '../../src/index.js';
@@ -258,6 +259,122 @@ describe('sender policy on From, FeedbackForwardingEmailAddress and both identit
       .post('/bulk-email')
       .send({ ...bulkBody(1), FromEmailAddress: 'ceo@evil.com' })
       .expect(401);
+    expect(res.body.error.code).toBe('UNAUTHORIZED');
+  });
+});
+
+describe('resources policy on templates, configuration sets, tenants and endpoints', () => {
+  const ARN = 'arn:aws:ses:us-east-1:123456789012:template/welcome';
+  let h: HttpApp;
+  let queue: ReturnType<typeof countingQueue>;
+  let lookups: string[];
+  beforeAll(async () => {
+    const { GetEmailTemplateCommand } = await import('@aws-sdk/client-sesv2');
+    queue = countingQueue();
+    lookups = [];
+    h = httpApp({
+      queue,
+      worker: false,
+      // alice: two templates (one by ARN), one configuration set, any tenant, no endpoint; bob: anything;
+      // carol: no restriction at all (the hook gives nothing).
+      resources: (principal) =>
+        principal.id === 'alice'
+          ? { templates: ['welcome', 'payroll', ARN], configurationSets: ['alice-set'], tenants: '*' }
+          : principal.id === 'bob'
+            ? { templates: '*', configurationSets: ['*'], tenants: '*', endpoints: '*' }
+            : principal.id === 'carol'
+              ? undefined
+              : { templates: ['welcome'] },
+    });
+    // alice's stored "payroll" template exists (and uses variables); nothing else does.
+    h.mock.on(GetEmailTemplateCommand).callsFake((input: { TemplateName: string }) => {
+      lookups.push(input.TemplateName);
+      if (input.TemplateName === 'payroll') {
+        return { TemplateContent: { Subject: 'Pay', Text: 'Hi {{employee_name}}, {{net_salary}} to {{iban}}' } };
+      }
+      if (input.TemplateName === 'welcome') return { TemplateContent: { Subject: 'Hi', Text: 'Hi {{name}}' } };
+      throw Object.assign(new Error('not found'), { name: 'NotFoundException', $metadata: { httpStatusCode: 404 } });
+    });
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  const post = (who: string, patch: Record<string, unknown>, template?: Record<string, unknown>) => {
+    const body = bulkBody(1, template ? { template: { TemplateData: '{"name":"x","code":"y"}', ...template } } : {});
+    const req = request(h.app).post('/bulk-email');
+    return (who === 'nobody' ? req : req.set('x-user', who)).send({ ...body, ...patch });
+  };
+
+  const allowed: [string, string, Record<string, unknown>, Record<string, unknown>?][] = [
+    ['an inline template names no resource', 'alice', {}],
+    ['a listed template by name', 'alice', {}, { TemplateName: 'welcome' }],
+    ['a listed template by ARN', 'alice', {}, { TemplateArn: ARN }],
+    ['a listed configuration set', 'alice', { ConfigurationSetName: 'alice-set' }],
+    ['any tenant with "*"', 'alice', { TenantName: 'anything' }],
+    ["'*' and ['*'] allow every kind", 'bob', { ConfigurationSetName: 'x', TenantName: 't', EndpointId: 'e.f' }],
+    ['no grants from the hook: no restriction', 'carol', { ConfigurationSetName: 'any', EndpointId: 'a.b' }],
+  ];
+  for (const [name, who, patch, template] of allowed) {
+    it(`allowed: ${name} → 202`, async () => {
+      const res = await post(who, patch, template);
+      expect(res.status, JSON.stringify(res.body)).toBe(202);
+    });
+  }
+
+  const refused: [string, string, Record<string, unknown>, Record<string, unknown> | undefined, string[]][] = [
+    ['a template not listed', 'alice', {}, { TemplateName: 'other' }, ['/DefaultContent/Template/TemplateName']],
+    [
+      'an ARN of a listed name in another account',
+      'alice',
+      {},
+      { TemplateArn: 'arn:aws:ses:us-east-1:999999999999:template/welcome' },
+      ['/DefaultContent/Template/TemplateArn'],
+    ],
+    [
+      'a configuration set not listed',
+      'alice',
+      { ConfigurationSetName: 'bob-set' },
+      undefined,
+      ['/ConfigurationSetName'],
+    ],
+    ['an endpoint when the grants leave endpoints out', 'alice', { EndpointId: 'abc.def' }, undefined, ['/EndpointId']],
+    [
+      'every refused field listed',
+      'mallory',
+      { ConfigurationSetName: 's', TenantName: 't', EndpointId: 'e.f' },
+      { TemplateName: 'payroll' },
+      ['/DefaultContent/Template/TemplateName', '/ConfigurationSetName', '/TenantName', '/EndpointId'],
+    ],
+  ];
+  for (const [name, who, patch, template, paths] of refused) {
+    it(`refused: ${name} → 403 FORBIDDEN naming the field, no job`, async () => {
+      const before = queue.tasks;
+      const res = await post(who, patch, template);
+      expect(res.status, JSON.stringify(res.body)).toBe(403);
+      expect(res.body.error.code).toBe('FORBIDDEN');
+      expect(res.body.error.details.map((d: { path: string }) => d.path)).toEqual(paths);
+      expect(queue.tasks).toBe(before);
+    });
+  }
+
+  it("another principal naming alice's stored template learns nothing: no lookup, the same answer as for no template", async () => {
+    lookups.length = 0;
+    const theirs = await post('mallory', {}, { TemplateName: 'payroll' }).expect(403);
+    const none = await post('mallory', {}, { TemplateName: 'no-such-template' }).expect(403);
+    expect(lookups).toEqual([]);
+    expect(JSON.stringify(theirs.body).replaceAll('payroll', '<name>')).toBe(
+      JSON.stringify(none.body).replaceAll('no-such-template', '<name>'),
+    );
+    expect(JSON.stringify(theirs.body)).not.toMatch(/employee_name|net_salary|iban/);
+    // alice herself gets her template checked as usual
+    const own = await post('alice', {}, { TemplateName: 'payroll' }).expect(400);
+    expect(JSON.stringify(own.body.error.details)).toContain('employee_name');
+    expect(lookups).toEqual(['payroll']);
+  });
+
+  it('without credentials a refused resource is still 401, not 403', async () => {
+    const res = await post('nobody', { ConfigurationSetName: 'bob-set' }).expect(401);
     expect(res.body.error.code).toBe('UNAUTHORIZED');
   });
 });

@@ -34,7 +34,7 @@ describe.skipIf(!REDIS_URL)('redisStore', () => {
     }
   });
 
-  it('gives a finished job’s keys the retention TTL, and none to an unfinished job', async () => {
+  it('gives a finished job’s keys the retention TTL (its payload goes at once), and none to an unfinished job', async () => {
     const store = redisStore({ connection: REDIS_URL as string, prefix, retentionMs: 60_000 });
     const redis = new Redis(REDIS_URL as string);
     try {
@@ -42,11 +42,12 @@ describe.skipIf(!REDIS_URL)('redisStore', () => {
       expect(await redis.pttl(`${prefix}:job:ttl`)).toBe(-1);
       await store.claimEntries('ttl', [0], 'lease');
       await store.recordResults('ttl', [{ index: 0, status: 'SUCCESS', attempts: 1 }]);
-      for (const key of ['', ':results', ':payload']) {
+      for (const key of ['', ':results']) {
         const ttl = await redis.pttl(`${prefix}:job:ttl${key}`);
         expect(ttl).toBeGreaterThan(50_000);
         expect(ttl).toBeLessThanOrEqual(60_000);
       }
+      expect(await redis.exists(`${prefix}:job:ttl:payload`)).toBe(0);
     } finally {
       await store.close();
       redis.disconnect();

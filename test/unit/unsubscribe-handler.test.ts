@@ -6,9 +6,10 @@ import { errorHandler } from '../../src/http/error-handler.js';
 import { memoryStore } from '../../src/stores/memory-store.js';
 import type { Logger, Store } from '../../src/types.js';
 import { unsubscribeHandler } from '../../src/unsubscribe/handler.js';
-import { signToken } from '../../src/unsubscribe/token.js';
+import { type UnsubscribeTokenPayload, unsubscribeTokens } from '../../src/unsubscribe/token.js';
 
 const SECRET = 'a-very-secret-secret-of-32-chars';
+const signToken = (payload: UnsubscribeTokenPayload, secret: string) => unsubscribeTokens(secret).sign(payload);
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 function setup(
@@ -153,7 +154,12 @@ describe('unsubscribeHandler', () => {
     const claim = vi.spyOn(store, 'claimIdempotency');
     const t = token();
     await oneClick(app, t);
-    expect(claim).toHaveBeenCalledWith(expect.stringMatching(/^unsubscribe:[A-Za-z0-9_-]{43}$/), 'u', 3_600_000);
+    expect(claim).toHaveBeenCalledWith(
+      expect.stringMatching(/^unsubscribe:[A-Za-z0-9_-]{43}$/),
+      'u',
+      3_600_000,
+      'unsubscribe:p-1',
+    );
     expect(claim.mock.calls[0][0]).not.toContain(t);
   });
 

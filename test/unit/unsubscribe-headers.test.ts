@@ -1,14 +1,19 @@
 // unsubscribeHeaders(): the RFC 8058 header pair per entry, who it is for, replacement of old headers and SES limits.
 import { describe, expect, it } from 'vitest';
 import type { BulkEmailEntry } from '../../src/types.js';
-import { stripUnsubscribeHeaders, unsubscribeAddress, unsubscribeHeaders } from '../../src/unsubscribe/headers.js';
-import { verifyToken } from '../../src/unsubscribe/token.js';
+import {
+  recipientProblem,
+  stripUnsubscribeHeaders,
+  unsubscribeAddress,
+  unsubscribeHeaders,
+} from '../../src/unsubscribe/headers.js';
+import { unsubscribeTokens } from '../../src/unsubscribe/token.js';
 
-const SECRET = 'a-very-secret-secret-of-32-chars';
+const tokens = unsubscribeTokens('a-very-secret-secret-of-32-chars');
 const NOW = 1_700_000_000_000;
 const base = {
   url: 'https://mail.example.com/bulk-email/unsubscribe',
-  secret: SECRET,
+  tokens,
   jobId: 'job-1',
   principalId: 'p-1',
   now: NOW,
@@ -21,10 +26,8 @@ function tokenOf(value: string): string {
 }
 
 describe('unsubscribeHeaders', () => {
-  it('adds List-Unsubscribe and List-Unsubscribe-Post for the first To address', () => {
-    const entry: BulkEmailEntry = {
-      Destination: { ToAddresses: ['Alice <alice@example.com>', 'b@example.com'], CcAddresses: ['c@example.com'] },
-    };
+  it("adds List-Unsubscribe and List-Unsubscribe-Post for the entry's one recipient", () => {
+    const entry: BulkEmailEntry = { Destination: { ToAddresses: ['Alice <alice@example.com>'] } };
     const out = unsubscribeHeaders(entry, base);
     if (typeof out === 'string') throw new Error(out);
     expect(out.Destination).toBe(entry.Destination);
@@ -35,7 +38,7 @@ describe('unsubscribeHeaders', () => {
       },
       { Name: 'List-Unsubscribe-Post', Value: 'List-Unsubscribe=One-Click' },
     ]);
-    const verified = verifyToken(tokenOf(out.ReplacementHeaders?.[0].Value ?? ''), SECRET, NOW);
+    const verified = tokens.verify(tokenOf(out.ReplacementHeaders?.[0].Value ?? ''), NOW);
     expect(verified).toEqual({
       ok: true,
       payload: {
@@ -66,17 +69,32 @@ describe('unsubscribeHeaders', () => {
     if (typeof out === 'string') throw new Error(out);
     const value = out.ReplacementHeaders?.[0].Value ?? '';
     expect(value).not.toContain('unsubscribe//');
-    const verified = verifyToken(tokenOf(value), SECRET, NOW);
+    const verified = tokens.verify(tokenOf(value), NOW);
     expect(verified.ok && verified.payload.expiresAt).toBe(NOW + 60_000);
-    expect(verifyToken(tokenOf(value), SECRET, NOW + 60_000)).toEqual({ ok: false, reason: 'expired' });
+    expect(tokens.verify(tokenOf(value), NOW + 60_000)).toEqual({ ok: false, reason: 'expired' });
   });
 
   it.each([
-    [{ CcAddresses: ['cc@example.com'], BccAddresses: ['bcc@example.com'] }, 'cc@example.com'],
+    [{ CcAddresses: ['cc@example.com'] }, 'cc@example.com'],
     [{ ToAddresses: [], BccAddresses: ['bcc@example.com'] }, 'bcc@example.com'],
     [{ ToAddresses: ['"Doe, J" <j@example.com>'] }, 'j@example.com'],
+    [{ CcAddresses: ['cc@example.com'], BccAddresses: ['bcc@example.com'] }, undefined],
+    [{ ToAddresses: ['a@example.com', 'b@example.com'] }, undefined],
   ])('unsubscribeAddress(%j) = %s', (destination, address) => {
     expect(unsubscribeAddress(destination)).toBe(address);
+  });
+
+  it('refuses an entry with several recipients: their one message would carry one link for all of them', () => {
+    for (const Destination of [
+      { ToAddresses: ['a@example.com'], CcAddresses: ['c@example.com'] },
+      { ToAddresses: ['a@example.com'], BccAddresses: ['b@example.com'] },
+      { ToAddresses: ['a@example.com', 'b@example.com'] },
+    ]) {
+      const out = unsubscribeHeaders({ Destination }, base);
+      expect(out).toMatch(/^one-click unsubscribe needs exactly one recipient per entry; this one has 2/);
+      expect(recipientProblem(Destination)).toBe(out);
+    }
+    expect(recipientProblem({ BccAddresses: ['b@example.com'] })).toBeUndefined();
   });
 
   it('replaces existing List-Unsubscribe headers in any case, keeps the others, does not mutate', () => {

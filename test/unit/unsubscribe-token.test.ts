@@ -1,8 +1,8 @@
-// Unsubscribe tokens: sign/verify round trip, tampering, expiry, malformed and oversized input.
+// Unsubscribe tokens: sealed round trip, opacity, tampering, expiry, malformed and oversized input, version-1 links.
 import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_TOKEN_LENGTH, signToken, verifyToken } from '../../src/unsubscribe/token.js';
+import { MAX_TOKEN_LENGTH, unsubscribeTokens } from '../../src/unsubscribe/token.js';
 
 const SECRET = 'a-very-secret-secret-of-32-chars';
 const payload = {
@@ -12,54 +12,63 @@ const payload = {
   expiresAt: 1_800_000_000_000,
 };
 const NOW = 1_700_000_000_000;
+const tokens = unsubscribeTokens(SECRET);
 
-describe('signToken / verifyToken', () => {
+/** A token as version 1 signed it: readable JSON and an HMAC (links in mail sent before the change). */
+function v1Token(p: typeof payload, secret = SECRET): string {
+  const json = JSON.stringify({ a: p.address, j: p.jobId, p: p.principalId, e: p.expiresAt });
+  const body = Buffer.from(json).toString('base64url');
+  const sig = createHmac('sha256', secret)
+    .update('express-bulk-email/unsubscribe/v1\0')
+    .update(body)
+    .digest('base64url');
+  return `${body}.${sig}`;
+}
+
+describe('unsubscribeTokens', () => {
   it('round-trips', () => {
-    const token = signToken(payload, SECRET);
-    expect(token).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
-    expect(verifyToken(token, SECRET, NOW)).toEqual({ ok: true, payload });
+    const token = tokens.sign(payload);
+    expect(token).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(tokens.verify(token, NOW)).toEqual({ ok: true, payload });
+  });
+
+  it('is opaque: no principal, job id or address in the token or in any decoding of it', () => {
+    const token = tokens.sign(payload);
+    const views = [token, Buffer.from(token, 'base64url').toString('latin1'), Buffer.from(token, 'base64').toString()];
+    for (const view of views) {
+      for (const secret of ['tenant-42', '6f1c1c1e', 'alice', 'example.com']) expect(view).not.toContain(secret);
+    }
+  });
+
+  it('differs every time (random nonce), and every one of them works', () => {
+    const a = tokens.sign(payload);
+    const b = tokens.sign(payload);
+    expect(a).not.toBe(b);
+    expect(tokens.verify(b, NOW)).toEqual({ ok: true, payload });
   });
 
   it('accepts a Buffer secret the same as its string', () => {
-    const token = signToken(payload, Buffer.from(SECRET));
-    expect(verifyToken(token, SECRET, NOW).ok).toBe(true);
+    expect(unsubscribeTokens(Buffer.from(SECRET)).verify(tokens.sign(payload), NOW).ok).toBe(true);
   });
 
-  it('is deterministic and short for a typical payload', () => {
-    const token = signToken(payload, SECRET);
-    expect(signToken(payload, SECRET)).toBe(token);
-    expect(token.length).toBeLessThan(200);
+  it('stays short enough for a header for a typical payload', () => {
+    expect(tokens.sign(payload).length).toBeLessThan(200);
   });
 
   it('rejects another secret', () => {
-    expect(verifyToken(signToken(payload, SECRET), 'another-secret-of-enough-length', NOW)).toEqual({
+    expect(unsubscribeTokens('another-secret-of-enough-length').verify(tokens.sign(payload), NOW)).toEqual({
       ok: false,
       reason: 'bad-signature',
     });
   });
 
-  it('rejects a changed payload', () => {
-    const token = signToken(payload, SECRET);
-    const [, sig] = token.split('.');
-    const forged = Buffer.from(
-      JSON.stringify({ a: 'bob@example.com', j: payload.jobId, p: payload.principalId, e: payload.expiresAt }),
-    ).toString('base64url');
-    expect(verifyToken(`${forged}.${sig}`, SECRET, NOW)).toEqual({ ok: false, reason: 'bad-signature' });
-  });
-
-  it('rejects a plain HMAC of the payload (the MAC is domain-separated)', () => {
-    const [body] = signToken(payload, SECRET).split('.');
-    const naive = createHmac('sha256', SECRET).update(body).digest('base64url');
-    expect(verifyToken(`${body}.${naive}`, SECRET, NOW)).toEqual({ ok: false, reason: 'bad-signature' });
-  });
-
   it('any single-character change is refused', () => {
-    const token = signToken(payload, SECRET);
+    const token = tokens.sign(payload);
     fc.assert(
       fc.property(fc.nat(token.length - 1), fc.constantFrom(...'ABCabc019_-.'), (at, ch) => {
         fc.pre(token[at] !== ch);
         const changed = token.slice(0, at) + ch + token.slice(at + 1);
-        const result = verifyToken(changed, SECRET, NOW);
+        const result = tokens.verify(changed, NOW);
         expect(result.ok).toBe(false);
         if (!result.ok) expect(['bad-signature', 'malformed']).toContain(result.reason);
       }),
@@ -68,52 +77,66 @@ describe('signToken / verifyToken', () => {
   });
 
   it('expires at expiresAt', () => {
-    const token = signToken(payload, SECRET);
-    expect(verifyToken(token, SECRET, payload.expiresAt - 1).ok).toBe(true);
-    expect(verifyToken(token, SECRET, payload.expiresAt)).toEqual({ ok: false, reason: 'expired' });
+    const token = tokens.sign(payload);
+    expect(tokens.verify(token, payload.expiresAt - 1).ok).toBe(true);
+    expect(tokens.verify(token, payload.expiresAt)).toEqual({ ok: false, reason: 'expired' });
   });
 
   it.each([
     ['empty', ''],
-    ['no dot', 'abc'],
-    ['empty payload', `.${'A'.repeat(43)}`],
-    ['short signature', 'abc.def'],
-    ['two dots', `a.b.${'A'.repeat(43)}`],
-    ['bad characters', `a+b.${'A'.repeat(43)}`],
-    ['padding', `abc=.${'A'.repeat(43)}`],
+    ['too short to hold anything', 'AgAAAA'],
+    ['bad characters', 'a+b/c'],
+    ['padding', 'abcd='],
+    ['another version', Buffer.alloc(64, 7).toString('base64url')],
+    ['v1 shape with a short signature', 'abc.def'],
+    ['v1 shape with two dots', `a.b.${'A'.repeat(43)}`],
   ])('malformed: %s', (_label, token) => {
-    expect(verifyToken(token, SECRET, NOW)).toEqual({ ok: false, reason: 'malformed' });
+    expect(tokens.verify(token, NOW)).toEqual({ ok: false, reason: 'malformed' });
   });
 
   it('malformed: not a string', () => {
-    expect(verifyToken(undefined, SECRET, NOW)).toEqual({ ok: false, reason: 'malformed' });
-    expect(verifyToken(['a'], SECRET, NOW)).toEqual({ ok: false, reason: 'malformed' });
+    expect(tokens.verify(undefined, NOW)).toEqual({ ok: false, reason: 'malformed' });
+    expect(tokens.verify(['a'], NOW)).toEqual({ ok: false, reason: 'malformed' });
   });
 
-  it('malformed: a signed payload of the wrong shape', () => {
-    const body = Buffer.from(JSON.stringify({ a: 'x@y.z', e: 'soon' })).toString('base64url');
-    const sig = createHmac('sha256', SECRET)
-      .update('express-bulk-email/unsubscribe/v1\0')
-      .update(body)
-      .digest('base64url');
-    expect(verifyToken(`${body}.${sig}`, SECRET, NOW)).toEqual({ ok: false, reason: 'malformed' });
-  });
-
-  it('refuses a non-canonical signature encoding (unused low bits set)', () => {
-    const token = signToken(payload, SECRET);
+  it('refuses a non-canonical encoding (unused low bits set)', () => {
+    let token = tokens.sign(payload);
+    // a length whose last base64url character carries unused bits (not a multiple of 3 bytes)
+    while (Buffer.from(token, 'base64url').length % 3 === 0)
+      token = tokens.sign({ ...payload, address: `x${payload.address}` });
     const last = token[token.length - 1];
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-    const twin = alphabet[alphabet.indexOf(last) ^ 1]; // same top 4 bits, differs only in the 2 unused bits
-    expect(verifyToken(token.slice(0, -1) + twin, SECRET, NOW)).toEqual({ ok: false, reason: 'malformed' });
+    const twin = alphabet[alphabet.indexOf(last) ^ 1];
+    expect(tokens.verify(token.slice(0, -1) + twin, NOW)).toEqual({ ok: false, reason: 'malformed' });
   });
 
   it('refuses oversized tokens before computing anything', () => {
-    const huge = `${'A'.repeat(MAX_TOKEN_LENGTH)}.${'A'.repeat(43)}`;
-    expect(verifyToken(huge, SECRET, NOW)).toEqual({ ok: false, reason: 'malformed' });
+    expect(tokens.verify('A'.repeat(MAX_TOKEN_LENGTH + 1), NOW)).toEqual({ ok: false, reason: 'malformed' });
   });
 
   it('handles non-ASCII addresses', () => {
     const p = { ...payload, address: 'jörg@bücher.example' };
-    expect(verifyToken(signToken(p, SECRET), SECRET, NOW)).toEqual({ ok: true, payload: p });
+    expect(tokens.verify(tokens.sign(p), NOW)).toEqual({ ok: true, payload: p });
+  });
+
+  describe('version-1 tokens (links already in mailboxes)', () => {
+    it('are still honoured until they expire', () => {
+      expect(tokens.verify(v1Token(payload), NOW)).toEqual({ ok: true, payload });
+      expect(tokens.verify(v1Token(payload), payload.expiresAt)).toEqual({ ok: false, reason: 'expired' });
+    });
+
+    it('are refused when changed or signed with another secret', () => {
+      const [body, sig] = v1Token(payload).split('.');
+      const forged = Buffer.from(
+        JSON.stringify({ a: 'bob@example.com', j: 'j', p: 'p', e: payload.expiresAt }),
+      ).toString('base64url');
+      expect(tokens.verify(`${forged}.${sig}`, NOW)).toEqual({ ok: false, reason: 'bad-signature' });
+      expect(tokens.verify(v1Token(payload, 'some-other-secret-16+'), NOW)).toEqual({
+        ok: false,
+        reason: 'bad-signature',
+      });
+      const naive = createHmac('sha256', SECRET).update(body).digest('base64url');
+      expect(tokens.verify(`${body}.${naive}`, NOW)).toEqual({ ok: false, reason: 'bad-signature' });
+    });
   });
 });

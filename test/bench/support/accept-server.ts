@@ -22,11 +22,12 @@ if (mode === 'bare') {
     res.status(202).json({ success: true, data: { id: 'bare', status: 'queued', entries } });
   });
 } else {
-  // Every job stays unfinished unless the queue ends it: room for all of them.
+  // Every job stays unfinished unless the queue ends it: room for all of them (no store or per-principal bound).
+  const unbounded = Number.POSITIVE_INFINITY;
   store =
     mode === 'package-redis'
       ? redisStore({ connection: redisUrl as string, prefix })
-      : memoryStore({ maxJobs: 10_000_000 });
+      : memoryStore({ maxJobs: 10_000_000, maxBytes: unbounded, maxBytesPerPrincipal: unbounded });
   const queue = mode === 'package-no-backlog' ? finishingQueue(store) : droppingQueue();
   app.use(
     '/',
@@ -37,6 +38,8 @@ if (mode === 'bare') {
       queue,
       worker: false,
       sendRate: 1000,
+      maxActiveJobs: unbounded,
+      maxQueuedRecipients: unbounded,
     }),
   );
 }

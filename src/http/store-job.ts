@@ -1,0 +1,60 @@
+// The last steps of POST /: store the job (the store checks the principal's limits) and hand its entries to the queue.
+import { cutTasks } from '../sending/chunk.js';
+import { entryError } from '../sending/entry-errors.js';
+import type { IndexedEntry, JobRecord, Principal } from '../types.js';
+import type { RouteContext } from './context.js';
+import type { Draft } from './draft.js';
+
+/** Hands a stored job's entries to the queue as tasks of up to 50 entries (the dry run plans from the same cut). */
+export async function enqueueJob<P extends Principal>(ctx: RouteContext<P>, job: JobRecord, entries: IndexedEntry[]) {
+  const tasks = cutTasks(job.id, entries, ctx.config.maxRecipientsPerCall);
+  if (tasks.length) await ctx.config.queue.add({ jobId: job.id, principalId: job.principalId, tasks });
+}
+
+/** The job record a checked draft becomes. */
+function jobRecord<P extends Principal>(draft: Draft<P>, now: number): JobRecord {
+  const { entries, initial } = draft;
+  const at = new Date(now).toISOString();
+  let suppressed = 0;
+  for (const r of initial) if (r.status === 'SUPPRESSED') suppressed++;
+  const job: JobRecord = {
+    id: draft.jobId,
+    principalId: draft.hook.principal.id,
+    status: entries.length === 0 ? 'completed' : 'queued',
+    createdAt: at,
+    updatedAt: at,
+    entries: draft.hook.request.BulkEmailEntries.length,
+    recipients: draft.recipients,
+    counts: { sent: 0, failed: initial.length, pending: entries.length, canceled: 0, suppressed, unknown: 0 },
+  };
+  if (entries.length === 0) job.completedAt = at;
+  if (draft.estimatedCompletionAt) job.estimatedCompletionAt = entries.length === 0 ? at : draft.estimatedCompletionAt;
+  return job;
+}
+
+/**
+ * Stores the job, then queues it. The store refuses (429 RATE_LIMITED) when the principal already has
+ * `maxActiveJobs` unfinished jobs or `maxQueuedRecipients` queued, checking and counting in one atomic step; the
+ * memory store also refuses (503) when its `maxJobs`/`maxBytes` are full. A job that cannot be queued is failed.
+ */
+export async function storeAndQueue<P extends Principal>(ctx: RouteContext<P>, draft: Draft<P>): Promise<JobRecord> {
+  const { config } = ctx;
+  const job = jobRecord(draft, config.clock.now());
+  const { BulkEmailEntries: _entries, ...content } = draft.request;
+  const limits = { maxActiveJobs: config.maxActiveJobs, maxQueuedRecipients: config.maxQueuedRecipients };
+  await config.store.createJob(job, { content }, draft.initial, { limits, bytes: draft.bytes });
+  try {
+    if (draft.entries.length) await enqueueJob(ctx, job, draft.entries);
+  } catch (err) {
+    await config.store.failJob(job.id, entryError('JOB_NOT_QUEUED')).catch(() => undefined);
+    throw err;
+  }
+  ctx.admission.track(job.id, job.recipients);
+  const { id, principalId, recipients } = job;
+  const at = job.createdAt;
+  config.emit({ type: 'job.created', jobId: id, principalId, entries: job.entries, recipients, at });
+  if (job.status === 'completed')
+    config.emit({ type: 'job.completed', jobId: id, status: job.status, counts: job.counts, at });
+  config.logger.info({ jobId: id, entries: job.entries, recipients }, 'express-bulk-email: job created');
+  return job;
+}
