@@ -1,38 +1,25 @@
-// The {success, data|error} envelope and the snake_case views of jobs and results.
+// The {success, data|error} envelope and the snake_case views of jobs and results (types in wire-types.ts).
 import type { ErrorCode } from './errors.js';
 import type { EntryResult, JobRecord } from './types.js';
+import type {
+  AcceptedJob,
+  ErrorBody,
+  ErrorEnvelope,
+  JobView,
+  ResponseData,
+  ResultView,
+  SuccessEnvelope,
+} from './wire-types.js';
 
-export interface SuccessEnvelope<T> {
-  success: true;
-  data: T;
-}
-
-export interface ErrorEnvelope {
-  success: false;
-  error: { code: ErrorCode; message: string; details?: unknown; correlation_id?: string };
-}
-
-export function ok<T>(data: T): SuccessEnvelope<T> {
+export function ok<T extends ResponseData>(data: T): SuccessEnvelope<T> {
   return { success: true, data };
 }
 
 export function fail(code: ErrorCode, message: string, details?: unknown, correlationId?: string): ErrorEnvelope {
-  const error: ErrorEnvelope['error'] = { code, message };
+  const error: ErrorBody = { code, message };
   if (details !== undefined) error.details = details;
   if (correlationId !== undefined) error.correlation_id = correlationId;
   return { success: false, error };
-}
-
-export interface JobView {
-  id: string;
-  created_at: string;
-  updated_at: string;
-  status: JobRecord['status'];
-  entries: number;
-  recipients: number;
-  counts: JobRecord['counts'];
-  completed_at?: string;
-  estimated_completion_at?: string;
 }
 
 export function jobView(job: JobRecord): JobView {
@@ -51,8 +38,8 @@ export function jobView(job: JobRecord): JobView {
 }
 
 /** The short answer to `POST /`: what was accepted. */
-export function acceptedView(job: JobRecord) {
-  const view: Record<string, unknown> = {
+export function acceptedView(job: JobRecord): AcceptedJob {
+  const view: AcceptedJob = {
     id: job.id,
     created_at: job.createdAt,
     status: job.status,
@@ -61,14 +48,6 @@ export function acceptedView(job: JobRecord) {
   };
   if (job.estimatedCompletionAt) view.estimated_completion_at = job.estimatedCompletionAt;
   return view;
-}
-
-export interface ResultView {
-  index: number;
-  status: EntryResult['status'];
-  message_id?: string;
-  error?: string;
-  attempts: number;
 }
 
 export function resultView(result: EntryResult): ResultView {

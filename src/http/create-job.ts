@@ -35,6 +35,7 @@ import { senderViolations } from './sender-policy.js';
 import { allRecipients, applySuppression } from './suppression.js';
 import { sendJson } from './send-json.js';
 import { waitForJob } from './wait.js';
+import type { DryRunPlan } from '../wire-types.js';
 
 /** A request that passed every check: what to send, and the entries that end before sending. */
 interface Prepared {
@@ -222,7 +223,11 @@ async function estimate<P extends Principal>(ctx: RouteContext<P>, recipients: n
   });
 }
 
-async function dryRun<P extends Principal>(ctx: RouteContext<P>, hook: HookContext<P>, parsed: ParsedTemplateData) {
+async function dryRun<P extends Principal>(
+  ctx: RouteContext<P>,
+  hook: HookContext<P>,
+  parsed: ParsedTemplateData,
+): Promise<DryRunPlan> {
   const prepared = withUnsubscribe(ctx, await prepare(ctx, hook, parsed), 'dry-run', hook.principal.id);
   const { estimatedCompletionAt } = await estimate(ctx, prepared.recipients, ctx.config.clock.now());
   const rate = ctx.engine.rate();
@@ -234,7 +239,7 @@ async function dryRun<P extends Principal>(ctx: RouteContext<P>, hook: HookConte
     suppressed: prepared.initial.filter((r) => r.status === 'SUPPRESSED').map((r) => r.index),
     invalid: prepared.initial
       .filter((r) => r.status === 'INVALID_PARAMETER')
-      .map((r) => ({ index: r.index, error: r.error })),
+      .map((r) => ({ index: r.index, error: r.error ?? '' })),
     send_rate: rate ?? null,
     estimated_completion_at: estimatedCompletionAt ?? null,
   };
