@@ -1,8 +1,8 @@
 // Types of every HTTP answer, snake_case as on the wire; test/unit/wire-types.test.ts proves them equal to the OpenAPI document.
-import type { ErrorCode } from './errors.js';
+import type { ErrorCode, ValidationDetail } from './errors.js';
 import type { EntryStatus, JobCounts, JobStatus } from './types.js';
 
-export type { EntryStatus, ErrorCode, JobCounts, JobStatus };
+export type { EntryStatus, ErrorCode, JobCounts, JobStatus, ValidationDetail };
 
 /** `data` of a 2xx answer, by OpenAPI `operationId` and HTTP status (GET /openapi.json answers the document itself). */
 export interface OperationAnswers {

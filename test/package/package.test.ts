@@ -88,7 +88,7 @@ function install(dir: string, tarball: string): 'offline' | 'online' {
     'bullmq@^6',
     'ioredis@^5',
     '@types/express@^5',
-    '@types/node@^20',
+    '@types/node@^22',
   ];
   const args = ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error', tarball, ...peers];
   const offline = spawnSync('npm', [...args, '--offline'], { cwd: dir, env: NODE_ENV, encoding: 'utf8' });
@@ -271,7 +271,8 @@ describe('the packed package, installed in a fresh folder', () => {
       import {
         allowAnonymous, bulkEmail, createWorker, folderTemplates, forbidden, memoryStore, rateLimited, staticTemplates,
         templateNotFound, validationError,
-        type BulkEmailOptions, type BulkEmailRouter, type JobRecord, type Principal, type Store, type Worker,
+        type BulkEmailOptions, type BulkEmailRouter, type StoredJob, type Principal, type Store, type Worker,
+        type Envelope, type JobView, type ResultsPage,
       } from 'express-bulk-email';
       import { bullmqQueue, redisStore } from 'express-bulk-email/redis';
 
@@ -301,7 +302,12 @@ describe('the packed package, installed in a fresh folder', () => {
       const worker: Worker = createWorker({ ses: { region: 'us-east-1' }, store, queue: bullmqQueue({ connection: { host: '127.0.0.1', port: 6379 } }) });
       const shared: Store = redisStore({ connection: 'redis://127.0.0.1:6379' });
       const templates = [staticTemplates({ hello: { Subject: 'Hi', Text: 'Hello' } }), folderTemplates('./templates')];
-      const job: Promise<JobRecord | null> = store.getJob('id');
+      const job: Promise<StoredJob | null> = store.getJob('id');
+      // A client of the HTTP API reads snake_case answers.
+      const answer = JSON.parse('{}') as Envelope<JobView>;
+      const created: string | undefined = answer.success ? answer.data.created_at : answer.error.message;
+      const page = JSON.parse('{}') as Envelope<ResultsPage>;
+      const cursor: string | null = page.success ? page.data.next_cursor : null;
       bulkEmail({ authenticate: allowAnonymous() });
       // The types are real, not any: each of these must be an error.
       // @ts-expect-error authenticate is required
@@ -312,7 +318,12 @@ describe('the packed package, installed in a fresh folder', () => {
       const nobody: Principal = { id: 7 };
       // @ts-expect-error not a number
       const n: number = router;
-      export { app, worker, shared, templates, job, typo, nobody, n, ${kind === 'esm' ? 'options' : 'options as cjsOptions'} };
+      // @ts-expect-error the store's camelCase record is not an HTTP answer
+      type Stored = Envelope<StoredJob>;
+      // @ts-expect-error answers are snake_case
+      const camel = answer.success && answer.data.createdAt;
+      export type { Stored };
+      export { app, worker, shared, templates, job, typo, nobody, n, created, cursor, camel, ${kind === 'esm' ? 'options' : 'options as cjsOptions'} };
     `;
     writeFileSync(join(dir, 'consumer.mts'), consumer('esm'));
     writeFileSync(join(dir, 'consumer.cts'), consumer('cjs'));
