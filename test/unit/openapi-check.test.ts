@@ -81,6 +81,7 @@ describe('responseChecker', () => {
     );
     const wrongMethod = { success: false, error: { code: 'METHOD_NOT_ALLOWED', message: 'use GET' } };
     expect(check(res({ method: 'DELETE', status: 405, json: wrongMethod }))).toEqual([]);
+    expect(check(res({ method: 'HEAD', path: '/bulk-email', status: 405, body: '' }))).toEqual([]);
     expect(check(res({ method: 'DELETE', status: 405, json: { error: 'nope' } })).length).toBeGreaterThan(0);
     expect(check(res({ path: '/bulk-email/a/b/c', status: 404, contentType: 'text/html', body: 'x' }))).toHaveLength(1);
   });
