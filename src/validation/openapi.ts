@@ -83,7 +83,7 @@ const ERRORS = {
     on: ['createJob', 'getResults'],
   },
   UNAUTHORIZED: { when: 'authenticate gave no principal', on: 'authenticated' },
-  FORBIDDEN: { when: 'authorize, the sender policy or the resources hook refused', on: ['createJob'] },
+  FORBIDDEN: { when: 'authorize or the sender policy refused', on: ['createJob'] },
   NOT_FOUND: {
     when: 'no such job for this principal, or no such route',
     on: ['getJob', 'getResults', 'cancelJob', 'unsubscribe'],
@@ -114,7 +114,7 @@ const ERRORS = {
   INVALID_TOKEN: { when: 'the unsubscribe token is forged or expired', on: ['unsubscribe'] },
   SES_ERROR: { when: 'SES refused the whole request (details.ses_code)', on: ['createJob'] },
   SERVICE_UNAVAILABLE: {
-    when: 'the job store or queue is unreachable or full',
+    when: 'the job store or queue is unreachable',
     on: 'authenticated',
     retryAfter: true,
   },
