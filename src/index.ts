@@ -74,6 +74,7 @@ export type {
   Envelope,
   ErrorBody,
   ErrorEnvelope,
+  FailureView,
   InvalidEntry,
   JobView,
   OperationAnswers,

@@ -115,6 +115,16 @@ export interface InvalidEntry {
   error: string;
 }
 
+/**
+ * Why a job or an entry failed: a stable code (an SES status such as `MESSAGE_REJECTED`, or the package's, such as
+ * `SES_UNREACHABLE`) and a message for humans (never a host name, address or stack). Not used by an answer yet:
+ * job and entry errors move to this shape with the new sending engine.
+ */
+export interface FailureView {
+  code: string;
+  message: string;
+}
+
 /** `POST /unsubscribe/:token` → 200. */
 export interface Unsubscribed {
   unsubscribed: true;

@@ -324,6 +324,11 @@ const SCHEMAS: Record<string, JsonSchema> = {
     'What the job would do; nothing is stored or sent',
   ),
   Unsubscribed: object(['unsubscribed'], { unsubscribed: { const: true } }),
+  FailureView: object(
+    ['code', 'message'],
+    { code: { type: 'string' }, message: { type: 'string', description: 'For humans; never a host name or stack' } },
+    'Why a job or an entry failed',
+  ),
 };
 
 /** Error answers grouped by HTTP status, each listing its codes and when they happen. */
