@@ -8,7 +8,10 @@ const express4 = dirname(require.resolve('express4/package.json'));
 
 // Every response a suite receives from the router is checked against the OpenAPI document (see that file).
 const shared = { testTimeout: 60_000, hookTimeout: 60_000, setupFiles: ['test/helpers/check-responses.ts'] };
-/** Suites that measure time or load the machine: they run alone, after the others (project "timing"). */
+/**
+ * Suites that measure time or load the machine: they run alone, after the others (project "timing"), and in CI once,
+ * on the newest Node line, while every other suite runs on each line (test/run.mjs). New such suites go here.
+ */
 export const TIMING = ['test/integ/scale-out.test.ts', 'test/load/**/*.test.ts'];
 // Examples import the package by name, as a user would; tests run them against the sources.
 const self = [
