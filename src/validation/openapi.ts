@@ -4,7 +4,8 @@
 //  1. ROUTES: one entry keyed by its operationId, which must also be a key of `OperationAnswers` in
 //     src/wire-types.ts (with the `data` type of each 2xx status; tsc fails until both agree). Give the path in
 //     OpenAPI form (`/{id}/pause`), the method, a summary, parameters, a request body if any, and each 2xx answer:
-//     `answer(description, schema)` is wrapped in the envelope, `raw(…)` is not (GET /openapi.json only).
+//     `answer(description, schema)` is wrapped in the envelope; `raw(description, schema, mediaType)` is not, and its
+//     operation is listed in RawAnswers below instead of OperationAnswers (GET /openapi.json; an event stream).
 //  2. SCHEMAS: a new shape goes here under the name of its exported type in src/wire-types.ts, referenced with
 //     `schema('Name')`.
 //  3. ERRORS: add the operationId to each error code the route answers beyond those every route answers (`'all'`) or
@@ -42,8 +43,13 @@ export interface OpenApiDocument {
   };
 }
 
-/** Every operation: those answering an envelope (typed in OperationAnswers) and GET /openapi.json. */
-export type OperationId = keyof OperationAnswers | 'getOpenApi';
+/** Operations whose 2xx answer is not the envelope (this document; an event stream or a page would be), by status. */
+interface RawAnswers {
+  getOpenApi: '200';
+}
+
+/** Every operation: those answering an envelope (typed in OperationAnswers) and the raw ones. */
+export type OperationId = keyof OperationAnswers | keyof RawAnswers;
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -51,6 +57,8 @@ interface AnswerSpec {
   description: string;
   /** JSON Schema of the body: the envelope around `data`, or the raw body. */
   body: JsonSchema;
+  /** Its media type. Default `application/json`. */
+  media?: string;
   headers?: Record<string, unknown>;
 }
 
@@ -67,7 +75,7 @@ interface RouteSpec<Status extends string> {
 
 /** One spec per operation; an envelope operation lists exactly the 2xx statuses its OperationAnswers entry has. */
 type RouteTable = { [Op in keyof OperationAnswers]: RouteSpec<`${keyof OperationAnswers[Op] & number}`> } & {
-  getOpenApi: RouteSpec<'200'>;
+  [Op in keyof RawAnswers]: RouteSpec<RawAnswers[Op]>;
 };
 
 /** Which operations answer an error code: every one, every one behind `authenticate`, or those listed. */
@@ -167,9 +175,9 @@ function answer(description: string, data: JsonSchema, headers?: Record<string, 
   return { description, headers, body: object(['success', 'data'], { success: { const: true }, data }) };
 }
 
-/** A 2xx answer that is not wrapped in the envelope. */
-function raw(description: string, body: JsonSchema): AnswerSpec {
-  return { description, body };
+/** A 2xx answer that is not wrapped in the envelope (its operation is listed in RawAnswers). */
+function raw(description: string, body: JsonSchema, media = 'application/json'): AnswerSpec {
+  return { description, body, media };
 }
 
 const replayed = { 'Idempotent-Replayed': ref('headers', 'IdempotentReplayed') };
@@ -363,8 +371,9 @@ function paths(): OpenApiDocument['paths'] {
   for (const [operationId, spec] of Object.entries(ROUTES) as [OperationId, RouteSpec<string>][]) {
     const { path, method, summary, parameters, requestBody, answers } = spec;
     const responses: Record<string, unknown> = {};
-    for (const [status, { description, body, headers }] of Object.entries(answers)) {
-      responses[status] = { description, ...(headers ? { headers } : {}), content: json(body) };
+    for (const [status, { description, body, media, headers }] of Object.entries(answers)) {
+      const content = { [media ?? 'application/json']: { schema: body } };
+      responses[status] = { description, ...(headers ? { headers } : {}), content };
     }
     out[path] ??= {};
     out[path][method] = {
