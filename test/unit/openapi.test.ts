@@ -117,9 +117,9 @@ describe('buildOpenApi', () => {
     for (const [, , op] of operations(doc)) {
       for (const [status, response] of Object.entries(op.responses as Record<string, Record<string, unknown>>)) {
         const schema = (response.content as Record<string, { schema: Record<string, unknown> }>)['application/json']
-          .schema;
+          ?.schema;
         const codes = ((
-          schema.properties as Record<string, { properties: { code: { enum: ErrorCode[] } } }> | undefined
+          schema?.properties as Record<string, { properties: { code: { enum: ErrorCode[] } } }> | undefined
         )?.error?.properties.code.enum ?? []) as ErrorCode[];
         for (const code of codes) listed.set(code, (listed.get(code) ?? new Set()).add(status));
       }
