@@ -5,7 +5,7 @@ export default defineConfig({
   entry: { index: 'src/index.ts', redis: 'src/redis.ts' },
   format: ['esm', 'cjs'],
   dts: true,
-  target: 'node20',
+  target: 'node22', // the oldest supported Node.js line (engines, .ci/node-versions)
   platform: 'node',
   sourcemap: true,
   clean: true,

@@ -6,9 +6,18 @@ import { defineConfig } from 'vitest/config';
 const require = createRequire(import.meta.url);
 const express4 = dirname(require.resolve('express4/package.json'));
 
-const shared = { testTimeout: 60_000, hookTimeout: 60_000 };
-/** Suites that measure time or load the machine: they run alone, after the others (project "timing"). */
-export const TIMING = ['test/integ/scale-out.test.ts', 'test/load/**/*.test.ts'];
+// Every response a suite receives from the router is checked against the OpenAPI document (see that file).
+const shared = { testTimeout: 60_000, hookTimeout: 60_000, setupFiles: ['test/helpers/check-responses.ts'] };
+/**
+ * Suites that measure time or load the machine: they run alone, after the others (project "timing"), and in CI once,
+ * on the newest Node line, while every other suite runs on each line (test/run.mjs). New such suites go here.
+ */
+export const TIMING = [
+  'test/integ/redis-faults.test.ts',
+  'test/integ/redis-queue-outage.test.ts',
+  'test/integ/redis-queue-workers.test.ts',
+  'test/load/**/*.test.ts',
+];
 // Examples import the package by name, as a user would; tests run them against the sources.
 const self = [
   { find: /^express-bulk-email\/redis$/, replacement: new URL('./src/redis.ts', import.meta.url).pathname },

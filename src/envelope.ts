@@ -1,23 +1,22 @@
-// The {success, data|error} envelope and the snake_case views of jobs and results.
+// The {success, data|error} envelope and the snake_case views of jobs and results (types in wire-types.ts).
 import type { ErrorCode } from './errors.js';
-import type { EntryError, EntryResult, JobRecord, SendRateSource } from './types.js';
+import type { EntryResult, JobRecord, SendRateSource } from './types.js';
+import type {
+  AcceptedJob,
+  ErrorBody,
+  ErrorEnvelope,
+  JobView,
+  ResponseData,
+  ResultView,
+  SuccessEnvelope,
+} from './wire-types.js';
 
-export interface SuccessEnvelope<T> {
-  success: true;
-  data: T;
-}
-
-export interface ErrorEnvelope {
-  success: false;
-  error: { code: ErrorCode; message: string; details?: unknown; correlation_id?: string };
-}
-
-export function ok<T>(data: T): SuccessEnvelope<T> {
+export function ok<T extends ResponseData>(data: T): SuccessEnvelope<T> {
   return { success: true, data };
 }
 
 export function fail(code: ErrorCode, message: string, details?: unknown, correlationId?: string): ErrorEnvelope {
-  const error: ErrorEnvelope['error'] = { code, message };
+  const error: ErrorBody = { code, message };
   if (details !== undefined) error.details = details;
   if (correlationId !== undefined) error.correlation_id = correlationId;
   return { success: false, error };
@@ -27,23 +26,6 @@ export function fail(code: ErrorCode, message: string, details?: unknown, correl
 export interface SendingView {
   rate: number;
   source: SendRateSource;
-}
-
-export interface JobView {
-  id: string;
-  created_at: string;
-  updated_at: string;
-  status: JobRecord['status'];
-  entries: number;
-  recipients: number;
-  counts: JobRecord['counts'];
-  send_rate: number;
-  send_rate_source: SendRateSource;
-  completed_at?: string;
-  estimated_completion_at?: string;
-  send_at?: string;
-  paused_reason?: JobRecord['pausedReason'];
-  error?: EntryError;
 }
 
 export function jobView(job: JobRecord, sending: SendingView): JobView {
@@ -67,8 +49,8 @@ export function jobView(job: JobRecord, sending: SendingView): JobView {
 }
 
 /** The short answer to `POST /`: what was accepted. */
-export function acceptedView(job: JobRecord, sending: SendingView) {
-  const view: Record<string, unknown> = {
+export function acceptedView(job: JobRecord, sending: SendingView): AcceptedJob {
+  const view: AcceptedJob = {
     id: job.id,
     created_at: job.createdAt,
     status: job.status,
@@ -80,14 +62,6 @@ export function acceptedView(job: JobRecord, sending: SendingView) {
   if (job.estimatedCompletionAt) view.estimated_completion_at = job.estimatedCompletionAt;
   if (job.sendAt) view.send_at = job.sendAt;
   return view;
-}
-
-export interface ResultView {
-  index: number;
-  status: EntryResult['status'];
-  message_id?: string;
-  error?: EntryError;
-  attempts: number;
 }
 
 export function resultView(result: EntryResult): ResultView {

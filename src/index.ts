@@ -17,4 +17,81 @@ export type { ErrorCode, ValidationDetail } from './errors.js';
 export { memoryStore } from './stores/memory-store.js';
 export { inProcessQueue } from './queues/in-process-queue.js';
 export { folderTemplates, staticTemplates } from './templates/index.js';
-export type * from './types.js';
+// Every type in types.ts (a new one must be added here: test/unit/wire-types.test.ts checks), but the store's
+// camelCase records, which are exported under store names so that they are not mistaken for HTTP answers.
+export type {
+  Attachment,
+  AuthenticateHook,
+  AuthorizeHook,
+  BulkEmailEntry,
+  BulkEmailEvent,
+  BulkEmailOptions,
+  CallConsumer,
+  CallOutcome,
+  ChunkTask,
+  Clock,
+  CreateJobOptions,
+  Destination,
+  EmailTemplateContent,
+  EntryClaim,
+  EntryError,
+  EntryStatus,
+  HookContext,
+  IdempotencyClaim,
+  IndexedEntry,
+  JobContent,
+  JobCounts,
+  JobPayload,
+  JobStatus,
+  Logger,
+  MessageHeader,
+  MessageTag,
+  Principal,
+  PrincipalLimits,
+  Queue,
+  QueuedWork,
+  QueueStats,
+  RecordOutcome,
+  ResolveTemplateHook,
+  ResourceGrants,
+  ResourceList,
+  ResourcesHook,
+  RetryOptions,
+  SendBulkEmailRequest,
+  SenderOptions,
+  SendersHook,
+  SendRateSource,
+  SesEntryStatus,
+  Store,
+  StoredResponse,
+  SuppressHook,
+  TakenCall,
+  Template,
+  UnsubscribeOptions,
+  ValidateHook,
+} from './types.js';
+export type {
+  /** The store's record of a job (camelCase; not an HTTP answer: see JobView). */
+  JobRecord as StoredJob,
+  /** The store's record of one entry's outcome (camelCase; not an HTTP answer: see ResultView). */
+  EntryResult as StoredResult,
+} from './types.js';
+// The HTTP answers, snake_case as on the wire.
+export type {
+  AcceptedJob,
+  DryRunPlan,
+  Envelope,
+  ErrorBody,
+  ErrorEnvelope,
+  FailureView,
+  InvalidEntry,
+  JobView,
+  OperationAnswers,
+  PlannedCall,
+  ResponseData,
+  ResultsPage,
+  ResultView,
+  SuccessEnvelope,
+  Unsubscribed,
+} from './wire-types.js';
+export type { OpenApiDocument } from './validation/openapi.js';

@@ -1,6 +1,7 @@
 // The dry run's answer: the same checks as POST /, then the SES calls the senders would make, nothing stored or sent.
 import { cutTasks, recipientsOf } from '../sending/chunk.js';
 import type { Principal } from '../types.js';
+import type { DryRunPlan } from '../wire-types.js';
 import type { RouteContext } from './context.js';
 import type { Draft } from './draft.js';
 
@@ -12,7 +13,7 @@ function planCalls<P extends Principal>(ctx: RouteContext<P>, draft: Draft<P>) {
   }));
 }
 
-export function dryRunAnswer<P extends Principal>(ctx: RouteContext<P>, draft: Draft<P>) {
+export function dryRunAnswer<P extends Principal>(ctx: RouteContext<P>, draft: Draft<P>): DryRunPlan {
   const sending = ctx.engine.sending();
   return {
     dry_run: true,
@@ -22,7 +23,7 @@ export function dryRunAnswer<P extends Principal>(ctx: RouteContext<P>, draft: D
     suppressed: draft.initial.filter((r) => r.status === 'SUPPRESSED').map((r) => r.index),
     invalid: draft.initial
       .filter((r) => r.status === 'INVALID_PARAMETER')
-      .map((r) => ({ index: r.index, error: r.error })),
+      .map((r) => ({ index: r.index, error: r.error ?? { code: 'INVALID_PARAMETER', message: '' } })),
     send_rate: sending.rate,
     send_rate_source: sending.source,
     estimated_completion_at: draft.estimatedCompletionAt ?? null,

@@ -1,6 +1,5 @@
 // Assembles the Express router: routes, 404/405 envelopes and the error boundary.
 import express, { type RequestHandler, type Router } from 'express';
-import { ok } from '../envelope.js';
 import { BulkEmailError } from '../errors.js';
 import type { Principal } from '../types.js';
 import { buildOpenApi } from '../validation/openapi.js';
@@ -36,7 +35,7 @@ export function buildRouter<P extends Principal>(ctx: RouteContext<P>): Router {
   router.get(
     '/openapi.json',
     authenticated(ctx, (_req, res) => {
-      res.json(ok(openapi));
+      res.json(openapi); // the document itself, not the envelope: Swagger UI and code generators read it directly
     }),
   );
   router.all('/openapi.json', authenticated(ctx, methodNotAllowed('GET, HEAD')));

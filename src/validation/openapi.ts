@@ -1,6 +1,23 @@
-// The OpenAPI 3.1 document of the router, embedding the very schema object the validator compiled.
+// The OpenAPI 3.1 document of the router: one table of routes, one of error codes, the request schema ajv compiled.
+//
+// Adding a route — everything goes in this file, plus its types in src/wire-types.ts:
+//  1. ROUTES: one entry keyed by its operationId, which must also be a key of `OperationAnswers` in
+//     src/wire-types.ts (with the `data` type of each 2xx status; tsc fails until both agree). Give the path in
+//     OpenAPI form (`/{id}/pause`), the method, a summary, parameters, a request body if any, and each 2xx answer:
+//     `answer(description, schema)` is wrapped in the envelope; `raw(description, schema, mediaType)` is not, and its
+//     operation is listed in RawAnswers below instead of OperationAnswers (GET /openapi.json; an event stream).
+//  2. SCHEMAS: a new shape goes here under the name of its exported type in src/wire-types.ts, referenced with
+//     `schema('Name')`.
+//  3. ERRORS: add the operationId to each error code the route answers beyond those every route answers (`'all'`) or
+//     every authenticated route answers (`'authenticated'`): e.g. NOT_FOUND for a route that takes a job id. A new
+//     error code in src/errors.ts fails tsc until it has a row here.
+// What catches a slip: test/unit/openapi.test.ts (every route the Express router registers is in the document),
+// test/helpers/check-responses.ts (every response the test suites receive matches the document; an undocumented
+// status fails), test/unit/wire-types.test.ts (each schema here equals its exported type).
+// Job and entry statuses come from JOB_STATUS / ENTRY_STATUS below, typed by JobStatus / EntryStatus in src/types.ts.
 import { ERROR_STATUS, type ErrorCode } from '../errors.js';
 import type { EntryStatus, JobStatus } from '../types.js';
+import type { OperationAnswers } from '../wire-types.js';
 import { type JsonSchema, type SendBulkEmailSchema, sendBulkEmailSchema } from './schema.js';
 
 export interface OpenApiOptions {
@@ -26,30 +43,97 @@ export interface OpenApiDocument {
   };
 }
 
-/** When each error code is answered (the README's table, in short). Typed so that a new code cannot be forgotten. */
-const ERROR_WHEN = {
-  INVALID_JSON: 'the body is not JSON',
-  UNSUPPORTED_MEDIA_TYPE: 'the body is not application/json',
-  PAYLOAD_TOO_LARGE:
-    "the body is over the size limit, or the job alone is over maxQueuedRecipients or one principal's share of the memory store",
-  VALIDATION_ERROR: 'schema or semantic checks failed; details lists every problem as { path, message }',
-  UNAUTHORIZED: 'authenticate gave no principal',
-  FORBIDDEN: 'authorize, the senders policy or the resources policy refused (details names each field)',
-  NOT_FOUND: 'no such job for this principal, or no such route',
-  METHOD_NOT_ALLOWED: 'known path, wrong method (Allow header set)',
-  TEMPLATE_NOT_FOUND: 'resolveTemplate (or SES) knows no such template',
-  IDEMPOTENCY_KEY_INVALID: 'the Idempotency-Key header is empty, repeated, too long or not visible ASCII',
-  IDEMPOTENCY_IN_FLIGHT: 'the first request with this Idempotency-Key is still being processed (Retry-After set)',
-  IDEMPOTENCY_KEY_REUSED: 'the Idempotency-Key was used before with another body',
-  NOT_CANCELABLE: 'the job has already finished',
-  RATE_LIMITED:
-    'a hook refused with rateLimited(), or the principal is at maxActiveJobs, maxQueuedRecipients or its share of the memory store (Retry-After set)',
-  QUOTA_EXCEEDED: "the job cannot finish inside the account's remaining 24-hour quota (quota: 'refuse')",
-  INVALID_TOKEN: 'the unsubscribe token is forged or expired',
-  SES_ERROR: 'SES refused the whole request (details.ses_code)',
-  SERVICE_UNAVAILABLE: 'the job store or queue is unreachable, or the memory store is full (Retry-After set)',
-  INTERNAL_ERROR: 'anything unexpected; logged with a correlation id',
-} satisfies Record<ErrorCode, string>;
+/** Operations whose 2xx answer is not the envelope (this document; an event stream or a page would be), by status. */
+interface RawAnswers {
+  getOpenApi: '200';
+}
+
+/** Every operation: those answering an envelope (typed in OperationAnswers) and the raw ones. */
+export type OperationId = keyof OperationAnswers | keyof RawAnswers;
+
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+interface AnswerSpec {
+  description: string;
+  /** JSON Schema of the body: the envelope around `data`, or the raw body. */
+  body: JsonSchema;
+  /** Its media type. Default `application/json`. */
+  media?: string;
+  headers?: Record<string, unknown>;
+}
+
+interface RouteSpec<Status extends string> {
+  path: string;
+  method: Method;
+  summary: string;
+  /** False for a route that a third party calls (no `authenticate`). Default true. */
+  authenticated?: boolean;
+  parameters?: unknown[];
+  requestBody?: unknown;
+  answers: Record<Status, AnswerSpec>;
+}
+
+/** One spec per operation; an envelope operation lists exactly the 2xx statuses its OperationAnswers entry has. */
+type RouteTable = { [Op in keyof OperationAnswers]: RouteSpec<`${keyof OperationAnswers[Op] & number}`> } & {
+  [Op in keyof RawAnswers]: RouteSpec<RawAnswers[Op]>;
+};
+
+/** Which operations answer an error code: every one, every one behind `authenticate`, or those listed. */
+type Answered = 'all' | 'authenticated' | readonly OperationId[];
+
+/** When each error code is answered (the README's table, in short), and by which operations. */
+const ERRORS = {
+  INVALID_JSON: { when: 'the body is not JSON', on: ['createJob'] },
+  UNSUPPORTED_MEDIA_TYPE: { when: 'the body is not application/json', on: ['createJob'] },
+  PAYLOAD_TOO_LARGE: {
+    when: "the body is over the size limit, or the job alone is over maxQueuedRecipients or one principal's share of the memory store",
+    on: ['createJob'],
+  },
+  VALIDATION_ERROR: {
+    when: 'schema or semantic checks failed, or a query parameter is invalid; details lists every problem as { path, message }',
+    on: ['createJob', 'getResults'],
+  },
+  UNAUTHORIZED: { when: 'authenticate gave no principal', on: 'authenticated' },
+  FORBIDDEN: {
+    when: 'authorize, the senders policy or the resources policy refused (details names each field)',
+    on: ['createJob'],
+  },
+  NOT_FOUND: {
+    when: 'no such job for this principal, or no such route',
+    on: ['getJob', 'getResults', 'cancelJob', 'unsubscribe'],
+  },
+  METHOD_NOT_ALLOWED: { when: 'known path, wrong method (Allow header set)', on: 'all', allow: true },
+  TEMPLATE_NOT_FOUND: { when: 'resolveTemplate (or SES) knows no such template', on: ['createJob'] },
+  IDEMPOTENCY_KEY_INVALID: {
+    when: 'the Idempotency-Key header is empty, repeated, too long or not visible ASCII',
+    on: ['createJob'],
+  },
+  IDEMPOTENCY_IN_FLIGHT: {
+    when: 'the first request with this Idempotency-Key (or this unsubscribe token) is still being processed',
+    on: ['createJob', 'unsubscribe'],
+    retryAfter: true,
+  },
+  IDEMPOTENCY_KEY_REUSED: { when: 'the Idempotency-Key was used before with another body', on: ['createJob'] },
+  NOT_CANCELABLE: { when: 'the job has already finished', on: ['cancelJob'] },
+  RATE_LIMITED: {
+    when: 'a hook refused with rateLimited(), or the principal is at maxActiveJobs, maxQueuedRecipients or its share of the memory store',
+    on: 'authenticated',
+    retryAfter: true,
+  },
+  QUOTA_EXCEEDED: {
+    when: "the job cannot finish inside the account's remaining 24-hour quota (quota: 'refuse')",
+    on: ['createJob'],
+    retryAfter: true,
+  },
+  INVALID_TOKEN: { when: 'the unsubscribe token is forged or expired', on: ['unsubscribe'] },
+  SES_ERROR: { when: 'SES refused the whole request (details.ses_code)', on: ['createJob'] },
+  SERVICE_UNAVAILABLE: {
+    when: 'the job store or queue is unreachable, or the memory store is full',
+    on: 'authenticated',
+    retryAfter: true,
+  },
+  INTERNAL_ERROR: { when: 'anything unexpected; logged with a correlation id', on: 'all' },
+} satisfies Record<ErrorCode, { when: string; on: Answered; retryAfter?: true; allow?: true }>;
 
 const JOB_STATUS = {
   scheduled: 'stored; nothing is sent before send_at',
@@ -82,101 +166,270 @@ const ENTRY_STATUS = {
   UNKNOWN: 'SES may or may not have sent it (outcome lost); never resent silently',
 } satisfies Record<EntryStatus, string>;
 
-/** Error codes each operation may answer, besides those every authenticated operation may answer. */
-const ALWAYS: ErrorCode[] = [
-  'UNAUTHORIZED',
-  'METHOD_NOT_ALLOWED',
-  'RATE_LIMITED',
-  'SERVICE_UNAVAILABLE',
-  'INTERNAL_ERROR',
-];
-const ROUTE_ERRORS = {
-  create: [
-    'INVALID_JSON',
-    'UNSUPPORTED_MEDIA_TYPE',
-    'PAYLOAD_TOO_LARGE',
-    'VALIDATION_ERROR',
-    'FORBIDDEN',
-    'TEMPLATE_NOT_FOUND',
-    'IDEMPOTENCY_KEY_INVALID',
-    'IDEMPOTENCY_IN_FLIGHT',
-    'IDEMPOTENCY_KEY_REUSED',
-    'QUOTA_EXCEEDED',
-    'SES_ERROR',
-  ],
-  job: ['NOT_FOUND'],
-  results: ['VALIDATION_ERROR', 'NOT_FOUND'],
-  cancel: ['NOT_FOUND', 'NOT_CANCELABLE'],
-  openapi: [],
-} satisfies Record<string, ErrorCode[]>;
-const UNSUBSCRIBE_ERRORS: ErrorCode[] = [
-  'INVALID_TOKEN',
-  'IDEMPOTENCY_IN_FLIGHT',
-  'NOT_FOUND',
-  'METHOD_NOT_ALLOWED',
-  'INTERNAL_ERROR',
-];
-
-const ref = (kind: string, name: string) => ({
-  $ref: `#/components/${kind}/${name}`,
-});
-const json = (schema: unknown) => ({ 'application/json': { schema } });
-const success = (data: unknown) => ({
+const ref = (kind: string, name: string) => ({ $ref: `#/components/${kind}/${name}` });
+/** A reference to one of SCHEMAS (named as its type in src/wire-types.ts). */
+const schema = (name: string) => ref('schemas', name);
+const json = (body: unknown) => ({ 'application/json': { schema: body } });
+const count = () => ({ type: 'integer', minimum: 0 });
+const timestamp = () => ({ type: 'string', format: 'date-time', description: 'ISO 8601, UTC' });
+const object = (required: string[], properties: Record<string, unknown>, description?: string) => ({
   type: 'object',
-  required: ['success', 'data'],
-  properties: { success: { const: true }, data },
-});
-const ok = (description: string, data: unknown, headers?: Record<string, unknown>) => ({
-  description,
-  ...(headers ? { headers } : {}),
-  content: json(success(data)),
+  ...(description ? { description } : {}),
+  required,
+  properties,
 });
 
-/** Error responses grouped by HTTP status, each listing its codes and when they happen. */
-function errorResponses(codes: ErrorCode[]): Record<string, unknown> {
+/** A 2xx answer: `{ success: true, data }`. */
+function answer(description: string, data: JsonSchema, headers?: Record<string, unknown>): AnswerSpec {
+  return { description, headers, body: object(['success', 'data'], { success: { const: true }, data }) };
+}
+
+/** A 2xx answer that is not wrapped in the envelope (its operation is listed in RawAnswers). */
+function raw(description: string, body: JsonSchema, media = 'application/json'): AnswerSpec {
+  return { description, body, media };
+}
+
+const replayed = { 'Idempotent-Replayed': ref('headers', 'IdempotentReplayed') };
+const waited = { ...replayed, 'Preference-Applied': ref('headers', 'PreferenceApplied') };
+const jobId = ref('parameters', 'JobId');
+
+const ROUTES: RouteTable = {
+  createJob: {
+    path: '/',
+    method: 'post',
+    summary: 'Create a bulk send (a job) from a SendBulkEmail body',
+    parameters: [ref('parameters', 'IdempotencyKey'), ref('parameters', 'Prefer'), ref('parameters', 'DryRun')],
+    requestBody: { required: true, content: json(schema('SendBulkEmailRequest')) },
+    answers: {
+      '200': answer(
+        'The finished job (Prefer: wait=N, finished in time), or the plan of a dry run (?dry_run=true)',
+        { oneOf: [schema('JobView'), schema('DryRunPlan')] },
+        waited,
+      ),
+      '202': answer(
+        'The job is stored and queued (when Prefer: wait=N ran out: the job as GET /{id} shows it at that moment)',
+        { anyOf: [schema('AcceptedJob'), schema('JobView')] },
+        waited,
+      ),
+    },
+  },
+  getOpenApi: {
+    path: '/openapi.json',
+    method: 'get',
+    summary: 'This document (not wrapped in the envelope, for Swagger UI and code generators)',
+    answers: {
+      '200': raw('This OpenAPI document', {
+        type: 'object',
+        required: ['openapi', 'info', 'paths'],
+        properties: { openapi: { type: 'string', pattern: '^3\\.1\\.' } },
+        additionalProperties: true,
+      }),
+    },
+  },
+  getJob: {
+    path: '/{id}',
+    method: 'get',
+    summary: 'A job: status, counts, timestamps',
+    parameters: [jobId],
+    answers: { '200': answer('The job', schema('JobView')) },
+  },
+  getResults: {
+    path: '/{id}/results',
+    method: 'get',
+    summary: 'Per-entry results, in index order, one page at a time',
+    parameters: [jobId, ref('parameters', 'Limit'), ref('parameters', 'Cursor')],
+    answers: { '200': answer('One page of results', schema('ResultsPage')) },
+  },
+  cancelJob: {
+    path: '/{id}/cancel',
+    method: 'post',
+    summary: 'Cancel every entry not yet handed to SES',
+    parameters: [jobId],
+    answers: { '200': answer('The job, canceled', schema('JobView')) },
+  },
+  unsubscribe: {
+    path: '/unsubscribe/{token}',
+    method: 'post',
+    summary: 'One-click unsubscribe (RFC 8058); called by mailbox providers, so no authenticate',
+    authenticated: false,
+    parameters: [{ name: 'token', in: 'path', required: true, schema: { type: 'string' } }],
+    requestBody: {
+      required: false,
+      content: {
+        'application/x-www-form-urlencoded': {
+          schema: { type: 'object', properties: { 'List-Unsubscribe': { const: 'One-Click' } } },
+        },
+      },
+    },
+    answers: {
+      '200': answer('The address is unsubscribed (onUnsubscribe runs once per token)', schema('Unsubscribed')),
+    },
+  },
+};
+
+/** The shapes of the answers, each named as its type in src/wire-types.ts. */
+const SCHEMAS: Record<string, JsonSchema> = {
+  ErrorCode: { type: 'string', enum: Object.keys(ERROR_STATUS) },
+  ValidationDetail: object(['path', 'message'], {
+    path: { type: 'string', description: 'JSON Pointer (RFC 6901) into the request body' },
+    message: { type: 'string' },
+  }),
+  ErrorBody: object(['code', 'message'], {
+    code: schema('ErrorCode'),
+    message: { type: 'string', description: 'For humans; never a stack trace, host name or address' },
+    details: {
+      description:
+        'VALIDATION_ERROR: an array of ValidationDetail; SES_ERROR: { ses_code }; QUOTA_EXCEEDED: { needed, remaining }',
+    },
+    correlation_id: { type: 'string', description: 'INTERNAL_ERROR: the id the error was logged with' },
+  }),
+  ErrorEnvelope: object(['success', 'error'], { success: { const: false }, error: schema('ErrorBody') }),
+  JobStatus: { type: 'string', enum: Object.keys(JOB_STATUS), description: describe(JOB_STATUS) },
+  JobCounts: object(
+    ['sent', 'failed', 'pending', 'canceled', 'suppressed', 'unknown'],
+    Object.fromEntries(['sent', 'failed', 'pending', 'canceled', 'suppressed', 'unknown'].map((k) => [k, count()])),
+    'Always adds up to entries; suppressed and unknown are parts of failed',
+  ),
+  SendRateSource: {
+    type: 'string',
+    enum: ['option', 'account', 'fallback'],
+    description:
+      'Where send_rate comes from: the sendRate option, GetAccount, or the fallback of 1/s because GetAccount failed',
+  },
+  AcceptedJob: object(['id', 'created_at', 'status', 'entries', 'recipients', 'send_rate', 'send_rate_source'], {
+    id: { type: 'string' },
+    created_at: timestamp(),
+    status: schema('JobStatus'),
+    entries: count(),
+    recipients: count(),
+    send_rate: { type: 'number', description: 'Recipients per second the senders use now' },
+    send_rate_source: schema('SendRateSource'),
+    estimated_completion_at: timestamp(),
+    send_at: timestamp(),
+  }),
+  JobView: object(
+    ['id', 'created_at', 'updated_at', 'status', 'entries', 'recipients', 'counts', 'send_rate', 'send_rate_source'],
+    {
+      id: { type: 'string' },
+      created_at: timestamp(),
+      updated_at: timestamp(),
+      status: schema('JobStatus'),
+      entries: count(),
+      recipients: count(),
+      counts: schema('JobCounts'),
+      send_rate: { type: 'number', description: 'Recipients per second the senders use now' },
+      send_rate_source: schema('SendRateSource'),
+      completed_at: timestamp(),
+      estimated_completion_at: timestamp(),
+      send_at: timestamp(),
+      paused_reason: { type: 'string', enum: ['USER', 'REPUTATION'] },
+      error: schema('FailureView'),
+    },
+  ),
+  EntryStatus: { type: 'string', enum: Object.keys(ENTRY_STATUS), description: describe(ENTRY_STATUS) },
+  ResultView: object(['index', 'status', 'attempts'], {
+    index: { ...count(), description: "The entry's index in BulkEmailEntries" },
+    status: schema('EntryStatus'),
+    message_id: { type: 'string' },
+    error: schema('FailureView'),
+    attempts: { ...count(), description: 'SES calls this entry went out in' },
+  }),
+  ResultsPage: object(['results', 'next_cursor'], {
+    results: { type: 'array', items: schema('ResultView') },
+    next_cursor: { type: ['string', 'null'], description: 'Pass as ?cursor= for the next page; null on the last page' },
+  }),
+  PlannedCall: object(['entries', 'recipients'], {
+    entries: { type: 'array', items: count(), description: 'Entry indexes in this SES call' },
+    recipients: count(),
+  }),
+  InvalidEntry: object(['index', 'error'], { index: count(), error: schema('FailureView') }),
+  DryRunPlan: object(
+    [
+      'dry_run',
+      'entries',
+      'recipients',
+      'calls',
+      'suppressed',
+      'invalid',
+      'send_rate',
+      'send_rate_source',
+      'estimated_completion_at',
+    ],
+    {
+      dry_run: { const: true },
+      entries: count(),
+      recipients: { ...count(), description: 'Recipients that would be sent to (suppressed and invalid excluded)' },
+      calls: { type: 'array', items: schema('PlannedCall'), description: 'The SES calls the job would make' },
+      suppressed: { type: 'array', items: count(), description: 'Indexes of entries that would end SUPPRESSED' },
+      invalid: {
+        type: 'array',
+        items: schema('InvalidEntry'),
+        description: "Entries that would end INVALID_PARAMETER (renderCheck: 'permissive')",
+      },
+      send_rate: { type: ['number', 'null'], description: 'Recipients per second; null when not known yet' },
+      send_rate_source: schema('SendRateSource'),
+      estimated_completion_at: { ...timestamp(), type: ['string', 'null'] },
+    },
+    'What the job would do; nothing is stored or sent',
+  ),
+  Unsubscribed: object(['unsubscribed'], { unsubscribed: { const: true } }),
+  FailureView: object(
+    ['code', 'message'],
+    { code: { type: 'string' }, message: { type: 'string', description: 'For humans; never a host name or stack' } },
+    'Why a job or an entry failed',
+  ),
+};
+
+/** Error answers grouped by HTTP status, each listing its codes and when they happen. */
+function errorAnswers(op: OperationId, authenticated: boolean): Record<string, unknown> {
   const byStatus = new Map<number, ErrorCode[]>();
-  for (const code of new Set(codes))
-    byStatus.set(ERROR_STATUS[code], [...(byStatus.get(ERROR_STATUS[code]) ?? []), code]);
+  for (const [code, row] of Object.entries(ERRORS) as [ErrorCode, (typeof ERRORS)[ErrorCode]][]) {
+    const on: Answered = row.on;
+    if (on === 'all' || (on === 'authenticated' && authenticated) || (Array.isArray(on) && on.includes(op))) {
+      byStatus.set(ERROR_STATUS[code], [...(byStatus.get(ERROR_STATUS[code]) ?? []), code]);
+    }
+  }
   const responses: Record<string, unknown> = {};
-  for (const [status, list] of [...byStatus].sort(([a], [b]) => a - b)) {
-    const retryAfter = list.some((c) =>
-      ['RATE_LIMITED', 'QUOTA_EXCEEDED', 'IDEMPOTENCY_IN_FLIGHT', 'SERVICE_UNAVAILABLE'].includes(c),
-    );
+  for (const [status, codes] of [...byStatus].sort(([a], [b]) => a - b)) {
     const headers = {
-      ...(retryAfter ? { 'Retry-After': ref('headers', 'RetryAfter') } : {}),
-      ...(list.includes('METHOD_NOT_ALLOWED') ? { Allow: ref('headers', 'Allow') } : {}),
+      ...(codes.some((c) => 'retryAfter' in ERRORS[c]) ? { 'Retry-After': ref('headers', 'RetryAfter') } : {}),
+      ...(codes.some((c) => 'allow' in ERRORS[c]) ? { Allow: ref('headers', 'Allow') } : {}),
     };
     responses[String(status)] = {
-      description: list.map((code) => `${code}: ${ERROR_WHEN[code]}`).join('; '),
+      description: codes.map((code) => `${code}: ${ERRORS[code].when}`).join('; '),
       ...(Object.keys(headers).length ? { headers } : {}),
       content: json({
-        allOf: [ref('schemas', 'ErrorEnvelope')],
-        properties: { error: { properties: { code: { enum: list } } } },
+        allOf: [schema('ErrorEnvelope')],
+        properties: { error: { properties: { code: { enum: codes } } } },
       }),
     };
   }
   return responses;
 }
 
-function operation(
-  summary: string,
-  spec: Record<string, unknown>,
-  responses: Record<string, unknown>,
-  codes: ErrorCode[],
-) {
-  return {
-    summary,
-    ...spec,
-    responses: { ...responses, ...errorResponses(codes) },
-  };
+function paths(): OpenApiDocument['paths'] {
+  const out: OpenApiDocument['paths'] = {};
+  for (const [operationId, spec] of Object.entries(ROUTES) as [OperationId, RouteSpec<string>][]) {
+    const { path, method, summary, parameters, requestBody, answers } = spec;
+    const responses: Record<string, unknown> = {};
+    for (const [status, { description, body, media, headers }] of Object.entries(answers)) {
+      const content = { [media ?? 'application/json']: { schema: body } };
+      responses[status] = { description, ...(headers ? { headers } : {}), content };
+    }
+    out[path] ??= {};
+    out[path][method] = {
+      operationId,
+      summary,
+      ...(parameters ? { parameters } : {}),
+      ...(requestBody ? { requestBody } : {}),
+      responses: { ...responses, ...errorAnswers(operationId, spec.authenticated ?? true) },
+    };
+  }
+  return out;
 }
 
 export function buildOpenApi(options: OpenApiOptions = {}): OpenApiDocument {
-  const schema = options.schema ?? sendBulkEmailSchema({ maxEntries: options.maxEntries });
-  const jobId = ref('parameters', 'JobId');
-  const replayed = { 'Idempotent-Replayed': ref('headers', 'IdempotentReplayed') };
-  const waited = { ...replayed, 'Preference-Applied': ref('headers', 'PreferenceApplied') };
-
+  const request = options.schema ?? sendBulkEmailSchema({ maxEntries: options.maxEntries });
   return {
     openapi: '3.1.0',
     info: {
@@ -184,288 +437,17 @@ export function buildOpenApi(options: OpenApiOptions = {}): OpenApiDocument {
       version: options.version ?? '1.0.0',
       description:
         'Accepts Amazon SES v2 SendBulkEmail requests and sends them as jobs: chunked, rate limited, retried and ' +
-        'tracked. Every response (including errors, unknown routes and body-parse failures) is the envelope ' +
-        "{ success, data | error }. Every route except /unsubscribe/{token} runs the application's authenticate " +
-        'first; a job is visible only to the principal that created it.',
+        'tracked. Every response but this document (including errors, unknown routes and body-parse failures) is the ' +
+        "envelope { success, data | error }. Every route except /unsubscribe/{token} runs the application's " +
+        'authenticate first; a job is visible only to the principal that created it.',
     },
     servers: [{ url: '.', description: 'The path this router is mounted at' }],
-    paths: {
-      '/': {
-        post: operation(
-          'Create a bulk send (a job) from a SendBulkEmail body',
-          {
-            operationId: 'createJob',
-            parameters: [ref('parameters', 'IdempotencyKey'), ref('parameters', 'Prefer'), ref('parameters', 'DryRun')],
-            requestBody: {
-              required: true,
-              content: json(ref('schemas', 'SendBulkEmailRequest')),
-            },
-          },
-          {
-            '200': ok(
-              'The finished job (Prefer: wait=N, finished in time), or the plan of a dry run (?dry_run=true)',
-              { oneOf: [ref('schemas', 'Job'), ref('schemas', 'DryRun')] },
-              waited,
-            ),
-            '202': ok(
-              'The job is stored and queued (when Prefer: wait=N ran out: the job as GET /{id} shows it at that moment)',
-              ref('schemas', 'JobCreated'),
-              waited,
-            ),
-          },
-          [...ALWAYS, ...ROUTE_ERRORS.create],
-        ),
-      },
-      '/openapi.json': {
-        get: operation(
-          'This document',
-          { operationId: 'getOpenApi' },
-          { '200': ok('This OpenAPI document, as data', { type: 'object' }) },
-          [...ALWAYS, ...ROUTE_ERRORS.openapi],
-        ),
-      },
-      '/{id}': {
-        get: operation(
-          'A job: status, counts, timestamps',
-          { operationId: 'getJob', parameters: [jobId] },
-          { '200': ok('The job', ref('schemas', 'Job')) },
-          [...ALWAYS, ...ROUTE_ERRORS.job],
-        ),
-      },
-      '/{id}/results': {
-        get: operation(
-          'Per-entry results, in index order, one page at a time',
-          {
-            operationId: 'getResults',
-            parameters: [jobId, ref('parameters', 'Limit'), ref('parameters', 'Cursor')],
-          },
-          { '200': ok('One page of results', ref('schemas', 'ResultsPage')) },
-          [...ALWAYS, ...ROUTE_ERRORS.results],
-        ),
-      },
-      '/{id}/cancel': {
-        post: operation(
-          'Cancel every entry not yet handed to SES',
-          { operationId: 'cancelJob', parameters: [jobId] },
-          { '200': ok('The job, canceled', ref('schemas', 'Job')) },
-          [...ALWAYS, ...ROUTE_ERRORS.cancel],
-        ),
-      },
-      '/unsubscribe/{token}': {
-        post: operation(
-          'One-click unsubscribe (RFC 8058); called by mailbox providers, so no authenticate',
-          {
-            operationId: 'unsubscribe',
-            parameters: [
-              {
-                name: 'token',
-                in: 'path',
-                required: true,
-                schema: { type: 'string' },
-              },
-            ],
-            requestBody: {
-              required: false,
-              content: {
-                'application/x-www-form-urlencoded': {
-                  schema: {
-                    type: 'object',
-                    properties: { 'List-Unsubscribe': { const: 'One-Click' } },
-                  },
-                },
-              },
-            },
-          },
-          {
-            '200': ok('The address is unsubscribed (onUnsubscribe runs once per token)', {
-              type: 'object',
-              required: ['unsubscribed'],
-              properties: { unsubscribed: { const: true } },
-            }),
-          },
-          UNSUBSCRIBE_ERRORS,
-        ),
-      },
-    },
+    paths: paths(),
     components: {
-      schemas: {
-        SendBulkEmailRequest: schema,
-        ErrorCode: { type: 'string', enum: Object.keys(ERROR_STATUS) },
-        ValidationDetail: {
-          type: 'object',
-          required: ['path', 'message'],
-          properties: {
-            path: {
-              type: 'string',
-              description: 'JSON Pointer (RFC 6901) into the request body',
-            },
-            message: { type: 'string' },
-          },
-        },
-        ErrorEnvelope: {
-          type: 'object',
-          required: ['success', 'error'],
-          properties: {
-            success: { const: false },
-            error: {
-              type: 'object',
-              required: ['code', 'message'],
-              properties: {
-                code: ref('schemas', 'ErrorCode'),
-                message: {
-                  type: 'string',
-                  description: 'For humans; never a stack trace',
-                },
-                details: {
-                  description:
-                    'VALIDATION_ERROR: an array of ValidationDetail; SES_ERROR: { ses_code }; ' +
-                    'QUOTA_EXCEEDED: { needed, remaining }',
-                },
-              },
-            },
-          },
-        },
-        JobStatus: {
-          type: 'string',
-          enum: Object.keys(JOB_STATUS),
-          description: describe(JOB_STATUS),
-        },
-        JobCounts: {
-          type: 'object',
-          description: 'Always adds up to entries; suppressed and unknown are parts of failed',
-          required: ['sent', 'failed', 'pending', 'canceled', 'suppressed', 'unknown'],
-          properties: Object.fromEntries(
-            ['sent', 'failed', 'pending', 'canceled', 'suppressed', 'unknown'].map((k) => [k, count()]),
-          ),
-        },
-        EntryError: {
-          type: 'object',
-          description:
-            "Why an entry or a job did not succeed: SES's per-entry status with SES's text, or one of the package's codes",
-          required: ['code', 'message'],
-          properties: { code: { type: 'string' }, message: { type: 'string' } },
-        },
-        SendRateSource: {
-          type: 'string',
-          enum: ['option', 'account', 'fallback'],
-          description:
-            'Where send_rate comes from: the sendRate option, GetAccount, or the fallback of 1/s because GetAccount failed',
-        },
-        JobCreated: {
-          type: 'object',
-          required: ['id', 'created_at', 'status', 'entries', 'recipients', 'send_rate', 'send_rate_source'],
-          properties: {
-            id: { type: 'string' },
-            created_at: timestamp(),
-            status: ref('schemas', 'JobStatus'),
-            entries: count(),
-            recipients: count(),
-            send_rate: { type: 'number', description: 'Recipients per second the engine uses now' },
-            send_rate_source: ref('schemas', 'SendRateSource'),
-            estimated_completion_at: timestamp(),
-            send_at: timestamp(),
-          },
-        },
-        Job: {
-          type: 'object',
-          required: [
-            'id',
-            'created_at',
-            'updated_at',
-            'status',
-            'entries',
-            'recipients',
-            'counts',
-            'send_rate',
-            'send_rate_source',
-          ],
-          properties: {
-            id: { type: 'string' },
-            created_at: timestamp(),
-            updated_at: timestamp(),
-            status: ref('schemas', 'JobStatus'),
-            entries: count(),
-            recipients: count(),
-            counts: ref('schemas', 'JobCounts'),
-            send_rate: { type: 'number', description: 'Recipients per second the engine uses now' },
-            send_rate_source: ref('schemas', 'SendRateSource'),
-            completed_at: timestamp(),
-            estimated_completion_at: timestamp(),
-            send_at: timestamp(),
-            paused_reason: { type: 'string', enum: ['USER', 'REPUTATION'] },
-            error: ref('schemas', 'EntryError'),
-          },
-        },
-        EntryStatus: {
-          type: 'string',
-          enum: Object.keys(ENTRY_STATUS),
-          description: describe(ENTRY_STATUS),
-        },
-        EntryResult: {
-          type: 'object',
-          required: ['index', 'status', 'attempts'],
-          properties: {
-            index: {
-              ...count(),
-              description: "The entry's index in BulkEmailEntries",
-            },
-            status: ref('schemas', 'EntryStatus'),
-            message_id: { type: 'string' },
-            error: ref('schemas', 'EntryError'),
-            attempts: count(),
-          },
-        },
-        ResultsPage: {
-          type: 'object',
-          required: ['results', 'next_cursor'],
-          properties: {
-            results: { type: 'array', items: ref('schemas', 'EntryResult') },
-            next_cursor: {
-              type: ['string', 'null'],
-              description: 'null on the last page',
-            },
-          },
-        },
-        DryRun: {
-          type: 'object',
-          required: ['dry_run', 'calls', 'suppressed', 'send_rate', 'send_rate_source', 'estimated_completion_at'],
-          properties: {
-            dry_run: { const: true },
-            calls: {
-              type: 'array',
-              description: 'The SES calls the job would make',
-              items: {
-                type: 'object',
-                required: ['entries', 'recipients'],
-                properties: {
-                  entries: { type: 'array', items: count() },
-                  recipients: count(),
-                },
-              },
-            },
-            suppressed: {
-              type: 'array',
-              items: count(),
-              description: 'Indexes of entries that would be SUPPRESSED',
-            },
-            send_rate: { type: 'number', description: 'Recipients per second' },
-            send_rate_source: ref('schemas', 'SendRateSource'),
-            estimated_completion_at: timestamp(),
-          },
-        },
-      },
+      schemas: { SendBulkEmailRequest: request, ...SCHEMAS },
       parameters: {
-        JobId: {
-          name: 'id',
-          in: 'path',
-          required: true,
-          schema: { type: 'string' },
-        },
-        Limit: {
-          name: 'limit',
-          in: 'query',
-          schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-        },
+        JobId: { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+        Limit: { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
         Cursor: {
           name: 'cursor',
           in: 'query',
@@ -482,12 +464,7 @@ export function buildOpenApi(options: OpenApiOptions = {}): OpenApiDocument {
           name: 'Idempotency-Key',
           in: 'header',
           description: 'Replays the first response for the same key and body (24 h), scoped to the principal',
-          schema: {
-            type: 'string',
-            minLength: 1,
-            maxLength: 255,
-            pattern: '^[!-~]+$',
-          },
+          schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[!-~]+$' },
         },
         Prefer: {
           name: 'Prefer',
@@ -497,30 +474,13 @@ export function buildOpenApi(options: OpenApiOptions = {}): OpenApiDocument {
         },
       },
       headers: {
-        RetryAfter: {
-          description: 'Seconds to wait before retrying',
-          schema: { type: 'integer', minimum: 1 },
-        },
-        Allow: {
-          description: 'The methods this path accepts',
-          schema: { type: 'string' },
-        },
-        IdempotentReplayed: {
-          description: 'true when this is a replayed response',
-          schema: { const: 'true' },
-        },
+        RetryAfter: { description: 'Seconds to wait before retrying', schema: { type: 'integer', minimum: 1 } },
+        Allow: { description: 'The methods this path accepts', schema: { type: 'string' } },
+        IdempotentReplayed: { description: 'true when this is a replayed response', schema: { const: 'true' } },
         PreferenceApplied: { description: 'wait=N when Prefer: wait=N was honoured', schema: { type: 'string' } },
       },
     },
   };
-}
-
-function count() {
-  return { type: 'integer', minimum: 0 };
-}
-
-function timestamp() {
-  return { type: 'string', format: 'date-time', description: 'ISO 8601, UTC' };
 }
 
 function describe(values: Record<string, string>): string {

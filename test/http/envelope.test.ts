@@ -124,10 +124,17 @@ describe('envelope on every answer', () => {
     expect(JSON.stringify(res.body)).not.toContain('at ');
   });
 
-  it('serves the OpenAPI document in the envelope', async () => {
+  it('serves the OpenAPI document itself, not wrapped in the envelope, and only to an authenticated caller', async () => {
     const res = await request(h.app).get('/bulk-email/openapi.json').set('x-user', 'a').expect(200);
-    expect(res.body.success).toBe(true);
-    expect(res.body.data.openapi).toMatch(/^3\.1/);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.body).not.toHaveProperty('success');
+    expect(res.body.openapi).toBe('3.1.0');
+    expect(Object.keys(res.body.paths)).toContain('/{id}/results');
+    expect(res.body.components.schemas.SendBulkEmailRequest.properties.BulkEmailEntries.maxItems).toBe(10_000);
+    const head = await request(h.app).head('/bulk-email/openapi.json').set('x-user', 'a');
+    expect(head.status).toBe(200);
+    expectError(await request(h.app).get('/bulk-email/openapi.json'), 401, 'UNAUTHORIZED');
+    expectError(await request(h.app).post('/bulk-email/openapi.json').set('x-user', 'a'), 405, 'METHOD_NOT_ALLOWED');
   });
 });
 

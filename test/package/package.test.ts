@@ -83,7 +83,7 @@ function pack(): { tarball: string; packed: boolean } {
 
 /** Installs the tarball and the peers from npm's cache (offline), falling back to the registry. */
 function install(dir: string, tarball: string): 'offline' | 'online' {
-  const peers = ['express@^5', '@aws-sdk/client-sesv2@^3', 'ioredis@^5', '@types/express@^5', '@types/node@^20'];
+  const peers = ['express@^5', '@aws-sdk/client-sesv2@^3', 'ioredis@^5', '@types/express@^5', '@types/node@^22'];
   const args = ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error', tarball, ...peers];
   const offline = spawnSync('npm', [...args, '--offline'], { cwd: dir, env: NODE_ENV, encoding: 'utf8' });
   if (offline.status === 0) return 'offline';
@@ -292,7 +292,8 @@ describe('the packed package, installed in a fresh folder', () => {
       import {
         allowAnonymous, bulkEmail, createWorker, folderTemplates, forbidden, inProcessQueue, memoryStore, rateLimited,
         staticTemplates, templateNotFound, validationError,
-        type BulkEmailOptions, type BulkEmailRouter, type JobRecord, type Principal, type Queue, type Store, type Worker,
+        type BulkEmailOptions, type BulkEmailRouter, type StoredJob, type Principal, type Queue, type Store, type Worker,
+        type Envelope, type JobView, type ResultsPage,
       } from 'express-bulk-email';
       import { bullmqQueue, redisQueue, redisStore } from 'express-bulk-email/redis';
 
@@ -324,7 +325,12 @@ describe('the packed package, installed in a fresh folder', () => {
       const scaled: Worker = createWorker({ ses: { region: 'us-east-1' }, store: shared, queue: redisQueue({ connection: { host: 'redis', port: 6379 } }) });
       const renamed: Queue = bullmqQueue({ connection: 'redis://127.0.0.1:6379', name: 'old-app' });
       const templates = [staticTemplates({ hello: { Subject: 'Hi', Text: 'Hello' } }), folderTemplates('./templates')];
-      const job: Promise<JobRecord | null> = store.getJob('id');
+      const job: Promise<StoredJob | null> = store.getJob('id');
+      // A client of the HTTP API reads snake_case answers.
+      const answer = JSON.parse('{}') as Envelope<JobView>;
+      const created: string | undefined = answer.success ? answer.data.created_at : answer.error.message;
+      const page = JSON.parse('{}') as Envelope<ResultsPage>;
+      const cursor: string | null = page.success ? page.data.next_cursor : null;
       bulkEmail({ authenticate: allowAnonymous() });
       // The types are real, not any: each of these must be an error.
       // @ts-expect-error authenticate is required
@@ -335,7 +341,12 @@ describe('the packed package, installed in a fresh folder', () => {
       const nobody: Principal = { id: 7 };
       // @ts-expect-error not a number
       const n: number = router;
-      export { app, worker, shared, templates, job, typo, nobody, n, ${kind === 'esm' ? 'options' : 'options as cjsOptions'} };
+      // @ts-expect-error the store's camelCase record is not an HTTP answer
+      type Stored = Envelope<StoredJob>;
+      // @ts-expect-error answers are snake_case
+      const camel = answer.success && answer.data.createdAt;
+      export type { Stored };
+      export { app, worker, shared, templates, job, typo, nobody, n, created, cursor, camel, ${kind === 'esm' ? 'options' : 'options as cjsOptions'} };
     `;
     writeFileSync(join(dir, 'consumer.mts'), consumer('esm'));
     writeFileSync(join(dir, 'consumer.cts'), consumer('cjs'));

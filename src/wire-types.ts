@@ -1,0 +1,144 @@
+// Types of every HTTP answer, snake_case as on the wire; test/unit/wire-types.test.ts proves them equal to the OpenAPI document.
+import type { ErrorCode, ValidationDetail } from './errors.js';
+import type { EntryStatus, JobCounts, JobStatus, SendRateSource } from './types.js';
+
+export type { EntryStatus, ErrorCode, JobCounts, JobStatus, SendRateSource, ValidationDetail };
+
+/** `data` of a 2xx answer, by OpenAPI `operationId` and HTTP status (GET /openapi.json answers the document itself). */
+export interface OperationAnswers {
+  /** `POST /`: 202 accepted (the job as it is then, when `Prefer: wait=N` ran out); 200 the finished job or a dry run's plan. */
+  createJob: { 200: JobView | DryRunPlan; 202: AcceptedJob | JobView };
+  /** `GET /:id` */
+  getJob: { 200: JobView };
+  /** `GET /:id/results` */
+  getResults: { 200: ResultsPage };
+  /** `POST /:id/cancel` */
+  cancelJob: { 200: JobView };
+  /** `POST /unsubscribe/:token` */
+  unsubscribe: { 200: Unsubscribed };
+}
+
+/** Any `data` a successful answer carries. */
+export type ResponseData = {
+  [Op in keyof OperationAnswers]: OperationAnswers[Op][keyof OperationAnswers[Op]];
+}[keyof OperationAnswers];
+
+/** Every answer under the mount path (but GET /openapi.json) is one of these two. */
+export type Envelope<T extends ResponseData = ResponseData> = SuccessEnvelope<T> | ErrorEnvelope;
+
+export interface SuccessEnvelope<T extends ResponseData = ResponseData> {
+  success: true;
+  data: T;
+}
+
+export interface ErrorEnvelope {
+  success: false;
+  error: ErrorBody;
+}
+
+export interface ErrorBody {
+  code: ErrorCode;
+  /** For humans; never a stack trace, host name or address. */
+  message: string;
+  /** VALIDATION_ERROR: `ValidationDetail[]`; SES_ERROR: `{ ses_code }`; QUOTA_EXCEEDED: `{ needed, remaining }`. */
+  details?: unknown;
+  /** INTERNAL_ERROR: the id the error was logged with. */
+  correlation_id?: string;
+}
+
+/** `POST /` → 202: what was accepted. */
+export interface AcceptedJob {
+  id: string;
+  /** ISO 8601, UTC. */
+  created_at: string;
+  status: JobStatus;
+  entries: number;
+  recipients: number;
+  /** Recipients per second the senders use now. */
+  send_rate: number;
+  /** Where `send_rate` comes from: the `sendRate` option, the account's GetAccount, or the 1/s fallback. */
+  send_rate_source: SendRateSource;
+  estimated_completion_at?: string;
+  /** ISO 8601: a scheduled send's time. */
+  send_at?: string;
+}
+
+/** A job as its owner sees it (`GET /:id`, `POST /:id/cancel`, `POST /` with `Prefer: wait=N`). */
+export interface JobView {
+  id: string;
+  created_at: string;
+  updated_at: string;
+  status: JobStatus;
+  entries: number;
+  recipients: number;
+  counts: JobCounts;
+  send_rate: number;
+  send_rate_source: SendRateSource;
+  completed_at?: string;
+  estimated_completion_at?: string;
+  send_at?: string;
+  /** Why a paused job is paused: the owner paused it, or the reputation guard did. */
+  paused_reason?: 'USER' | 'REPUTATION';
+  /** Why a failed job failed. */
+  error?: FailureView;
+}
+
+/** One entry's outcome. */
+export interface ResultView {
+  /** The entry's index in `BulkEmailEntries`. */
+  index: number;
+  status: EntryStatus;
+  message_id?: string;
+  error?: FailureView;
+  /** SES calls this entry went out in. */
+  attempts: number;
+}
+
+/** `GET /:id/results`: one page, in index order. */
+export interface ResultsPage {
+  results: ResultView[];
+  /** Pass as `?cursor=` for the next page; null on the last page. */
+  next_cursor: string | null;
+}
+
+/** `POST /?dry_run=true` → 200: what the job would do; nothing stored or sent. */
+export interface DryRunPlan {
+  dry_run: true;
+  entries: number;
+  /** Recipients that would be sent to (suppressed and invalid entries excluded). */
+  recipients: number;
+  calls: PlannedCall[];
+  /** Indexes of entries that would end SUPPRESSED. */
+  suppressed: number[];
+  /** Entries that would end INVALID_PARAMETER (`renderCheck: 'permissive'`). */
+  invalid: InvalidEntry[];
+  /** Recipients per second; null when not known yet. */
+  send_rate: number | null;
+  send_rate_source: SendRateSource;
+  estimated_completion_at: string | null;
+}
+
+export interface PlannedCall {
+  /** Entry indexes in this SES call. */
+  entries: number[];
+  recipients: number;
+}
+
+export interface InvalidEntry {
+  index: number;
+  error: FailureView;
+}
+
+/**
+ * Why a job or an entry failed: a stable code (an SES status such as `MESSAGE_REJECTED`, or the package's, such as
+ * `SES_UNREACHABLE`) and a message for humans (never a host name, address or stack).
+ */
+export interface FailureView {
+  code: string;
+  message: string;
+}
+
+/** `POST /unsubscribe/:token` → 200. */
+export interface Unsubscribed {
+  unsubscribed: true;
+}
