@@ -1,6 +1,23 @@
 // templateVariables(): which data variables a template's Subject/Text/Html use, which are required, what SES cannot render.
+import { MAX_DETAILS } from '../errors.js';
 import type { EmailTemplateContent } from '../types.js';
-import { type Call, type Param, type PathExpr, scanTags, type Tag } from './template-scanner.js';
+import {
+  type BlockNode,
+  type ExpressionNode,
+  excerpt,
+  type HashNode,
+  type Loc,
+  type MustacheNode,
+  PARSE_LIMITS,
+  type ParseBudget,
+  type PartialBlockNode,
+  type PartialNode,
+  type PathNode,
+  type ProgramNode,
+  parseTemplatePart,
+  positionsOf,
+  type StatementNode,
+} from './template-parse.js';
 
 export type TemplatePart = 'Subject' | 'Text' | 'Html';
 
@@ -35,25 +52,24 @@ export interface UnsupportedConstruct {
 export interface TemplateVariables {
   /** Every root-data variable, in order of first use, once each. */
   variables: VariableRef[];
+  /** What SES cannot render, each once, the first `MAX_DETAILS` found. */
   unsupported: UnsupportedConstruct[];
+  /** How many more were found than `unsupported` lists (absent when none). */
+  unlisted?: number;
+  /**
+   * Set when the template is beyond what the check reads (`TEMPLATE_LIMITS`): the check stopped there, so
+   * `variables` and `unsupported` are incomplete and no entry can be passed on their strength.
+   */
+  tooComplex?: UnsupportedConstruct;
 }
 
-/* ------------------------------------------------------------------ tree */
-
-interface BlockNode {
-  type: 'block';
-  tag: Tag;
-  kind: 'open' | 'inverse-open' | 'partial-block' | 'decorator-block';
-  call: Call;
-  program: Node[];
-  inverse: Node[] | null;
-}
-type Node = { type: 'mustache'; tag: Tag; call: Call } | { type: 'partial'; tag: Tag; call: Call } | BlockNode;
-
-interface Problem {
-  tag: Tag;
-  reason: string;
-}
+/**
+ * The most work one template may cost the check: `PARSE_LIMITS` for reading it, and `maxVisits` for walking it, each
+ * node counted every time it is walked (inside expanded partials too). A partial is walked once per scope it is
+ * used in (context depth, inside a condition or not, names hidden by hash parameters), so a partial used a thousand
+ * times in one scope costs one walk.
+ */
+export const TEMPLATE_LIMITS = { ...PARSE_LIMITS, maxVisits: 50_000 } as const;
 
 /** Handlebars' built-in helpers: the only ones SES has (custom helpers cannot be registered). */
 const BUILTIN_HELPERS = new Set([
@@ -67,136 +83,16 @@ const BUILTIN_HELPERS = new Set([
   'blockHelperMissing',
 ]);
 
-function headName(call: Call): string | undefined {
-  const head = call.head;
-  if (head.type === 'path' && !head.data && head.up === 0 && !head.explicitThis && head.parts.length === 1)
-    return head.parts[0];
-  if (head.type === 'literal' && typeof head.value === 'string') return head.value;
-  return undefined;
+/** Handlebars' `scopedId`: `this.x`, `./x` never call a helper. */
+const SCOPED = /^\.|this\b/;
+
+/** A path as the check reads it: from `{{a.b}}`, `{{../x}}`, `{{@root.y}}`, or a literal head (`{{"a b"}}`). */
+interface Ref {
+  data: boolean;
+  /** How many `../` lead the path. */
+  up: number;
+  parts: string[];
 }
-
-function closeName(call: Call): string {
-  const head = call.head;
-  return head.type === 'path' || head.type === 'literal' ? head.original : '';
-}
-
-/** Blocks open at once (`{{else if}}` links included) beyond which a template is refused: the walk stays shallow. */
-const MAX_NESTING = 100;
-
-function buildTree(tags: Tag[], problems: Problem[]): Node[] {
-  const root: Node[] = [];
-  const stack: { block: BlockNode; tail: BlockNode; target: Node[]; links: number }[] = [];
-  let target = root;
-  let nesting = 0;
-  for (const tag of tags) {
-    const opens =
-      tag.kind === 'open' ||
-      tag.kind === 'inverse-open' ||
-      tag.kind === 'partial-block' ||
-      tag.kind === 'decorator-block';
-    if ((opens || (tag.kind === 'else' && tag.call)) && nesting >= MAX_NESTING) {
-      problems.push({ tag, reason: `blocks nested more than ${MAX_NESTING} deep` });
-      return root;
-    }
-    switch (tag.kind) {
-      case 'comment':
-        break;
-      case 'mustache':
-      case 'triple':
-        target.push({ type: 'mustache', tag, call: tag.call as Call });
-        break;
-      case 'partial':
-        target.push({ type: 'partial', tag, call: tag.call as Call });
-        break;
-      case 'open':
-      case 'inverse-open':
-      case 'partial-block':
-      case 'decorator-block': {
-        const block: BlockNode = {
-          type: 'block',
-          tag,
-          kind: tag.kind,
-          call: tag.call as Call,
-          program: [],
-          inverse: null,
-        };
-        target.push(block);
-        stack.push({ block, tail: block, target: block.program, links: 1 });
-        nesting += 1;
-        target = block.program;
-        break;
-      }
-      case 'else': {
-        const frame = stack[stack.length - 1];
-        if (!frame) {
-          problems.push({ tag, reason: '{{else}} outside a block' });
-          break;
-        }
-        if (frame.tail.inverse !== null) {
-          problems.push({ tag, reason: 'a second {{else}} in one block' });
-          break;
-        }
-        if (tag.call) {
-          // {{else if y}}: a block nested in the inverse, closed by the opener's {{/…}}
-          const chained: BlockNode = { type: 'block', tag, kind: 'open', call: tag.call, program: [], inverse: null };
-          frame.tail.inverse = [chained];
-          frame.tail = chained;
-          frame.target = chained.program;
-          frame.links += 1;
-          nesting += 1;
-        } else {
-          frame.tail.inverse = [];
-          frame.target = frame.tail.inverse;
-        }
-        target = frame.target;
-        break;
-      }
-      case 'close': {
-        const frame = stack.pop();
-        if (!frame) {
-          problems.push({ tag, reason: `{{/${tag.text}}} closes nothing` });
-          break;
-        }
-        nesting -= frame.links;
-        const opened =
-          frame.block.kind === 'decorator-block' ? headName(frame.block.call) : closeName(frame.block.call);
-        if (opened !== tag.text)
-          problems.push({ tag, reason: `{{/${tag.text}}} does not match ${frame.block.tag.source}` });
-        target = stack.length ? stack[stack.length - 1].target : root;
-        break;
-      }
-      case 'decorator':
-        problems.push({ tag, reason: 'decorators are not supported' });
-        break;
-      case 'raw':
-        problems.push({ tag, reason: `raw block "${tag.text}" needs a custom helper` });
-        break;
-      case 'error':
-        problems.push({ tag, reason: `template syntax error: ${tag.text}` });
-        break;
-    }
-  }
-  for (const frame of stack)
-    problems.push({ tag: frame.block.tag, reason: `${frame.block.tag.source} is never closed` });
-  return root;
-}
-
-/** Inline partial definitions (`{{#*inline "name"}}…{{/inline}}`) anywhere in one part. */
-function collectPartials(nodes: Node[], into: Map<string, Node[]>): Map<string, Node[]> {
-  for (const node of nodes) {
-    if (node.type !== 'block') continue;
-    if (node.kind === 'decorator-block' && headName(node.call) === 'inline') {
-      const name = node.call.params[0];
-      if (name && (name.type === 'literal' || name.type === 'path'))
-        into.set(String(name.type === 'literal' ? name.value : name.original), node.program);
-    }
-    collectPartials(node.program, into);
-    if (node.inverse) collectPartials(node.inverse, into);
-  }
-  return into;
-}
-
-/* ------------------------------------------------------------------ walk */
 
 interface Scope {
   /** How many context changes (`#each`, `#with`, sections, partial contexts) lie between here and the root data. */
@@ -207,8 +103,13 @@ interface Scope {
   shadow?: ReadonlySet<string>;
 }
 
-/** Upper bound on nodes visited through partial expansion per part (guards against exponential nesting). */
-const EXPANSION_BUDGET = 10_000;
+/** Thrown to stop the walk at a limit; caught in `templateVariables`. */
+class LimitReached {
+  constructor(
+    readonly offset: number,
+    readonly reason: string,
+  ) {}
+}
 
 function displayName(path: string[]): string {
   return path
@@ -220,33 +121,176 @@ function shorten(source: string): string {
   return source.length <= 80 ? source : `${source.slice(0, 77)}...`;
 }
 
+/** A name shown in a reason: at most 60 characters. */
+function shown(name: string): string {
+  return name.length <= 60 ? name : `${name.slice(0, 57)}...`;
+}
+
+/** The name a helper or section is called by: `if`, `formatDate`; a string literal's text. */
+function simpleName(expr: ExpressionNode): string | undefined {
+  if (expr.type === 'StringLiteral') return String(expr.value);
+  if (expr.type !== 'PathExpression') return undefined;
+  const [head] = expr.parts;
+  if (expr.data || expr.depth !== 0 || expr.parts.length !== 1 || typeof head !== 'string') return undefined;
+  return SCOPED.test(expr.original) ? undefined : head;
+}
+
+function refOf(expr: PathNode): Ref | undefined {
+  const parts: string[] = [];
+  for (const part of expr.parts) {
+    if (typeof part !== 'string') return undefined;
+    parts.push(part);
+  }
+  return { data: expr.data, up: expr.depth, parts };
+}
+
+/** The path a mustache or block head reads: Handlebars reads a literal head (`{{"a b"}}`, `{{1}}`) as a path. */
+function calleeRef(expr: ExpressionNode): Ref | undefined {
+  if (expr.type === 'PathExpression') return refOf(expr);
+  if (expr.type === 'SubExpression' || expr.type === 'HashLiteral') return undefined;
+  return { data: false, up: 0, parts: [String(expr.original)] };
+}
+
+/** Syntax @handlebars/parser 2.2 accepts and Handlebars 4 (so SES) refuses; `callee` for a helper position. */
+function notHandlebars4(expr: ExpressionNode, callee: boolean): string | undefined {
+  if (expr.type === 'HashLiteral') return 'hash literals such as {{a=1}} or (a=1)';
+  if (expr.type === 'SubExpression' && callee) return 'a subexpression called as a helper, such as {{(a) b}}';
+  if (expr.type === 'PathExpression' && expr.parts.some((part) => typeof part !== 'string'))
+    return 'a path on a subexpression, such as (a).b';
+  return undefined;
+}
+
+function partialNameOf(expr: ExpressionNode): string | undefined {
+  if (expr.type === 'PathExpression') return expr.original;
+  if (expr.type === 'SubExpression' || expr.type === 'HashLiteral') return undefined;
+  return expr.value === undefined || expr.value === null ? undefined : String(expr.value);
+}
+
+/** The path from the root of the data a reference reads, or null when it reads something else. */
+function rootPath(ref: Ref, scope: Scope): string[] | null {
+  let parts: string[];
+  if (ref.data) {
+    // @root.x reads the root; @index, @key, @first, @last and @../index are iteration data
+    if (ref.up !== 0 || ref.parts[0] !== 'root') return null;
+    parts = ref.parts.slice(1);
+  } else if (ref.up > 0) {
+    if (scope.depth - ref.up > 0) return null;
+    parts = ref.parts;
+  } else {
+    if (scope.depth > 0) return null;
+    if (scope.shadow && ref.parts.length && scope.shadow.has(ref.parts[0])) return null;
+    parts = ref.parts;
+  }
+  return parts.length ? parts : null;
+}
+
+function valuesOf(params: ExpressionNode[], hash: HashNode | undefined): ExpressionNode[] {
+  return hash ? [...params, ...hash.pairs.map((pair) => pair.value)] : params;
+}
+
 /**
  * Parses the Subject, Text and Html of a template once and lists the root-data variables they use.
  * `inline: true` (a request's `TemplateContent`) reports every block, partial, helper or decorator as unsupported,
  * since SES renders inline templates with simple substitutions only; the variables are still worked out with the
  * stored-template rules. `inline: false` reports only what SES cannot render at all (syntax errors, custom
  * helpers, partials not defined inline in the same part, decorators other than `inline`, raw blocks).
+ * Work is bounded by `TEMPLATE_LIMITS`; past them the answer says `tooComplex`.
  */
 export function templateVariables(content: EmailTemplateContent, options: { inline: boolean }): TemplateVariables {
   const byName = new Map<string, VariableRef>();
   const unsupported: UnsupportedConstruct[] = [];
   const seenProblems = new Set<string>();
+  let unlisted = 0;
+  const answer = (tooComplex?: UnsupportedConstruct): TemplateVariables => {
+    const result: TemplateVariables = { variables: [...byName.values()], unsupported };
+    if (unlisted > 0) result.unlisted = unlisted;
+    if (tooComplex) result.tooComplex = tooComplex;
+    return result;
+  };
 
-  for (const part of TEMPLATE_PARTS) {
+  // Only parts with a tag are read; their size bounds the lexer's work.
+  const toRead = TEMPLATE_PARTS.filter((part) => {
     const source = content[part];
-    if (typeof source !== 'string' || !source.includes('{{')) continue;
-    const report = (tag: Tag, reason: string) => {
-      const construct = shorten(tag.source);
+    return typeof source === 'string' && source.includes('{{');
+  });
+  let chars = 0;
+  for (const part of toRead) {
+    chars += (content[part] as string).length;
+    if (chars > TEMPLATE_LIMITS.maxChars) {
+      const limit = TEMPLATE_LIMITS.maxChars.toLocaleString('en-US');
+      return answer({ construct: '', part, reason: `Subject, Text and Html together are over ${limit} characters` });
+    }
+  }
+
+  const budget: ParseBudget = { tokens: TEMPLATE_LIMITS.maxTokens };
+  let visits = TEMPLATE_LIMITS.maxVisits;
+  for (const part of toRead) {
+    const source = content[part] as string;
+    const offsetOf = positionsOf(source);
+    const report = (construct: string, reason: string) => {
       const key = `${part}\0${construct}\0${reason}`;
       if (seenProblems.has(key)) return;
       seenProblems.add(key);
-      unsupported.push({ construct, part, reason });
+      if (unsupported.length < MAX_DETAILS) unsupported.push({ construct, part, reason });
+      else unlisted += 1;
     };
-    const inlineOnly = (tag: Tag, what: string) => {
-      if (options.inline) report(tag, `${what}; inline TemplateContent supports simple substitutions only`);
+
+    const parsed = parseTemplatePart(source, budget);
+    if (parsed.problem) {
+      const construct = excerpt(source, parsed.problem.offset);
+      if (parsed.problem.limit) return answer({ construct, part, reason: parsed.problem.reason });
+      report(construct, parsed.problem.reason);
+      continue;
+    }
+
+    /** The tag as written: a block's opening tag only (to the `}}` after its last parameter). */
+    const tagOf = (node: MustacheNode | BlockNode | PartialNode | PartialBlockNode): string => {
+      const start = offsetOf(node.loc.start);
+      let end = offsetOf(node.loc.end);
+      if ((node.type === 'BlockStatement' || node.type === 'DecoratorBlock') && !source.startsWith('{{{{', start)) {
+        end = openTagEnd(node.path, node.params, node.hash);
+      } else if (node.type === 'PartialBlockStatement') {
+        end = openTagEnd(node.name, node.params, node.hash);
+      }
+      return shorten(source.slice(start, end));
     };
-    const addRef = (path: PathExpr, scope: Scope, required: boolean) => {
-      const rooted = rootPath(path, scope);
+    const openTagEnd = (head: ExpressionNode, params: ExpressionNode[], hash: HashNode | undefined): number => {
+      const last: { loc: Loc } = hash ?? params[params.length - 1] ?? head;
+      const close = source.indexOf('}}', offsetOf(last.loc.end));
+      return close < 0 ? source.length : close + 2;
+    };
+    const startsWith = (loc: Loc, pattern: RegExp) =>
+      pattern.test(source.slice(offsetOf(loc.start), offsetOf(loc.start) + 4));
+    const charge = (node: { loc: Loc }, cost = 1) => {
+      visits -= cost;
+      if (visits < 0) {
+        const limit = TEMPLATE_LIMITS.maxVisits.toLocaleString('en-US');
+        throw new LimitReached(offsetOf(node.loc.start), `partials expand to more than ${limit} nodes to check`);
+      }
+    };
+    const deeper = (node: { loc: Loc }, level: number): number => {
+      if (level >= TEMPLATE_LIMITS.maxNesting)
+        throw new LimitReached(
+          offsetOf(node.loc.start),
+          `blocks, subexpressions and partials nested more than ${TEMPLATE_LIMITS.maxNesting} deep`,
+        );
+      return level + 1;
+    };
+    const inlineOnly = (node: MustacheNode | BlockNode | PartialNode | PartialBlockNode, what: string) => {
+      if (options.inline) report(tagOf(node), `${what}; inline TemplateContent supports simple substitutions only`);
+    };
+    /** False (and reported) for syntax Handlebars 4 does not have. */
+    const valid = (
+      node: MustacheNode | BlockNode | PartialNode | PartialBlockNode,
+      expr: ExpressionNode,
+      callee: boolean,
+    ) => {
+      const what = notHandlebars4(expr, callee);
+      if (what) report(tagOf(node), `template syntax error: ${what} is not Handlebars 4 syntax`);
+      return what === undefined;
+    };
+    const addRef = (ref: Ref | undefined, scope: Scope, required: boolean) => {
+      const rooted = ref && rootPath(ref, scope);
       if (!rooted) return;
       const name = displayName(rooted);
       const isRequired = required && !scope.conditional;
@@ -259,172 +303,197 @@ export function templateVariables(content: EmailTemplateContent, options: { inli
       }
     };
 
-    const problems: Problem[] = [];
-    const tree = buildTree(scanTags(source), problems);
-    for (const p of problems) report(p.tag, p.reason);
-    const partials = collectPartials(tree, new Map());
-    let budget = EXPANSION_BUDGET;
-    const expanding: string[] = [];
+    const partials = new Map<string, ProgramNode>();
+    /** Inline partial definitions (`{{#*inline "name"}}…{{/inline}}`) anywhere in the part. */
+    const collectPartials = (program: ProgramNode | undefined) => {
+      if (!program) return;
+      for (const node of program.body) {
+        if (node.type !== 'BlockStatement' && node.type !== 'DecoratorBlock' && node.type !== 'PartialBlockStatement')
+          continue;
+        if (node.type === 'DecoratorBlock' && simpleName(node.path) === 'inline') {
+          const name = node.params[0] && partialNameOf(node.params[0]);
+          if (name !== undefined && node.program) partials.set(name, node.program);
+        }
+        collectPartials(node.program);
+        if (node.type !== 'PartialBlockStatement') collectPartials(node.inverse);
+      }
+    };
+    /** Partials on the way down (a recursive partial stops there), and the (partial, scope) pairs already walked. */
+    const expanding = new Set<string>();
+    const expanded = new Set<string>();
+
+    const walk = (program: ProgramNode | undefined, scope: Scope, level: number) => {
+      if (!program) return;
+      for (const node of program.body) walkStatement(node, scope, level);
+    };
+
+    const walkStatement = (node: StatementNode, scope: Scope, level: number) => {
+      charge(node);
+      switch (node.type) {
+        case 'ContentStatement':
+        case 'CommentStatement':
+          return;
+        case 'MustacheStatement':
+          return walkMustache(node, scope, level);
+        case 'Decorator':
+          return report(tagOf(node), 'decorators are not supported');
+        case 'BlockStatement':
+          if (source.startsWith('{{{{', offsetOf(node.loc.start)))
+            return report(tagOf(node), `raw block "${shown(partialNameOf(node.path) ?? '?')}" needs a custom helper`);
+          return walkBlock(node, scope, deeper(node, level));
+        case 'DecoratorBlock': {
+          const name = simpleName(node.path);
+          if (name === 'inline') inlineOnly(node, 'inline partial definition');
+          else report(tagOf(node), `decorator "${shown(name ?? '?')}" is not supported`);
+          return; // inline partials are walked where they are used
+        }
+        case 'PartialStatement':
+          return walkPartial(node, scope, level, false);
+        case 'PartialBlockStatement':
+          return walkPartialBlock(node, scope, deeper(node, level));
+      }
+    };
 
     /** Arguments of helpers and subexpressions: their variables are read but never required. */
-    const walkArgs = (tag: Tag, params: Param[], hash: Call['hash'], scope: Scope) => {
-      for (const p of [...params, ...hash.map((h) => h.value)]) {
-        if (p.type === 'path') addRef(p, scope, false);
-        else if (p.type === 'sexpr') walkHelper(tag, p.call, scope);
+    const walkArgs = (
+      node: MustacheNode | BlockNode | PartialNode | PartialBlockNode,
+      values: ExpressionNode[],
+      scope: Scope,
+      level: number,
+    ) => {
+      for (const value of values) {
+        charge(value);
+        if (!valid(node, value, false)) continue;
+        if (value.type === 'PathExpression') addRef(refOf(value), scope, false);
+        else if (value.type === 'SubExpression')
+          walkHelper(node, value.path, valuesOf(value.params, value.hash), scope, deeper(value, level));
       }
     };
-    const walkHelper = (tag: Tag, call: Call, scope: Scope) => {
-      const name = headName(call) ?? (call.head.type === 'path' ? call.head.original : '(…)');
-      if (options.inline) inlineOnly(tag, `helper "${name}"`);
+
+    const walkHelper = (
+      node: MustacheNode | BlockNode | PartialNode | PartialBlockNode,
+      callee: ExpressionNode,
+      args: ExpressionNode[],
+      scope: Scope,
+      level: number,
+    ) => {
+      if (!valid(node, callee, true)) return;
+      const name = shown(simpleName(callee) ?? (callee.type === 'PathExpression' ? callee.original : '(…)'));
+      if (options.inline) inlineOnly(node, `helper "${name}"`);
       else if (!BUILTIN_HELPERS.has(name)) {
-        report(tag, `helper "${name}" is not a Handlebars built-in usable here (SES cannot register custom helpers)`);
+        report(
+          tagOf(node),
+          `helper "${name}" is not a Handlebars built-in usable here (SES cannot register custom helpers)`,
+        );
       }
-      walkArgs(tag, call.params, call.hash, scope);
+      walkArgs(node, args, scope, level);
     };
 
-    const walk = (nodes: Node[], scope: Scope) => {
-      for (const node of nodes) {
-        if (node.type === 'mustache') walkMustache(node, scope);
-        else if (node.type === 'partial') walkPartial(node.tag, node.call, scope, false);
-        else walkBlock(node, scope);
-      }
-    };
-
-    const walkMustache = (node: { tag: Tag; call: Call }, scope: Scope) => {
-      const { call, tag } = node;
-      const name = headName(call);
+    const walkMustache = (node: MustacheNode, scope: Scope, level: number) => {
+      const name = simpleName(node.path);
       const isHelper =
-        call.params.length > 0 ||
-        call.hash.length > 0 ||
-        call.head.type === 'sexpr' ||
-        (name !== undefined && BUILTIN_HELPERS.has(name) && call.head.type === 'path');
-      if (isHelper) return walkHelper(tag, call, scope);
-      if (call.head.type === 'path') addRef(call.head, scope, true);
+        node.params.length > 0 ||
+        node.hash !== undefined ||
+        (name !== undefined && BUILTIN_HELPERS.has(name) && node.path.type === 'PathExpression');
+      if (isHelper) return walkHelper(node, node.path, valuesOf(node.params, node.hash), scope, level);
+      if (valid(node, node.path, true)) addRef(calleeRef(node.path), scope, true);
     };
 
-    const walkBlock = (node: BlockNode, scope: Scope) => {
-      const { call, tag } = node;
-      const name = headName(call);
+    const walkBlock = (node: BlockNode, scope: Scope, level: number) => {
+      if (!valid(node, node.path, true)) return;
+      const name = simpleName(node.path);
+      const label = shown(name ?? partialNameOf(node.path) ?? '?');
       const inner: Scope = { depth: scope.depth + 1, conditional: true };
       const same: Scope = { ...scope, conditional: true };
-      switch (node.kind) {
-        case 'decorator-block':
-          if (name === 'inline') inlineOnly(tag, 'inline partial definition');
-          else report(tag, `decorator "${name ?? '?'}" is not supported`);
-          return; // inline partials are walked where they are used
-        case 'inverse-open':
-          inlineOnly(tag, `inverted section "^${closeName(call)}"`);
-          if (call.head.type === 'path') addRef(call.head, scope, false);
-          walkArgs(tag, call.params, call.hash, scope);
-          walk(node.program, same);
-          if (node.inverse) walk(node.inverse, inner);
-          return;
-        case 'partial-block': {
-          const partialName = partialNameOf(call);
-          const defined = partialName !== undefined && partials.has(partialName);
-          inlineOnly(tag, `partial block "${closeName(call)}"`);
-          if (defined) walkPartial(tag, call, scope, true);
-          // rendered in place of an undefined partial, or as {{> @partial-block}} inside a defined one
-          walk(node.program, defined ? same : scope);
-          return;
-        }
-        case 'open':
-          break;
-      }
-      inlineOnly(tag, `block helper "#${name ?? closeName(call)}"`);
-      const subject = call.params[0];
+      // {{^x}}…{{/x}}: its body is the block's inverse; the message names it as written
+      if (startsWith(node.loc, /^\{\{~?\^/)) inlineOnly(node, `inverted section "^${label}"`);
+      else inlineOnly(node, `block helper "#${label}"`);
+      const [subject] = node.params;
       if (name === 'if' || name === 'unless') {
-        walkArgs(tag, call.params, call.hash, scope);
-        walk(node.program, same);
+        walkArgs(node, valuesOf(node.params, node.hash), scope, level);
+        walk(node.program, same, level);
       } else if (name === 'each' || name === 'with') {
-        if (subject?.type === 'path') addRef(subject, scope, true);
-        walkArgs(tag, call.params.slice(subject?.type === 'path' ? 1 : 0), call.hash, scope);
-        walk(node.program, inner);
-      } else if (
-        call.params.length === 0 &&
-        call.hash.length === 0 &&
-        call.head.type === 'path' &&
-        !(name && BUILTIN_HELPERS.has(name))
-      ) {
+        const listed = subject?.type === 'PathExpression';
+        if (listed) addRef(refOf(subject), scope, true);
+        walkArgs(node, valuesOf(listed ? node.params.slice(1) : node.params, node.hash), scope, level);
+        walk(node.program, inner, level);
+      } else if (node.params.length === 0 && node.hash === undefined && !(name && BUILTIN_HELPERS.has(name))) {
         // {{#section}}…{{/section}}: rendered when truthy, iterated when a list, with the value as context
-        addRef(call.head, scope, false);
-        walk(node.program, inner);
+        addRef(calleeRef(node.path), scope, false);
+        walk(node.program, inner, level);
       } else {
         if (!options.inline)
           report(
-            tag,
-            `block helper "#${name ?? closeName(call)}" is not a Handlebars built-in (SES cannot register custom helpers)`,
+            tagOf(node),
+            `block helper "#${label}" is not a Handlebars built-in (SES cannot register custom helpers)`,
           );
-        walkArgs(tag, call.params, call.hash, scope);
-        walk(node.program, inner);
+        walkArgs(node, valuesOf(node.params, node.hash), scope, level);
+        walk(node.program, inner, level);
       }
-      if (node.inverse) walk(node.inverse, same);
+      walk(node.inverse, same, level);
+    };
+
+    const walkPartialBlock = (node: PartialBlockNode, scope: Scope, level: number) => {
+      const name = partialNameOf(node.name);
+      const defined = name !== undefined && partials.has(name);
+      inlineOnly(node, `partial block "${shown(name ?? '?')}"`);
+      if (defined) walkPartial(node, scope, level, true);
+      // rendered in place of an undefined partial, or as {{> @partial-block}} inside a defined one
+      walk(node.program, defined ? { ...scope, conditional: true } : scope, level);
     };
 
     /** `{{> name context? key=value…}}`, or a `{{#> name}}` block whose partial is defined (`block`). */
-    const walkPartial = (tag: Tag, call: Call, scope: Scope, block: boolean) => {
-      if (!block) inlineOnly(tag, `partial "${closeName(call)}"`);
-      const name = partialNameOf(call);
+    const walkPartial = (node: PartialNode | PartialBlockNode, scope: Scope, level: number, block: boolean) => {
+      if (!valid(node, node.name, false)) return;
+      const name = partialNameOf(node.name);
+      if (!block) inlineOnly(node, `partial "${shown(name ?? '(…)')}"`);
       if (name === undefined) {
-        if (!options.inline) report(tag, 'dynamic partials cannot be checked');
-        if (call.head.type === 'sexpr') walkHelper(tag, call.head.call, scope);
+        if (!options.inline) report(tagOf(node), 'dynamic partials cannot be checked');
+        if (node.name.type === 'SubExpression') {
+          const sub = node.name;
+          walkHelper(node, sub.path, valuesOf(sub.params, sub.hash), scope, deeper(sub, level));
+        }
         return;
       }
       if (name === '@partial-block') return;
       const body = partials.get(name);
       if (!body) {
         if (!options.inline && !block)
-          report(tag, `partial "${name}" is not defined in this part (SES has no registered partials)`);
+          report(tagOf(node), `partial "${shown(name)}" is not defined in this part (SES has no registered partials)`);
         return;
       }
-      const context = call.params[0];
-      walkArgs(tag, call.params.slice(context?.type === 'path' ? 1 : 0), call.hash, scope);
-      if (expanding.includes(name)) return; // recursive partial: its variables are already counted
-      if (budget <= 0) {
-        report(tag, 'partials nest too deeply to be checked');
-        return;
-      }
-      budget -= body.length + 1;
-      expanding.push(name);
-      if (context?.type === 'path') {
-        addRef(context, scope, true);
-        walk(body, { depth: scope.depth + 1, conditional: scope.conditional });
+      const [context] = node.params;
+      walkArgs(node, valuesOf(node.params.slice(context?.type === 'PathExpression' ? 1 : 0), node.hash), scope, level);
+      if (expanding.has(name)) return; // recursive partial: its variables are already counted
+      let entry: Scope;
+      if (context?.type === 'PathExpression') {
+        addRef(refOf(context), scope, true);
+        entry = { depth: scope.depth + 1, conditional: scope.conditional };
       } else if (context) {
-        walk(body, { depth: scope.depth + 1, conditional: scope.conditional });
+        entry = { depth: scope.depth + 1, conditional: scope.conditional };
       } else {
-        const keys = call.hash.map((h) => h.key);
-        const shadow = keys.length ? new Set([...(scope.shadow ?? []), ...keys]) : scope.shadow;
-        walk(body, { ...scope, shadow });
+        const keys = node.hash?.pairs.map((pair) => pair.key) ?? [];
+        entry = keys.length ? { ...scope, shadow: new Set([...(scope.shadow ?? []), ...keys]) } : scope;
       }
-      expanding.pop();
+      // The same partial in the same scope adds the same variables and problems: walk it once.
+      const hidden = entry.shadow ? [...entry.shadow].sort() : [];
+      charge(node, 1 + hidden.length);
+      const key = `${name}\0${entry.depth}\0${entry.conditional ? 1 : 0}\0${hidden.join('\0')}`;
+      if (expanded.has(key)) return;
+      expanded.add(key);
+      const next = deeper(node, level);
+      expanding.add(name);
+      walk(body, entry, next);
+      expanding.delete(name);
     };
 
-    walk(tree, { depth: 0, conditional: false });
+    try {
+      collectPartials(parsed.program);
+      walk(parsed.program, { depth: 0, conditional: false }, 0);
+    } catch (err) {
+      if (!(err instanceof LimitReached)) throw err;
+      return answer({ construct: excerpt(source, err.offset), part, reason: err.reason });
+    }
   }
-  return { variables: [...byName.values()], unsupported };
-}
-
-function partialNameOf(call: Call): string | undefined {
-  const head = call.head;
-  if (head.type === 'literal') return head.value === undefined || head.value === null ? undefined : String(head.value);
-  if (head.type === 'path') return head.original;
-  return undefined;
-}
-
-/** The path from the root of the data a reference reads, or null when it reads something else. */
-function rootPath(path: PathExpr, scope: Scope): string[] | null {
-  let parts: string[];
-  if (path.data) {
-    // @root.x reads the root; @index, @key, @first, @last and @../index are iteration data
-    if (path.up !== 0 || path.parts[0] !== 'root') return null;
-    parts = path.parts.slice(1);
-  } else if (path.up > 0) {
-    if (scope.depth - path.up > 0) return null;
-    parts = path.parts;
-  } else {
-    if (scope.depth > 0) return null;
-    if (scope.shadow && path.parts.length && scope.shadow.has(path.parts[0])) return null;
-    parts = path.parts;
-  }
-  return parts.length ? parts : null;
+  return answer();
 }
