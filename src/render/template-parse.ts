@@ -159,8 +159,9 @@ export function positionsOf(text: string): (position: Position) => number {
 export function excerpt(text: string, offset: number): string {
   let end = Math.min(text.length, offset + 80);
   if (text.startsWith('{{', offset)) {
-    const close = text.indexOf('}}', offset + 2);
-    if (close >= 0 && close + 2 <= end) end = text.startsWith('}}}', close) && close + 3 <= end ? close + 3 : close + 2;
+    const closer = text.startsWith('{{{{', offset) ? '}}}}' : text.startsWith('{{{', offset) ? '}}}' : '}}';
+    const close = text.indexOf(closer, offset + 2);
+    if (close >= 0 && close + closer.length <= end) end = close + closer.length;
   }
   const line = text.slice(offset, end).split(/\r|\n/)[0];
   return line.length < 80 || end === text.length ? line : `${line.slice(0, 77)}...`;
@@ -179,12 +180,9 @@ interface LexOutcome {
   problem?: PartProblem;
   /** Blocks still open at the end (innermost last). */
   open: Level[];
-  /** Where the last tag began. */
-  tagStart: number;
 }
 
 const OPENS_BLOCK = new Set(['OPEN_BLOCK', 'OPEN_INVERSE', 'OPEN_PARTIAL_BLOCK', 'OPEN_RAW_BLOCK']);
-const OPENS_TAG = new Set(['OPEN', 'OPEN_UNESCAPED', 'OPEN_PARTIAL', 'OPEN_ENDBLOCK', 'OPEN_INVERSE_CHAIN', 'INVERSE']);
 
 /** Runs the parser's own lexer over `text`, counting tokens and nesting; stops at the first limit or bad token. */
 function lexPass(text: string, budget: ParseBudget): LexOutcome {
@@ -192,49 +190,43 @@ function lexPass(text: string, budget: ParseBudget): LexOutcome {
   lexer.setInput(text, { syntax: { square: 'string' } });
   const open: Level[] = [];
   let depth = 0;
-  let tagStart = 0;
   for (;;) {
     let next: string | number;
     try {
       next = lexer.lex();
     } catch {
-      return { problem: lexicalProblem(text, lexer, open), open, tagStart };
+      return { problem: lexicalProblem(text, lexer, open), open };
     }
     const token = typeof next === 'number' ? library.parser.terminals_[next] : next;
-    if (token === undefined || token === 'EOF' || token === 'INVALID') return { open, tagStart };
+    if (token === undefined || token === 'EOF' || token === 'INVALID') return { open };
     const start = lexer.matched.length - lexer.match.length;
     budget.tokens -= 1;
     if (budget.tokens < 0) {
       const reason = `more than ${PARSE_LIMITS.maxTokens.toLocaleString('en-US')} Handlebars tokens (tags, their parameters and the text between them) in Subject, Text and Html together`;
-      return { problem: { offset: start, reason, limit: true }, open, tagStart };
+      return { problem: { offset: start, reason, limit: true }, open };
     }
     if (OPENS_BLOCK.has(token)) {
       open.push({ kind: token === 'OPEN_RAW_BLOCK' ? 'raw' : 'block', start, links: 1 });
       depth += 1;
-      tagStart = start;
     } else if (token === 'OPEN_SEXPR') {
       open.push({ kind: 'sexpr', start, links: 1 });
       depth += 1;
     } else if (token === 'CLOSE_SEXPR' || token === 'END_RAW_BLOCK' || token === 'OPEN_ENDBLOCK') {
       const level = open.pop();
       if (level) depth -= level.links;
-      if (token === 'OPEN_ENDBLOCK') tagStart = start;
     } else if (token === 'OPEN_INVERSE_CHAIN') {
       const top = open[open.length - 1];
       if (top) {
         top.links += 1;
         depth += 1;
       }
-      tagStart = start;
-    } else if (OPENS_TAG.has(token)) {
-      tagStart = start;
     } else if (token === 'PRIVATE_SEP') {
       const reason = `template syntax error${at(text, start)}: ".#" path segments are not Handlebars 4 syntax`;
-      return { problem: { offset: start, reason, limit: false }, open, tagStart };
+      return { problem: { offset: start, reason, limit: false }, open };
     }
     if (depth > PARSE_LIMITS.maxNesting) {
       const reason = `blocks and subexpressions nested more than ${PARSE_LIMITS.maxNesting} deep`;
-      return { problem: { offset: start, reason, limit: true }, open, tagStart };
+      return { problem: { offset: start, reason, limit: true }, open };
     }
   }
 }
@@ -308,7 +300,8 @@ function syntaxProblem(text: string, err: unknown, lexed: LexOutcome): PartProbl
     while (offset < text.length && /\s/.test(text[offset]) && token !== 'CONTENT') offset += 1;
     const inTag = expected.some((name) => /^'CLOSE/.test(name));
     const inBlock = expected.includes("'OPEN_ENDBLOCK'");
-    const unterminated = `unterminated ${excerpt(text, lexed.tagStart)}: no closing }}`;
+    // the tag left open is the last one begun before the offending token
+    const unterminated = `unterminated ${excerpt(text, Math.max(0, text.lastIndexOf('{{', offset - 1)))}: no closing }}`;
     if (token === 'EOF') {
       const block = innermost(lexed.open, 'block');
       what = inBlock && block ? `${excerpt(text, block.start)} is never closed` : unterminated;

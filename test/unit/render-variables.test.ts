@@ -95,6 +95,11 @@ describe('templateVariables: variables of stored templates', () => {
     ],
     ['partial block with no partial renders its body', '{{#> layout}}{{fallback}}{{/layout}}', 'fallback!'],
     ['string containing }}', '{{lookup map "}}"}} {{after}}', 'map? after!'],
+    // Handlebars reads a literal head as a path: {{"a b"}} is {{[a b]}}
+    ['literal heads are paths', '{{"first name"}} {{1}}', '[first name]! 1!'],
+    ['literal section head', '{{#"list"}}{{x}}{{/"list"}}', 'list?'],
+    ['inverted #if: its body is the else branch', '{{^if a}}{{b}}{{/if}}', 'a? b?'],
+    ['inverted section with else', '{{^items}}{{none}}{{else}}{{count}}{{/items}}', 'items? none?'],
   ])('%s', (_label, source, expected) => {
     expect(vars(source)).toBe(expected);
   });
@@ -272,6 +277,8 @@ describe('templateVariables agrees with Handlebars strict rendering', () => {
     '{{! {{commented}} }}{{!-- {{alsoCommented}} --}}{{real}} \\{{escaped}}',
     '{{lookup prices sku}} {{total}}',
     '{{#if a}}{{#if b}}{{c}}{{/if}}{{/if}}{{d.e.f}}',
+    '{{"quoted name"}} {{^if hidden}}{{shown}}{{/if}} {{plain}}',
+    '{{#*inline "row"}}{{label}}: {{value}}{{/inline}}{{> row}}{{#if more}}{{> row}}{{/if}}',
   ])('%s', (source) => {
     const { variables } = templateVariables({ Html: source }, { inline: false });
     const full = dataWith(variables.map((v) => v.path));
