@@ -124,7 +124,7 @@ export const PARSE_LIMITS = {
   /** Subject, Text and Html together, in characters. */
   maxChars: 1_048_576,
   /** Handlebars tokens (tag openers and closers, names, parameters, runs of text) in all parts together. */
-  maxTokens: 10_000,
+  maxTokens: 4_000,
   /** Blocks (with their `{{else if}}` links), raw blocks and subexpressions open at once; partials, when expanded. */
   maxNesting: 100,
 } as const;

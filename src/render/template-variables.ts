@@ -69,7 +69,7 @@ export interface TemplateVariables {
  * used in (context depth, inside a condition or not, names hidden by hash parameters), so a partial used a thousand
  * times in one scope costs one walk.
  */
-export const TEMPLATE_LIMITS = { ...PARSE_LIMITS, maxVisits: 50_000 } as const;
+export const TEMPLATE_LIMITS = { ...PARSE_LIMITS, maxVisits: 20_000 } as const;
 
 /** Handlebars' built-in helpers: the only ones SES has (custom helpers cannot be registered). */
 const BUILTIN_HELPERS = new Set([
