@@ -6,7 +6,7 @@ import type { ParsedTemplateData } from '../validation/semantic-checks.js';
 import { storedTemplateName } from './stored-template-fetcher.js';
 import type { TemplateVariablesOf } from './template-cache.js';
 import { defaultsCoverAll, hasVariables, missingVariables, parseTemplateData } from './template-data.js';
-import { type TemplateVariables, templateVariables, type VariableRef } from './template-variables.js';
+import { INLINE_ONLY, type TemplateVariables, templateVariables, type VariableRef } from './template-variables.js';
 
 export interface RenderCheckOptions {
   /** `strict`: report bad entries as `details` (→ 400). `permissive`: list them in `invalid` (→ INVALID_PARAMETER). */
@@ -148,7 +148,9 @@ export async function renderCheck(
     for (const u of facts.unsupported) {
       problems.add({
         path: `/DefaultContent/Template/TemplateContent/${u.part}`,
-        message: `${u.construct}: ${u.reason}. Store the template with CreateEmailTemplate and send it by TemplateName to use Handlebars features`,
+        message: u.reason.endsWith(INLINE_ONLY)
+          ? `${u.construct}: ${u.reason}. Store the template with CreateEmailTemplate and send it by TemplateName to use Handlebars features`
+          : `${u.construct}: ${u.reason}`,
       });
     }
     problems.skip(facts.unlisted ?? 0);

@@ -301,15 +301,19 @@ function syntaxProblem(text: string, err: unknown, lexed: LexOutcome): PartProbl
     const inTag = expected.some((name) => /^'CLOSE/.test(name));
     const inBlock = expected.includes("'OPEN_ENDBLOCK'");
     // the tag left open is the last one begun before the offending token
-    const unterminated = `unterminated ${excerpt(text, Math.max(0, text.lastIndexOf('{{', offset - 1)))}: no closing }}`;
+    const openTag = Math.max(0, text.lastIndexOf('{{', offset - 1));
+    const unterminated = `unterminated ${excerpt(text, openTag)}: no closing }}`;
     if (token === 'EOF') {
       const block = innermost(lexed.open, 'block');
       what = inBlock && block ? `${excerpt(text, block.start)} is never closed` : unterminated;
-      if (inBlock && block) offset = block.start;
+      offset = inBlock && block ? block.start : openTag;
     } else if (token === 'INVALID') {
-      what = text.includes('}}', offset) ? `unexpected "${text.slice(offset, offset + 1)}"` : unterminated;
+      const closed = text.includes('}}', offset);
+      what = closed ? `unexpected "${text.slice(offset, offset + 1)}"` : unterminated;
+      if (!closed) offset = openTag;
     } else if (inTag) {
       what = `${unterminated.replace(/: no closing \}\}$/, '')}: a new tag starts before its }}`;
+      offset = openTag;
     } else if (token === 'OPEN_ENDBLOCK') {
       what = `${excerpt(text, offset)} closes nothing`;
     } else if (token === 'INVERSE' || token === 'OPEN_INVERSE_CHAIN') {

@@ -71,6 +71,9 @@ export interface TemplateVariables {
  */
 export const TEMPLATE_LIMITS = { ...PARSE_LIMITS, maxVisits: 20_000 } as const;
 
+/** Ends the reason of a construct SES renders only in stored templates. */
+export const INLINE_ONLY = 'inline TemplateContent supports simple substitutions only';
+
 /** Handlebars' built-in helpers: the only ones SES has (custom helpers cannot be registered). */
 const BUILTIN_HELPERS = new Set([
   'if',
@@ -277,7 +280,7 @@ export function templateVariables(content: EmailTemplateContent, options: { inli
       return level + 1;
     };
     const inlineOnly = (node: MustacheNode | BlockNode | PartialNode | PartialBlockNode, what: string) => {
-      if (options.inline) report(tagOf(node), `${what}; inline TemplateContent supports simple substitutions only`);
+      if (options.inline) report(tagOf(node), `${what}; ${INLINE_ONLY}`);
     };
     /** False (and reported) for syntax Handlebars 4 does not have. */
     const valid = (
