@@ -180,3 +180,43 @@ describe('limits', () => {
     console.log(`20 MB Text: ${((used.user + used.system) / 1000).toFixed(1)} ms CPU`);
   });
 });
+
+describe('cost at and past the limits (printed, not asserted)', () => {
+  const chain = (length: number, n: number) => {
+    let text = '{{#*inline "p0"}}{{leaf}}{{/inline}}';
+    for (let i = 1; i < length; i++)
+      text += `{{#*inline "p${i}_${n}"}}{{> p${i - 1}${i > 1 ? `_${n}` : ''}}}{{/inline}}`;
+    return `${text}{{> p${length - 1}_${n}}}`;
+  };
+  const vars = (count: number, n: number) => Array.from({ length: count }, (_, i) => `{{v${i}_${n}}}`).join('');
+  /** Label, a fresh text per run (no cache can help), and whether the check refuses it as too complex. */
+  const shapes: [string, (n: number) => string, boolean][] = [
+    ['a usual inline template (3 substitutions)', (n) => `Hi {{name}}, your code is {{code}} ${n}. {{footer}}`, false],
+    [
+      "refused: the issue's 66 KB of nested partials",
+      (n) => `${n}{{#*inline "A"}}{{#if c}}${'{{>B}}'.repeat(6000)}{{/if}}{{/inline}}${'{{>A}}'.repeat(5000)}`,
+      true,
+    ],
+    ['refused: a chain of 4,900 partials', (n) => chain(4900, n), true],
+    ['refused: 20 MB of helper tags', (n) => `${n}${'{{a y}}'.repeat(2_900_000)}`, true],
+    ['under the limits: 1,300 substitutions', (n) => vars(1300, n), false],
+    [
+      'under the limits: 1,000 substitutions 99 blocks deep',
+      (n) => `${'{{#if a}}'.repeat(99)}${vars(1000, n)}${'{{/if}}'.repeat(99)}`,
+      false,
+    ],
+    ['under the token limit: a chain of 360 partials (refused at nesting 100)', (n) => chain(360, n), true],
+  ];
+  it.each(shapes)('%s', (label, make, refused) => {
+    let best = Number.POSITIVE_INFINITY;
+    for (let n = 0; n < 5; n++) {
+      const text = make(n);
+      const started = process.cpuUsage();
+      const out = templateVariables({ Subject: 'Hi {{name}}', Text: text }, { inline: true });
+      const used = process.cpuUsage(started);
+      best = Math.min(best, (used.user + used.system) / 1000);
+      expect(out.tooComplex !== undefined).toBe(refused);
+    }
+    console.log(`templateVariables, ${label}: ${best.toFixed(1)} ms CPU (best of 5)`);
+  });
+});
