@@ -86,29 +86,33 @@ const moreProblems = (more: number, max: number): ValidationDetail => ({
   message: `${more} more ${more === 1 ? 'problem' : 'problems'} not listed (showing the first ${max})`,
 });
 
+class CappedDetails implements DetailList {
+  private readonly listed: ValidationDetail[] = [];
+  private counted = 0;
+  constructor(private readonly max: number) {}
+  add(detail: ValidationDetail | (() => ValidationDetail)): void {
+    this.counted += 1;
+    if (this.listed.length < this.max) this.listed.push(typeof detail === 'function' ? detail() : detail);
+  }
+  skip(n: number): void {
+    this.counted += n;
+  }
+  get count(): number {
+    return this.counted;
+  }
+  get full(): boolean {
+    return this.listed.length >= this.max;
+  }
+  list(summary?: (more: number) => ValidationDetail): ValidationDetail[] {
+    const more = this.counted - this.listed.length;
+    if (more <= 0) return this.listed;
+    return [...this.listed, summary ? summary(more) : moreProblems(more, this.max)];
+  }
+}
+
 /** A `DetailList` listing at most `max` problems. */
 export function detailList(max: number = MAX_DETAILS): DetailList {
-  const listed: ValidationDetail[] = [];
-  let count = 0;
-  return {
-    add(detail) {
-      count += 1;
-      if (listed.length < max) listed.push(typeof detail === 'function' ? detail() : detail);
-    },
-    skip(n) {
-      count += n;
-    },
-    get count() {
-      return count;
-    },
-    get full() {
-      return listed.length >= max;
-    },
-    list(summary = (more) => moreProblems(more, max)) {
-      const more = count - listed.length;
-      return more > 0 ? [...listed, summary(more)] : listed;
-    },
-  };
+  return new CappedDetails(max);
 }
 
 /** `details` cut to `MAX_DETAILS` and one detail counting the rest, when it is a longer list (from any caller). */

@@ -29,14 +29,31 @@ function write(res: Response, status: number, text: string, headers?: Record<str
   res.end(text);
 }
 
+/** Headers the error path itself may have set before it failed (the app's own, CORS say, stay). */
+function errorHeaderNames(err: unknown): string[] {
+  const names = ['Retry-After'];
+  try {
+    if (isBulkEmailError(err) && err.headers) names.push(...Object.keys(err.headers));
+  } catch {
+    // headers that cannot even be listed were never set
+  }
+  return names;
+}
+
 /** The last resort: a fixed envelope that cannot fail to serialise, or a closed connection once headers are out. */
-function sendMinimal(res: Response, correlationId: string): void {
+function sendMinimal(res: Response, correlationId: string, setByError: string[] = []): void {
   try {
     if (res.headersSent) {
       if (!res.writableEnded) res.destroy();
       return;
     }
-    for (const name of res.getHeaderNames()) res.removeHeader(name);
+    for (const name of setByError) {
+      try {
+        res.removeHeader(name);
+      } catch {
+        // a name that is not a valid header name was never set
+      }
+    }
     const message = `Something went wrong on our side; quote correlation id ${correlationId}`;
     write(res, 500, JSON.stringify(fail('INTERNAL_ERROR', message, undefined, correlationId)));
   } catch {
@@ -91,7 +108,7 @@ export function errorHandler(logger: Logger) {
         }
         correlationId = randomUUID();
         logFailure(logger, err, correlationId, req, 'express-bulk-email: an error could not be sent as it was');
-        sendMinimal(res, correlationId);
+        sendMinimal(res, correlationId, errorHeaderNames(err));
         return;
       }
       correlationId = randomUUID();
@@ -100,7 +117,7 @@ export function errorHandler(logger: Logger) {
     } catch (failure) {
       correlationId ??= randomUUID();
       logFailure(logger, failure, correlationId, req, 'express-bulk-email: the error handler failed');
-      sendMinimal(res, correlationId);
+      sendMinimal(res, correlationId, errorHeaderNames(err));
     }
   };
 }

@@ -1,5 +1,5 @@
 // renderCheck(): before a job exists, find entries whose template data lacks a variable the template needs.
-import { detailList, MAX_DETAILS, templateNotFound, type ValidationDetail } from '../errors.js';
+import { type DetailList, detailList, MAX_DETAILS, templateNotFound, type ValidationDetail } from '../errors.js';
 import type { EmailTemplateContent, SendBulkEmailRequest, Template } from '../types.js';
 import { isJsonObjectText } from '../validation/json-object-text.js';
 import type { ParsedTemplateData } from '../validation/semantic-checks.js';
@@ -143,9 +143,13 @@ export async function renderCheck(
   }
 
   const result = emptyResult();
-  const problems = detailList(maxDetails);
-  if (source.inline) {
-    for (const u of facts.unsupported) {
+  const parsed = options.parsed;
+  const known = parsed?.defaults;
+  let defaults = known && known.text === template.TemplateData ? known.value : parseTemplateData(template.TemplateData);
+  const unsupported = source.inline ? facts.unsupported : [];
+  if (unsupported.length > 0 || defaults instanceof Error) {
+    const problems = detailList(maxDetails);
+    for (const u of unsupported) {
       problems.add({
         path: `/DefaultContent/Template/TemplateContent/${u.part}`,
         message: u.reason.endsWith(INLINE_ONLY)
@@ -153,19 +157,16 @@ export async function renderCheck(
           : `${u.construct}: ${u.reason}`,
       });
     }
-    problems.skip(facts.unlisted ?? 0);
+    if (source.inline) problems.skip(facts.unlisted ?? 0);
+    if (defaults instanceof Error) {
+      problems.add({ path: '/DefaultContent/Template/TemplateData', message: defaults.message });
+      defaults = undefined;
+    }
+    result.templateProblems = problems.list((more) => ({
+      path: '/DefaultContent/Template',
+      message: `${more} more template ${more === 1 ? 'problem' : 'problems'} not listed (showing the first ${maxDetails})`,
+    }));
   }
-  const parsed = options.parsed;
-  const known = parsed?.defaults;
-  let defaults = known && known.text === template.TemplateData ? known.value : parseTemplateData(template.TemplateData);
-  if (defaults instanceof Error) {
-    problems.add({ path: '/DefaultContent/Template/TemplateData', message: defaults.message });
-    defaults = undefined;
-  }
-  result.templateProblems = problems.list((more) => ({
-    path: '/DefaultContent/Template',
-    message: `${more} more template ${more === 1 ? 'problem' : 'problems'} not listed (showing the first ${maxDetails})`,
-  }));
   const required: VariableRef[] = facts.variables.filter((v) => v.required);
   result.required = required.map((v) => v.name);
   if (required.length === 0) return result;
@@ -173,7 +174,7 @@ export async function renderCheck(
   const room = maxDetails - result.templateProblems.length;
   if (strict && room <= 0) return result;
 
-  const entryDetails = detailList(Math.max(room, 0));
+  let entryDetails: DetailList | undefined; // made at the first bad entry
   const merge = options.merge;
   const covered = merge && defaultsCoverAll(required, defaults); // then only unparsable data can fail an entry
   let withoutData: string[] | undefined; // the missing variables of every entry that has no data of its own
@@ -210,12 +211,13 @@ export async function renderCheck(
     result.badEntries++;
     if (strict) {
       const path = text === undefined ? `/BulkEmailEntries/${i}` : `/BulkEmailEntries/${i}/${ENTRY_DATA_PATH}`;
+      entryDetails ??= detailList(room);
       entryDetails.add(() => ({ path, message: message() }));
     } else {
       result.invalid.set(i, message());
     }
   }
-  if (strict) {
+  if (entryDetails) {
     result.details = entryDetails.list((more) => ({
       path: '/BulkEmailEntries',
       message: `${more} more ${more === 1 ? 'entry lacks' : 'entries lack'} template variables (${result.badEntries} in all; only the first ${room} are listed)`,

@@ -174,6 +174,17 @@ describe('templateVariables: what SES cannot render', () => {
     ]);
   });
 
+  it('shows each construct as written, on any line (CRLF, CR, LF) and with }} inside a string', () => {
+    const Html = 'one\r\ntwo\r  {{#if a}}x{{/if}}\n\n  {{> p}} {{#each (lookup a "}}") as |x|}}{{x}}{{/each}}';
+    const { unsupported: list } = templateVariables({ Html }, { inline: true });
+    expect(list.map((u) => u.construct)).toEqual([
+      '{{#if a}}',
+      '{{> p}}',
+      '{{#each (lookup a "}}") as |x|}}',
+      '{{#each (lookup a "}}") as |x|}}',
+    ]);
+  });
+
   it('reports each construct once per part', () => {
     const { unsupported: list } = templateVariables(
       { Html: '{{#if a}}1{{/if}}{{#if a}}2{{/if}}', Text: '{{#if a}}3{{/if}}' },
