@@ -121,6 +121,18 @@ describe('hostile templates over HTTP', () => {
     expect(watch.errors).toEqual([]);
   }
 
+  it('the meter works: a deliberate 300 ms block of the event loop is seen', async () => {
+    const { maxDelayMs } = await alongsideAnother(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      const until = performance.now() + 300;
+      while (performance.now() < until) {
+        // busy: nothing else runs on this thread meanwhile
+      }
+      return target.post(victim, { 'x-user': 'attacker' }, 'dry_run=true');
+    });
+    expect(maxDelayMs).toBeGreaterThanOrEqual(250);
+  });
+
   const cases: [name: string, text: string, detail: RegExp][] = [
     [
       '66 KB of nested inline partials (the issue: 15 s stall)',
@@ -217,6 +229,34 @@ describe('hostile templates over HTTP', () => {
     );
     expect(grewMb).toBeLessThan(600);
     nothingStored();
+  });
+});
+
+describe('permissive render check and a template past the limits', () => {
+  it('sends it unchecked and warns once, saying why', async () => {
+    const warned: object[] = [];
+    const target = await startFuzzTarget({
+      renderCheck: 'permissive',
+      logger: {
+        debug: () => undefined,
+        info: () => undefined,
+        error: () => undefined,
+        warn: (obj) => warned.push(obj),
+      },
+    });
+    try {
+      const reply = await target.post(bodyWithText(nestedInlinePartials), {}, 'dry_run=true');
+      expect(reply.status, reply.text).toBe(200);
+      expect((reply.json as { data: { invalid: unknown[] } }).data.invalid).toEqual([]);
+      expect(warned).toEqual([
+        {
+          code: 'EBE_RENDER_CHECK_SKIPPED',
+          reason: expect.stringMatching(/^template not checked: more than 4,000 Handlebars tokens/),
+        },
+      ]);
+    } finally {
+      await target.close();
+    }
   });
 });
 
