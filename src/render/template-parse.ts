@@ -158,13 +158,14 @@ export function positionsOf(text: string): (position: Position) => number {
 /** The tag at `offset` as written (to its `}}`), else the text there: one line, at most 80 characters. */
 export function excerpt(text: string, offset: number): string {
   let end = Math.min(text.length, offset + 80);
+  let whole = end === text.length;
   if (text.startsWith('{{', offset)) {
     const closer = text.startsWith('{{{{', offset) ? '}}}}' : text.startsWith('{{{', offset) ? '}}}' : '}}';
     const close = text.indexOf(closer, offset + 2);
-    if (close >= 0 && close + closer.length <= end) end = close + closer.length;
+    if (close >= 0 && close + closer.length <= end) [end, whole] = [close + closer.length, true];
   }
-  const line = text.slice(offset, end).split(/\r|\n/)[0];
-  return line.length < 80 || end === text.length ? line : `${line.slice(0, 77)}...`;
+  const [line] = text.slice(offset, end).split(/\r|\n/);
+  return whole || line.length < end - offset ? line : `${line.slice(0, 77)}...`;
 }
 
 /* ------------------------------------------------------------------ the lexer pass */
@@ -254,7 +255,8 @@ function lexicalProblem(text: string, lexer: Lexer, open: Level[]): PartProblem 
 /* ------------------------------------------------------------------ parse */
 
 /**
- * Parses one part with @handlebars/parser, the parser Handlebars itself is built on, after a pass of its lexer that
+ * Parses one part with @handlebars/parser, the Handlebars project's parser (Handlebars 4 ships an older copy of its
+ * grammar; what 2.x added is refused: `.#` here, the rest by `templateVariables`), after a pass of its lexer that
  * charges every token to `budget` and refuses nesting deeper than `PARSE_LIMITS.maxNesting`: the parse that follows
  * costs at most budget × nesting. Syntax errors come back as a problem with a readable reason and where it is.
  */

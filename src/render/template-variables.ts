@@ -187,6 +187,13 @@ function rootPath(ref: Ref, scope: Scope): string[] | null {
   return parts.length ? parts : null;
 }
 
+/** A statement written as a tag (not text or a comment). */
+type TagNode = MustacheNode | BlockNode | PartialNode | PartialBlockNode;
+
+function isTag(node: StatementNode): node is TagNode {
+  return node.type !== 'ContentStatement' && node.type !== 'CommentStatement';
+}
+
 function valuesOf(params: ExpressionNode[], hash: HashNode | undefined): ExpressionNode[] {
   return hash ? [...params, ...hash.pairs.map((pair) => pair.value)] : params;
 }
@@ -247,7 +254,7 @@ export function templateVariables(content: EmailTemplateContent, options: { inli
     }
 
     /** The tag as written: a block's opening tag only (to the `}}` after its last parameter). */
-    const tagOf = (node: MustacheNode | BlockNode | PartialNode | PartialBlockNode): string => {
+    const tagOf = (node: TagNode): string => {
       const start = offsetOf(node.loc.start);
       let end = offsetOf(node.loc.end);
       if ((node.type === 'BlockStatement' || node.type === 'DecoratorBlock') && !source.startsWith('{{{{', start)) {
@@ -279,18 +286,29 @@ export function templateVariables(content: EmailTemplateContent, options: { inli
         );
       return level + 1;
     };
-    const inlineOnly = (node: MustacheNode | BlockNode | PartialNode | PartialBlockNode, what: string) => {
+    const inlineOnly = (node: TagNode, what: string) => {
       if (options.inline) report(tagOf(node), `${what}; ${INLINE_ONLY}`);
     };
-    /** False (and reported) for syntax Handlebars 4 does not have. */
-    const valid = (
-      node: MustacheNode | BlockNode | PartialNode | PartialBlockNode,
-      expr: ExpressionNode,
-      callee: boolean,
-    ) => {
+    /** Reports, anywhere in the part (unused partials included), the syntax Handlebars 4 does not have. */
+    const checkSyntax = (program: ProgramNode | undefined) => {
+      if (!program) return;
+      for (const node of program.body) {
+        if (!isTag(node)) continue;
+        const head = node.type === 'PartialStatement' || node.type === 'PartialBlockStatement' ? node.name : node.path;
+        checkExpression(node, head, node.type !== 'PartialStatement' && node.type !== 'PartialBlockStatement');
+        for (const value of valuesOf(node.params, node.hash)) checkExpression(node, value, false);
+        if (node.type === 'BlockStatement' || node.type === 'DecoratorBlock') {
+          checkSyntax(node.program);
+          checkSyntax(node.inverse);
+        } else if (node.type === 'PartialBlockStatement') checkSyntax(node.program);
+      }
+    };
+    const checkExpression = (node: TagNode, expr: ExpressionNode, callee: boolean) => {
       const what = notHandlebars4(expr, callee);
-      if (what) report(tagOf(node), `template syntax error: ${what} is not Handlebars 4 syntax`);
-      return what === undefined;
+      if (what) return report(tagOf(node), `template syntax error: ${what} is not Handlebars 4 syntax`);
+      if (expr.type !== 'SubExpression') return;
+      checkExpression(node, expr.path, true);
+      for (const value of valuesOf(expr.params, expr.hash)) checkExpression(node, value, false);
     };
     const addRef = (ref: Ref | undefined, scope: Scope, required: boolean) => {
       const rooted = ref && rootPath(ref, scope);
@@ -358,29 +376,18 @@ export function templateVariables(content: EmailTemplateContent, options: { inli
     };
 
     /** Arguments of helpers and subexpressions: their variables are read but never required. */
-    const walkArgs = (
-      node: MustacheNode | BlockNode | PartialNode | PartialBlockNode,
-      values: ExpressionNode[],
-      scope: Scope,
-      level: number,
-    ) => {
+    const walkArgs = (node: TagNode, values: ExpressionNode[], scope: Scope, level: number) => {
       for (const value of values) {
         charge(value);
-        if (!valid(node, value, false)) continue;
+        if (notHandlebars4(value, false)) continue; // reported by checkSyntax
         if (value.type === 'PathExpression') addRef(refOf(value), scope, false);
         else if (value.type === 'SubExpression')
           walkHelper(node, value.path, valuesOf(value.params, value.hash), scope, deeper(value, level));
       }
     };
 
-    const walkHelper = (
-      node: MustacheNode | BlockNode | PartialNode | PartialBlockNode,
-      callee: ExpressionNode,
-      args: ExpressionNode[],
-      scope: Scope,
-      level: number,
-    ) => {
-      if (!valid(node, callee, true)) return;
+    const walkHelper = (node: TagNode, callee: ExpressionNode, args: ExpressionNode[], scope: Scope, level: number) => {
+      if (notHandlebars4(callee, true)) return;
       const name = shown(simpleName(callee) ?? (callee.type === 'PathExpression' ? callee.original : '(…)'));
       if (options.inline) inlineOnly(node, `helper "${name}"`);
       else if (!BUILTIN_HELPERS.has(name)) {
@@ -399,11 +406,11 @@ export function templateVariables(content: EmailTemplateContent, options: { inli
         node.hash !== undefined ||
         (name !== undefined && BUILTIN_HELPERS.has(name) && node.path.type === 'PathExpression');
       if (isHelper) return walkHelper(node, node.path, valuesOf(node.params, node.hash), scope, level);
-      if (valid(node, node.path, true)) addRef(calleeRef(node.path), scope, true);
+      if (!notHandlebars4(node.path, true)) addRef(calleeRef(node.path), scope, true);
     };
 
     const walkBlock = (node: BlockNode, scope: Scope, level: number) => {
-      if (!valid(node, node.path, true)) return;
+      if (notHandlebars4(node.path, true)) return;
       const name = simpleName(node.path);
       const label = shown(name ?? partialNameOf(node.path) ?? '?');
       const inner: Scope = { depth: scope.depth + 1, conditional: true };
@@ -447,7 +454,7 @@ export function templateVariables(content: EmailTemplateContent, options: { inli
 
     /** `{{> name context? key=value…}}`, or a `{{#> name}}` block whose partial is defined (`block`). */
     const walkPartial = (node: PartialNode | PartialBlockNode, scope: Scope, level: number, block: boolean) => {
-      if (!valid(node, node.name, false)) return;
+      if (notHandlebars4(node.name, false)) return;
       const name = partialNameOf(node.name);
       if (!block) inlineOnly(node, `partial "${shown(name ?? '(…)')}"`);
       if (name === undefined) {
@@ -491,6 +498,7 @@ export function templateVariables(content: EmailTemplateContent, options: { inli
     };
 
     try {
+      checkSyntax(parsed.program);
       collectPartials(parsed.program);
       walk(parsed.program, { depth: 0, conditional: false }, 0);
     } catch (err) {

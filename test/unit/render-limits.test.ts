@@ -63,6 +63,8 @@ describe('Handlebars 4 syntax only', () => {
     ['{{(lookup a b).c}}', 'a path on a subexpression'],
     ['{{> (dynamic).name}}', 'a path on a subexpression'],
     ['{{a.#b}}', '".#" path segments'],
+    ['{{*x=1}}', 'hash literals'], // a decorator: never walked, still read
+    ['{{#*inline "unused"}}{{a=1}}{{/inline}}', 'hash literals'], // a partial never used
   ])('%s', (source, what) => {
     expect(handlebarsParses(source)).toBe(false);
     expect(syntaxErrors(source).map((u) => u.reason)).toEqual([expect.stringContaining(what)]);
