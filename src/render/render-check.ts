@@ -6,7 +6,8 @@ import type { ParsedTemplateData } from '../validation/semantic-checks.js';
 import { storedTemplateName } from './stored-template-fetcher.js';
 import type { TemplateVariablesOf } from './template-cache.js';
 import { defaultsCoverAll, hasVariables, missingVariables, parseTemplateData } from './template-data.js';
-import { INLINE_ONLY, type TemplateVariables, templateVariables, type VariableRef } from './template-variables.js';
+import { type TemplateVariables, templateVariables, type VariableRef } from './template-variables.js';
+import { INLINE_ONLY } from './template-walk.js';
 
 export interface RenderCheckOptions {
   /** `strict`: report bad entries as `details` (→ 400). `permissive`: list them in `invalid` (→ INVALID_PARAMETER). */
