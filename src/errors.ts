@@ -64,12 +64,69 @@ export function isBulkEmailError(err: unknown): err is BulkEmailError {
   return typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[BRAND] === true;
 }
 
-/** Throw from `validate` to refuse a request with 400 `VALIDATION_ERROR`. */
+/** Most problems an error lists in `details`; one more detail then counts the ones left out. */
+export const MAX_DETAILS = 100;
+
+/** A list of problems that keeps the first few and only counts the rest, so nothing past the cap is built. */
+export interface DetailList {
+  /** Adds a problem: listed while there is room (a function is called only then), counted always. */
+  add(detail: ValidationDetail | (() => ValidationDetail)): void;
+  /** Counts `n` problems found elsewhere and not listed (a list that was already cut). */
+  skip(n: number): void;
+  /** Every problem added, listed or not. */
+  readonly count: number;
+  /** No room left: further problems are only counted. */
+  readonly full: boolean;
+  /** The listed problems, then `summary(more)` when `more` were left out (default: "N more problems not listed"). */
+  list(summary?: (more: number) => ValidationDetail): ValidationDetail[];
+}
+
+const moreProblems = (more: number, max: number): ValidationDetail => ({
+  path: '',
+  message: `${more} more ${more === 1 ? 'problem' : 'problems'} not listed (showing the first ${max})`,
+});
+
+class CappedDetails implements DetailList {
+  private readonly listed: ValidationDetail[] = [];
+  private counted = 0;
+  constructor(private readonly max: number) {}
+  add(detail: ValidationDetail | (() => ValidationDetail)): void {
+    this.counted += 1;
+    if (this.listed.length < this.max) this.listed.push(typeof detail === 'function' ? detail() : detail);
+  }
+  skip(n: number): void {
+    this.counted += n;
+  }
+  get count(): number {
+    return this.counted;
+  }
+  get full(): boolean {
+    return this.listed.length >= this.max;
+  }
+  list(summary?: (more: number) => ValidationDetail): ValidationDetail[] {
+    const more = this.counted - this.listed.length;
+    if (more <= 0) return this.listed;
+    return [...this.listed, summary ? summary(more) : moreProblems(more, this.max)];
+  }
+}
+
+/** A `DetailList` listing at most `max` problems. */
+export function detailList(max: number = MAX_DETAILS): DetailList {
+  return new CappedDetails(max);
+}
+
+/** `details` cut to `MAX_DETAILS` and one detail counting the rest, when it is a longer list (from any caller). */
+export function cappedDetails<T>(details: T): T | ValidationDetail[] {
+  if (!Array.isArray(details) || details.length <= MAX_DETAILS + 1) return details;
+  return [...details.slice(0, MAX_DETAILS), moreProblems(details.length - MAX_DETAILS, MAX_DETAILS)];
+}
+
+/** Throw from `validate` to refuse a request with 400 `VALIDATION_ERROR`. Lists over 101 problems are cut to 100 and a count. */
 export function validationError(details: ValidationDetail[] | ValidationDetail | string): BulkEmailError {
   const list: ValidationDetail[] =
     typeof details === 'string' ? [{ path: '', message: details }] : Array.isArray(details) ? details : [details];
   const message = list.length === 1 ? list[0].message : `${list.length} problems in the request`;
-  return new BulkEmailError('VALIDATION_ERROR', message, { details: list });
+  return new BulkEmailError('VALIDATION_ERROR', message, { details: cappedDetails(list) });
 }
 
 /** Throw from `authorize` (or any hook) to refuse with 403 `FORBIDDEN`. */

@@ -1,12 +1,13 @@
 // renderCheck(): before a job exists, find entries whose template data lacks a variable the template needs.
-import { templateNotFound, type ValidationDetail } from '../errors.js';
+import { type DetailList, detailList, MAX_DETAILS, templateNotFound, type ValidationDetail } from '../errors.js';
 import type { EmailTemplateContent, SendBulkEmailRequest, Template } from '../types.js';
 import { isJsonObjectText } from '../validation/json-object-text.js';
 import type { ParsedTemplateData } from '../validation/semantic-checks.js';
 import { storedTemplateName } from './stored-template-fetcher.js';
 import type { TemplateVariablesOf } from './template-cache.js';
 import { defaultsCoverAll, hasVariables, missingVariables, parseTemplateData } from './template-data.js';
-import { templateVariables, type VariableRef } from './template-variables.js';
+import { type TemplateVariables, templateVariables, type VariableRef } from './template-variables.js';
+import { INLINE_ONLY } from './template-walk.js';
 
 export interface RenderCheckOptions {
   /** `strict`: report bad entries as `details` (→ 400). `permissive`: list them in `invalid` (→ INVALID_PARAMETER). */
@@ -15,7 +16,7 @@ export interface RenderCheckOptions {
   merge: boolean;
   /** Loads a stored template's content (`storedTemplateFetcher(ses)`); null = no such template. Without it stored templates are not checked. */
   fetchStoredTemplate?: (name: string) => Promise<EmailTemplateContent | null>;
-  /** Most per-entry details listed before one summary detail. Default 100. */
+  /** Most details listed (the template's problems first, then entries') before one summary detail. Default 100. */
   maxDetails?: number;
   /** Where the template's variables come from: a router's `templateCache()`. Default: `templateVariables()`. */
   variablesOf?: TemplateVariablesOf;
@@ -24,17 +25,27 @@ export interface RenderCheckOptions {
 }
 
 export interface RenderCheckResult {
-  /** Strict mode: one detail per bad entry (at most `maxDetails`, then one summary detail). */
+  /**
+   * Strict mode: one detail per bad entry, in the room `templateProblems` left of `maxDetails`, then one summary
+   * detail: the two lists together hold at most `maxDetails + 1`.
+   */
   details: ValidationDetail[];
   /** Permissive mode: entry index → error text; those entries should end INVALID_PARAMETER, unsent. */
   invalid: Map<number, string>;
-  /** Problems of the template itself (inline constructs SES does not render, unparsable TemplateData). */
+  /**
+   * Problems of the template itself (inline constructs SES does not render, unparsable TemplateData): at most
+   * `maxDetails` and one summary. Strict mode, a template past the check's limits (`TEMPLATE_LIMITS`): that one
+   * problem alone, and no entry is checked.
+   */
   templateProblems: ValidationDetail[];
   /** How many entries lack data (all of them, also past `maxDetails`). */
   badEntries: number;
   /** Variables every entry must have. */
   required: string[];
-  /** Why nothing was checked, when so (stored template and no fetcher, or the fetch failed). */
+  /**
+   * Why nothing was checked, when so: a stored template without a fetcher, a failed fetch, or (permissive) a template
+   * past the check's limits.
+   */
   skipped?: string;
   /** The error that made the stored-template fetch fail, when that is why nothing was checked. */
   fetchError?: unknown;
@@ -42,8 +53,27 @@ export interface RenderCheckResult {
 
 const ENTRY_DATA_PATH = 'ReplacementEmailContent/ReplacementTemplate/ReplacementTemplateData';
 
+/** Names shown in one message; the rest are counted. */
+const MAX_NAMES = 10;
+
+/** `"a", "b"`: at most `MAX_NAMES` names of at most 60 characters, then `and N more`. */
 function quoteList(names: string[]): string {
-  return names.map((n) => `"${n}"`).join(', ');
+  const shown = names.slice(0, MAX_NAMES).map((n) => JSON.stringify(n.length <= 60 ? n : `${n.slice(0, 57)}...`));
+  const more = names.length - shown.length;
+  return more > 0 ? `${shown.join(', ')} and ${more} more` : shown.join(', ');
+}
+
+/** The one detail for a template past the check's limits: where it stopped and why. */
+function tooComplexDetail(
+  limit: NonNullable<TemplateVariables['tooComplex']>,
+  template: Template,
+  inline: boolean,
+): ValidationDetail {
+  const where = limit.construct ? ` (stopped at ${JSON.stringify(limit.construct)} in ${limit.part})` : '';
+  const message = `template too complex to check: ${limit.reason}${where}`;
+  if (inline) return { path: `/DefaultContent/Template/TemplateContent/${limit.part}`, message };
+  const field = template.TemplateName !== undefined ? 'TemplateName' : 'TemplateArn';
+  return { path: `/DefaultContent/Template/${field}`, message: `stored ${message}` };
 }
 
 function emptyResult(skipped?: string): RenderCheckResult {
@@ -81,6 +111,7 @@ async function contentOf(
  * Checks every entry's template data against the variables the resolved template requires. The template is parsed
  * once and each entry's data once; entries without data share one answer. Throws TEMPLATE_NOT_FOUND (422) when
  * `fetchStoredTemplate` says the stored template does not exist; any other fetch failure skips the check (`skipped`).
+ * Messages are built only for the details listed.
  */
 export async function renderCheck(
   request: SendBulkEmailRequest,
@@ -99,76 +130,99 @@ export async function renderCheck(
     return skipped;
   }
 
-  const result = emptyResult();
-  const { variables, unsupported } = options.variablesOf
+  const strict = options.mode === 'strict';
+  const maxDetails = options.maxDetails ?? MAX_DETAILS;
+  const facts = options.variablesOf
     ? options.variablesOf(source.content, source.inline)
     : templateVariables(source.content, { inline: source.inline });
-  if (source.inline) {
-    for (const u of unsupported) {
-      result.templateProblems.push({
-        path: `/DefaultContent/Template/TemplateContent/${u.part}`,
-        message: `${u.construct}: ${u.reason}. Store the template with CreateEmailTemplate and send it by TemplateName to use Handlebars features`,
-      });
-    }
+  if (facts.tooComplex) {
+    // Nothing can be said of any entry: strict refuses with this one problem, permissive sends unchecked.
+    if (!strict) return emptyResult(`template not checked: ${facts.tooComplex.reason}`);
+    const refused = emptyResult();
+    refused.templateProblems.push(tooComplexDetail(facts.tooComplex, template, source.inline));
+    return refused;
   }
+
+  const result = emptyResult();
   const parsed = options.parsed;
   const known = parsed?.defaults;
   let defaults = known && known.text === template.TemplateData ? known.value : parseTemplateData(template.TemplateData);
-  if (defaults instanceof Error) {
-    result.templateProblems.push({ path: '/DefaultContent/Template/TemplateData', message: defaults.message });
-    defaults = undefined;
+  const unsupported = source.inline ? facts.unsupported : [];
+  if (unsupported.length > 0 || defaults instanceof Error) {
+    const problems = detailList(maxDetails);
+    for (const u of unsupported) {
+      problems.add({
+        path: `/DefaultContent/Template/TemplateContent/${u.part}`,
+        message: u.reason.endsWith(INLINE_ONLY)
+          ? `${u.construct}: ${u.reason}. Store the template with CreateEmailTemplate and send it by TemplateName to use Handlebars features`
+          : `${u.construct}: ${u.reason}`,
+      });
+    }
+    if (source.inline) problems.skip(facts.unlisted ?? 0);
+    if (defaults instanceof Error) {
+      problems.add({ path: '/DefaultContent/Template/TemplateData', message: defaults.message });
+      defaults = undefined;
+    }
+    result.templateProblems = problems.list((more) => ({
+      path: '/DefaultContent/Template',
+      message: `${more} more template ${more === 1 ? 'problem' : 'problems'} not listed (showing the first ${maxDetails})`,
+    }));
   }
-  const required: VariableRef[] = variables.filter((v) => v.required);
+  const required: VariableRef[] = facts.variables.filter((v) => v.required);
   result.required = required.map((v) => v.name);
   if (required.length === 0) return result;
+  // Strict: entries get the room the template's problems left, none once those overflow (the request fails anyway).
+  const room = maxDetails - result.templateProblems.length;
+  if (strict && room <= 0) return result;
 
-  const maxDetails = options.maxDetails ?? 100;
-  const strict = options.mode === 'strict';
+  let entryDetails: DetailList | undefined; // made at the first bad entry
   const merge = options.merge;
   const covered = merge && defaultsCoverAll(required, defaults); // then only unparsable data can fail an entry
-  let withoutData: string[] | undefined; // the answer for every entry that has no data of its own
+  let withoutData: string[] | undefined; // the missing variables of every entry that has no data of its own
   const entries = request.BulkEmailEntries ?? [];
   for (let i = 0; i < entries.length; i++) {
     const text = entries[i]?.ReplacementEmailContent?.ReplacementTemplate?.ReplacementTemplateData;
-    let message: string;
+    let message: () => string;
     if (text === undefined || text === '') {
       withoutData ??= missingVariables(required, defaults, undefined, merge);
       if (withoutData.length === 0) continue;
-      message = `${withoutData.length === 1 ? 'template variable' : 'template variables'} ${quoteList(withoutData)} missing: the entry has no ReplacementTemplateData and TemplateData lacks ${withoutData.length === 1 ? 'it' : 'them'}`;
+      const missing = withoutData;
+      message = () =>
+        `${missing.length === 1 ? 'template variable' : 'template variables'} ${quoteList(missing)} missing: the entry has no ReplacementTemplateData and TemplateData lacks ${missing.length === 1 ? 'it' : 'them'}`;
     } else {
       // Covered: only data that is not a JSON object can fail. The validator found this text to be one (unless a hook
       // changed it since), or the scanner tells without parsing.
       if (covered && (parsed?.objects[i] === text || isJsonObjectText(text))) continue;
       const data = parseTemplateData(text, 'ReplacementTemplateData');
       if (data instanceof Error) {
-        message = data.message;
+        message = () => data.message;
       } else {
         if (covered || hasVariables(required, defaults, data, merge)) continue;
-        const missing = missingVariables(required, defaults, data, merge);
-        const from = merge
-          ? 'ReplacementTemplateData merged over TemplateData'
-          : Object.keys(data ?? {}).length > 0
-            ? 'ReplacementTemplateData (which replaces TemplateData as a whole)'
-            : "TemplateData (the entry's ReplacementTemplateData is empty)";
-        message = `${missing.length === 1 ? 'template variable' : 'template variables'} ${quoteList(missing)} missing from ${from}`;
+        message = () => {
+          const missing = missingVariables(required, defaults, data, merge);
+          const from = merge
+            ? 'ReplacementTemplateData merged over TemplateData'
+            : Object.keys(data ?? {}).length > 0
+              ? 'ReplacementTemplateData (which replaces TemplateData as a whole)'
+              : "TemplateData (the entry's ReplacementTemplateData is empty)";
+          return `${missing.length === 1 ? 'template variable' : 'template variables'} ${quoteList(missing)} missing from ${from}`;
+        };
       }
     }
     result.badEntries++;
     if (strict) {
-      if (result.details.length < maxDetails) {
-        const path = text === undefined ? `/BulkEmailEntries/${i}` : `/BulkEmailEntries/${i}/${ENTRY_DATA_PATH}`;
-        result.details.push({ path, message });
-      }
+      const path = text === undefined ? `/BulkEmailEntries/${i}` : `/BulkEmailEntries/${i}/${ENTRY_DATA_PATH}`;
+      entryDetails ??= detailList(room);
+      entryDetails.add(() => ({ path, message: message() }));
     } else {
-      result.invalid.set(i, message);
+      result.invalid.set(i, message());
     }
   }
-  if (strict && result.badEntries > result.details.length) {
-    const more = result.badEntries - result.details.length;
-    result.details.push({
+  if (entryDetails) {
+    result.details = entryDetails.list((more) => ({
       path: '/BulkEmailEntries',
-      message: `${more} more ${more === 1 ? 'entry lacks' : 'entries lack'} template variables (${result.badEntries} in all; only the first ${maxDetails} are listed)`,
-    });
+      message: `${more} more ${more === 1 ? 'entry lacks' : 'entries lack'} template variables (${result.badEntries} in all; only the first ${room} are listed)`,
+    }));
   }
   return result;
 }

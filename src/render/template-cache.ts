@@ -31,6 +31,11 @@ export function templateCache(options: TemplateCacheOptions = {}): TemplateVaria
       return typeof source === 'string' ? source : '';
     });
     if (last && last.inline === inline && last.parts.every((text, i) => text === parts[i])) return last.answer;
+    // too large to remember: no key is built (hashing megabytes costs more than the check, which stops at its limit)
+    if (parts.reduce((n, text) => n + text.length, 0) > maxChars) {
+      last = undefined;
+      return templateVariables(content, { inline });
+    }
     const key = `${inline ? 'i' : 's'}${parts.map((text) => `${text.length}:${text}`).join('')}`;
     let answer = cache.get(key);
     if (answer) {
@@ -62,6 +67,7 @@ function frozen(answer: TemplateVariables): TemplateVariables {
     Object.freeze(v);
   }
   for (const u of answer.unsupported) Object.freeze(u);
+  if (answer.tooComplex) Object.freeze(answer.tooComplex);
   Object.freeze(answer.variables);
   Object.freeze(answer.unsupported);
   return Object.freeze(answer);

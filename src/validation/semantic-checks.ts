@@ -11,7 +11,8 @@ import {
   TEMPLATE_DATA_MAX_LENGTH,
 } from './schema.js';
 
-export type Report = (detail: ValidationDetail) => void;
+/** Receives each problem; a function is called only when the problem will be listed (see `DetailList`). */
+export type Report = (detail: ValidationDetail | (() => ValidationDetail)) => void;
 
 /**
  * What the checks learned of the template data, for the render check. `TemplateData` is parsed (once per request);

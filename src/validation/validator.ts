@@ -1,7 +1,7 @@
 // The request validator: the schema compiled once with ajv, plus the semantic checks, listing every problem (capped).
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsPlugin from 'ajv-formats';
-import type { ValidationDetail } from '../errors.js';
+import { type DetailList, detailList, MAX_DETAILS, type ValidationDetail } from '../errors.js';
 import { ajvDetail } from './ajv-details.js';
 import { boundedView, isJsonObject } from './bounded-view.js';
 import { type SendBulkEmailSchema, sendBulkEmailSchema } from './schema.js';
@@ -73,7 +73,7 @@ function largestMinLength(schema: unknown): number {
  */
 export function createValidator(options: ValidatorOptions = {}): RequestValidator {
   const schema = options.schema ?? sendBulkEmailSchema({ maxEntries: options.maxEntries });
-  const maxDetails = options.maxDetails ?? 100;
+  const maxDetails = options.maxDetails ?? MAX_DETAILS;
   if (!Number.isSafeInteger(maxDetails) || maxDetails < 1) throw new TypeError('maxDetails must be a positive integer');
   const entries = schema.properties.BulkEmailEntries;
   const validateBody = compiler({ allErrors: false, unicode: largestMinLength(schema) > 1 }).compile(schema);
@@ -82,17 +82,12 @@ export function createValidator(options: ValidatorOptions = {}): RequestValidato
   const validateEntry = detailed.compile(entries.items);
 
   // The problems of the call running now. A call runs synchronously to its end, so one reporter serves them all.
-  let details: ValidationDetail[] = [];
-  let count = 0;
-  const report: Report = (detail) => {
-    count += 1;
-    if (details.length < maxDetails) details.push(detail);
-  };
+  let problems: DetailList = detailList(maxDetails);
+  const report: Report = (detail) => problems.add(detail);
 
   const validate = (body: unknown, validateOptions?: ValidateOptions): ValidationDetail[] => {
     const parsed = validateOptions?.parsed;
-    details = [];
-    count = 0;
+    problems = detailList(maxDetails);
     const list = isJsonObject(body) && Array.isArray(body.BulkEmailEntries) ? body.BulkEmailEntries : undefined;
     const schemaValid = validateBody(body);
 
@@ -113,7 +108,7 @@ export function createValidator(options: ValidatorOptions = {}): RequestValidato
     // … then each entry, stopping once enough problems are known: work stays bounded for any input.
     const checked = Math.min(list?.length ?? 0, entries.maxItems);
     let i = 0;
-    for (; i < checked && count < COUNT_LIMIT; i++) {
+    for (; i < checked && problems.count < COUNT_LIMIT; i++) {
       let entry = list?.[i];
       if (!schemaValid) {
         entry = boundedView(entries.items, entry);
@@ -121,21 +116,16 @@ export function createValidator(options: ValidatorOptions = {}): RequestValidato
       }
       checkEntry(entry, i, report, parsed);
     }
-    if (count > details.length) {
-      const more = count - details.length;
-      const atLeast = i < checked ? 'at least ' : '';
-      const noun = more === 1 ? 'problem' : 'problems';
-      details.push({
-        path: '',
-        message: `${atLeast}${more} more ${noun} not listed (showing the first ${maxDetails})`,
-      });
-    }
-    return details;
+    const atLeast = i < checked ? 'at least ' : '';
+    return problems.list((more) => ({
+      path: '',
+      message: `${atLeast}${more} more ${more === 1 ? 'problem' : 'problems'} not listed (showing the first ${maxDetails})`,
+    }));
   };
   return Object.assign(validate, { schema });
 }
 
 function run(validate: ValidateFunction, view: unknown, original: unknown, prefix: string, report: Report): void {
   if (validate(view)) return;
-  for (const error of validate.errors as ErrorObject[]) report(ajvDetail(error, original, prefix));
+  for (const error of validate.errors as ErrorObject[]) report(() => ajvDetail(error, original, prefix));
 }

@@ -159,6 +159,83 @@ describe('renderCheck: template problems', () => {
   });
 });
 
+describe('renderCheck: limits and caps', () => {
+  const deep = `${'{{#if a}}'.repeat(150)}x${'{{/if}}'.repeat(150)}`;
+
+  it('strict: a template past the limits is one problem, and no entry is checked', async () => {
+    const t: Template = { TemplateContent: { Subject: 'Hi {{name}}', Text: deep } };
+    const result = await renderCheck(request(t, [entry({}), entry()]), { mode: 'strict', merge: true });
+    expect(result.templateProblems).toEqual([
+      {
+        path: '/DefaultContent/Template/TemplateContent/Text',
+        message: expect.stringMatching(
+          /^template too complex to check: blocks and subexpressions nested more than 100 deep \(stopped at "\{\{#if a\}\}" in Text\)$/,
+        ),
+      },
+    ]);
+    expect(result.details).toEqual([]);
+    expect(result.badEntries).toBe(0);
+  });
+
+  it('permissive: a template past the limits is sent unchecked, and says why', async () => {
+    const t: Template = { TemplateContent: { Subject: 'Hi {{name}}', Text: deep } };
+    const result = await renderCheck(request(t, [entry({})]), { mode: 'permissive', merge: true });
+    expect(result.skipped).toBe('template not checked: blocks and subexpressions nested more than 100 deep');
+    expect(result.invalid.size).toBe(0);
+    expect(result.templateProblems).toEqual([]);
+  });
+
+  it('a stored template past the limits points at its name', async () => {
+    const result = await renderCheck(request({ TemplateName: 'huge' }, [entry({})]), {
+      mode: 'strict',
+      merge: true,
+      fetchStoredTemplate: async () => ({ Subject: 'x', Html: deep }),
+    });
+    expect(result.templateProblems).toEqual([
+      { path: '/DefaultContent/Template/TemplateName', message: expect.stringMatching(/^stored template too complex/) },
+    ]);
+  });
+
+  it('template problems and entry details together: at most 100 and one count', async () => {
+    const Text = Array.from({ length: 300 }, (_, i) => `{{#if c${i}}}x{{/if}}`).join('');
+    const entries = Array.from({ length: 300 }, () => entry({}));
+    const many = await renderCheck(request({ TemplateContent: { Subject: 'Hi {{name}}', Text } }, entries), {
+      mode: 'strict',
+      merge: true,
+    });
+    expect(many.templateProblems).toHaveLength(101);
+    expect(many.templateProblems[100]).toEqual({
+      path: '/DefaultContent/Template',
+      message: '200 more template problems not listed (showing the first 100)',
+    });
+    expect(many.details).toEqual([]);
+
+    const few = await renderCheck(request(inline('{{#if a}}{{b}}{{/if}}{{#if c}}{{d}}{{/if}}'), entries), {
+      mode: 'strict',
+      merge: true,
+    });
+    expect(few.templateProblems).toHaveLength(2);
+    expect(few.details).toHaveLength(99);
+    expect(few.details[98]).toEqual({
+      path: '/BulkEmailEntries',
+      message: '202 more entries lack template variables (300 in all; only the first 98 are listed)',
+    });
+  });
+
+  it('names at most 10 missing variables per entry, each at most 60 characters', async () => {
+    const long = 'v'.repeat(5000);
+    const Text = `{{${long}}} ${Array.from({ length: 40 }, (_, i) => `{{n${i}}}`).join(' ')}`;
+    const result = await renderCheck(request({ TemplateContent: { Subject: 's', Text } }, [entry({})]), {
+      mode: 'strict',
+      merge: true,
+    });
+    const [detail] = result.details;
+    expect(detail.message).toBe(
+      `template variables "${'v'.repeat(57)}...", "n0", "n1", "n2", "n3", "n4", "n5", "n6", "n7", "n8" and 31 more missing from ReplacementTemplateData merged over TemplateData`,
+    );
+  });
+});
+
 describe('renderCheck: stored templates', () => {
   const stored = { Subject: 'Hi {{name}}', Html: '{{#each items}}{{this}}{{/each}}' };
 
@@ -339,7 +416,9 @@ describe('renderCheck: performance (printed, not asserted)', () => {
     expect(ok.badEntries).toBe(0);
     const strict = await time('strict/merge, 10% bad', request(template, bad), 'strict', true);
     expect(strict.badEntries).toBe(N / 10);
-    expect(strict.details).toHaveLength(101);
+    // the inline {{#if}} is one template problem: with it, 99 entries are listed and one summary (101 in all)
+    expect(strict.templateProblems).toHaveLength(1);
+    expect(strict.details).toHaveLength(100);
     const permissive = await time('permissive/merge, 10% bad', request(template, bad), 'permissive', true);
     expect(permissive.invalid.size).toBe(N / 10);
     // without the merge, each entry's data replaces TemplateData whole, so greeting/footer are missing everywhere
