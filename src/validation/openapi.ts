@@ -44,6 +44,7 @@ const ERROR_WHEN = {
   RATE_LIMITED: 'a hook refused with rateLimited(), or too many unfinished jobs (Retry-After set)',
   QUOTA_EXCEEDED: "the job cannot finish inside the account's remaining 24-hour quota (quota: 'refuse')",
   INVALID_TOKEN: 'the unsubscribe token is forged or expired',
+  INVALID_SIGNATURE: 'the SNS message is forged, unsigned, stale or from a topic not in events.sns.topicArns',
   SES_ERROR: 'SES refused the whole request (details.ses_code)',
   SERVICE_UNAVAILABLE: 'the job store or queue is unreachable (Retry-After set)',
   INTERNAL_ERROR: 'anything unexpected; logged with a correlation id',
@@ -107,6 +108,17 @@ const ROUTE_ERRORS = {
 const UNSUBSCRIBE_ERRORS: ErrorCode[] = [
   'INVALID_TOKEN',
   'IDEMPOTENCY_IN_FLIGHT',
+  'NOT_FOUND',
+  'METHOD_NOT_ALLOWED',
+  'INTERNAL_ERROR',
+];
+
+const SNS_EVENTS_ERRORS: ErrorCode[] = [
+  'INVALID_SIGNATURE',
+  'INVALID_JSON',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'PAYLOAD_TOO_LARGE',
+  'SERVICE_UNAVAILABLE',
   'NOT_FOUND',
   'METHOD_NOT_ALLOWED',
   'INTERNAL_ERROR',
@@ -275,6 +287,36 @@ export function buildOpenApi(options: OpenApiOptions = {}): OpenApiDocument {
             }),
           },
           UNSUBSCRIBE_ERRORS,
+        ),
+      },
+      '/events/sns': {
+        post: operation(
+          'SES delivery events from an Amazon SNS HTTPS subscription; called by SNS, so no authenticate',
+          {
+            operationId: 'snsEvents',
+            requestBody: {
+              required: true,
+              description:
+                'The SNS message as SNS posts it (Content-Type text/plain): signature versions 1 and 2 are verified, ' +
+                'the topic must be listed in events.sns.topicArns',
+              content: {
+                'text/plain': { schema: { type: 'string' } },
+                'application/json': { schema: { type: 'object' } },
+              },
+            },
+          },
+          {
+            '200': ok('Received (a repeated SNS MessageId is acknowledged and ignored)', {
+              type: 'object',
+              required: ['type', 'message_id', 'duplicate'],
+              properties: {
+                type: { enum: ['Notification', 'SubscriptionConfirmation', 'UnsubscribeConfirmation'] },
+                message_id: { type: 'string' },
+                duplicate: { type: 'boolean' },
+              },
+            }),
+          },
+          SNS_EVENTS_ERRORS,
         ),
       },
     },

@@ -70,6 +70,7 @@ describe('buildOpenApi', () => {
         'POST /{id}/cancel',
         'GET /openapi.json',
         'POST /unsubscribe/{token}',
+        'POST /events/sns',
       ].sort(),
     );
     for (const [, , op] of operations(doc)) {
