@@ -127,12 +127,15 @@ export function sesTime(value: unknown): string | undefined {
   return new Date(t).toISOString();
 }
 
+/** Visible characters only (no spaces, no control characters); non-ASCII allowed (internationalised addresses). */
+const VISIBLE = /^[!-~\u00a0-\uffff]+$/;
+
 /** A recipient address, normalised as the suppression list compares them; undefined when it is not one. */
 function recipientAddress(value: unknown): string | undefined {
   if (typeof value !== 'string' || value.length > 1000) return undefined;
   const address = addressOf(value);
   const at = address.lastIndexOf('@');
-  if (address.length > 320 || at < 1 || at === address.length - 1 || /[\s<>\u0000-\u001f\u007f]/.test(address)) {
+  if (address.length > 320 || at < 1 || at === address.length - 1 || !VISIBLE.test(address) || /[<>]/.test(address)) {
     return undefined;
   }
   return address;

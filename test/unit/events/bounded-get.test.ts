@@ -2,7 +2,7 @@
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GetFailure, boundedGet } from '../../../src/events/bounded-get.js';
+import { type GetFailure, boundedGet } from '../../../src/events/bounded-get.js';
 import { certificateCache } from '../../../src/events/certificate-cache.js';
 import { type TestAuthority, createTestAuthority } from '../../helpers/sns-signer.js';
 
