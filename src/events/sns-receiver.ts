@@ -103,9 +103,11 @@ export function snsReceiver(options: SnsReceiverOptions): SnsReceiver {
         verified = await verifier.verify(parsed);
       } catch (err) {
         const cause = (err as { cause?: unknown }).cause;
+        const topicArn = (parsed as { TopicArn?: unknown } | null)?.TopicArn;
         logger.warn(
           {
-            topicArn: (parsed as { TopicArn?: unknown })?.TopicArn,
+            // whatever the sender wrote, bounded: refused messages are not trusted to be short
+            topicArn: typeof topicArn === 'string' ? topicArn.slice(0, 256) : undefined,
             refusal: cause instanceof Error ? cause.message : cause,
           },
           'express-bulk-email: SNS message refused',
