@@ -223,6 +223,14 @@ export const SNS_CASES: SnsCase[] = [
     ingested: 0,
   },
   {
+    name: 'accepts a message signed with another genuine certificate (SNS rotates them)',
+    body: (h, auth) =>
+      snsBody(h.sign(notification(SES_BOUNCE, now(h)), { keyPem: auth.otherKeyPem, certUrl: OTHER_CERT_URL })),
+    status: 200,
+    ingested: 1,
+    fetched: 1,
+  },
+  {
     name: 'refuses an unsigned message',
     body: (h) => snsBody(notification(SES_BOUNCE, now(h))),
     status: 403,
