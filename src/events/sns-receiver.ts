@@ -1,4 +1,5 @@
 // snsReceiver(): what POST /events/sns does with one SNS message — verify, dedupe, then ingest, confirm or note it.
+import { isBulkEmailError } from '../errors.js';
 import { parseJson } from '../http/body.js';
 import { silentLogger } from '../logger.js';
 import { systemClock } from '../sending/clock.js';
@@ -110,7 +111,9 @@ export function snsReceiver(options: SnsReceiverOptions): SnsReceiver {
             topicArn: typeof topicArn === 'string' ? topicArn.slice(0, 256) : undefined,
             refusal: cause instanceof Error ? cause.message : cause,
           },
-          'express-bulk-email: SNS message refused',
+          isBulkEmailError(err) && err.code === 'INVALID_SIGNATURE'
+            ? 'express-bulk-email: SNS message refused'
+            : 'express-bulk-email: SNS message could not be verified now; SNS will retry it',
         );
         throw err;
       }
