@@ -1,5 +1,7 @@
 // The {success, data|error} envelope and the snake_case views of jobs and results (types in wire-types.ts).
 import type { ErrorCode } from './errors.js';
+import type { DeliveryState } from './events/delivery-state.js';
+import type { DeliveryDetail, DeliveryStatus } from './events/ses-event.js';
 import type { EntryResult, JobRecord, SendRateSource } from './types.js';
 import type {
   AcceptedJob,
@@ -68,5 +70,58 @@ export function resultView(result: EntryResult): ResultView {
   const view: ResultView = { index: result.index, status: result.status, attempts: result.attempts };
   if (result.messageId) view.message_id = result.messageId;
   if (result.error) view.error = { code: result.error.code, message: result.error.message };
+  return view;
+}
+
+/* ------------------------------------------------------------------ delivery feedback (SES events) */
+
+export interface DeliveryView {
+  status: DeliveryStatus;
+  at: string;
+  detail?: DeliveryDetailView;
+}
+
+export interface DeliveryDetailView {
+  bounce_type?: string;
+  bounce_sub_type?: string;
+  diagnostic_code?: string;
+  smtp_status?: string;
+  complaint_feedback_type?: string;
+  complaint_sub_type?: string;
+  smtp_response?: string;
+  reason?: string;
+  error_message?: string;
+  template_name?: string;
+  delay_type?: string;
+  expiration_time?: string;
+}
+
+const DETAIL_FIELDS: Record<keyof DeliveryDetail, keyof DeliveryDetailView> = {
+  bounceType: 'bounce_type',
+  bounceSubType: 'bounce_sub_type',
+  diagnosticCode: 'diagnostic_code',
+  smtpStatus: 'smtp_status',
+  complaintFeedbackType: 'complaint_feedback_type',
+  complaintSubType: 'complaint_sub_type',
+  smtpResponse: 'smtp_response',
+  reason: 'reason',
+  errorMessage: 'error_message',
+  templateName: 'template_name',
+  delayType: 'delay_type',
+  expirationTime: 'expiration_time',
+};
+
+/** A result's `delivery` (undefined until SES reported an outcome); `opened` / `clicked` are the state's counts. */
+export function deliveryView(state: DeliveryState | undefined): DeliveryView | undefined {
+  if (!state?.status || !state.at) return undefined;
+  const view: DeliveryView = { status: state.status, at: state.at };
+  if (state.detail) {
+    const detail: DeliveryDetailView = {};
+    for (const [field, name] of Object.entries(DETAIL_FIELDS) as [keyof DeliveryDetail, keyof DeliveryDetailView][]) {
+      const value = state.detail[field];
+      if (value !== undefined) detail[name] = value;
+    }
+    view.detail = detail;
+  }
   return view;
 }

@@ -474,6 +474,39 @@ export interface UnsubscribeOptions {
   onUnsubscribe: (event: { address: string; job_id: string; principal_id: string }) => void | Promise<void>;
 }
 
+/* ------------------------------------------------------------------ delivery feedback (SES events) */
+
+/** `events.sns`: the SNS HTTPS subscription that POSTs to `/events/sns`. */
+export interface SnsEventsOptions {
+  /**
+   * The standard SNS topics your configuration sets publish to. A message from any other topic is refused (403)
+   * before its signature is even checked, and only these topics' subscriptions are ever confirmed.
+   */
+  topicArns: string[];
+  /** Replaces the HTTPS download of SNS signing certificates (tests, your own HTTP client or cache): the PEM text. */
+  fetchCertificate?(url: string): Promise<string>;
+  /** Replaces the HTTPS GET of a listed topic's `SubscribeURL`; reject when the subscription was not confirmed. */
+  confirmSubscription?(subscribeUrl: string): Promise<void>;
+}
+
+export interface EventsOptions {
+  sns?: SnsEventsOptions;
+  /** How long an SES MessageId stays linked to its job and entry, so that late events still land. Default `'14d'`. */
+  retention?: string;
+}
+
+/** The reputation guard: pause a principal whose rolling bounce or complaint rate reaches SES's review line. */
+export interface GuardOptions {
+  /** Default 0.05 (5 %). */
+  bounceRate?: number;
+  /** Default 0.001 (0.1 %). */
+  complaintRate?: number;
+  /** No verdict before this many messages are known in the window. Default 500. */
+  minMessages?: number;
+  /** Default `'24h'`. */
+  window?: string;
+}
+
 /** Options shared by `bulkEmail()` and `createWorker()`: the sending side. */
 export interface SenderOptions {
   ses?: SESv2Client | SESv2ClientConfig;

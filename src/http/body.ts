@@ -7,24 +7,33 @@ import { BulkEmailError } from '../errors.js';
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json$/i;
 
-/** 415 unless the request declares UTF-8 JSON (no charset means UTF-8). */
-function mediaTypeProblem(contentType: string | undefined): BulkEmailError | undefined {
-  const [type, ...params] = (contentType ?? '').split(';');
-  const media = type.trim();
-  if (!JSON_TYPE.test(media)) {
-    return new BulkEmailError(
-      'UNSUPPORTED_MEDIA_TYPE',
-      media ? `Content-Type ${media} is not supported; send application/json` : 'Send the body as application/json',
-    );
-  }
-  if (params.length === 0) return undefined;
+/** A Content-Type's media type (trimmed, as sent) and its `charset` parameter (lower-cased), if any. */
+export function mediaTypeOf(contentType: string): { media: string; charset?: string } {
+  const [type, ...params] = contentType.split(';');
   const charset = params
     .map((p) => p.trim().split('='))
     .find(([name]) => name.trim().toLowerCase() === 'charset')?.[1]
     ?.trim()
     .replace(/^"(.*)"$/, '$1')
     .toLowerCase();
-  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+  return { media: type.trim(), charset };
+}
+
+/** True for a charset that means UTF-8 (or none, which means UTF-8 here). */
+export function isUtf8Charset(charset: string | undefined): boolean {
+  return charset === undefined || charset === 'utf-8' || charset === 'utf8';
+}
+
+/** 415 unless the request declares UTF-8 JSON (no charset means UTF-8). */
+function mediaTypeProblem(contentType: string | undefined): BulkEmailError | undefined {
+  const { media, charset } = mediaTypeOf(contentType ?? '');
+  if (!JSON_TYPE.test(media)) {
+    return new BulkEmailError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      media ? `Content-Type ${media} is not supported; send application/json` : 'Send the body as application/json',
+    );
+  }
+  if (!isUtf8Charset(charset)) {
     return new BulkEmailError('UNSUPPORTED_MEDIA_TYPE', `charset=${charset} is not supported; send UTF-8 JSON`);
   }
   return undefined;
@@ -81,7 +90,7 @@ type BodyCallback = (err: BulkEmailError | null, body?: Buffer) => void;
  * 413 over the limit, 415 for an unknown Content-Encoding, 400 INVALID_JSON for bytes that do not decode or a
  * request that ends early. On error the rest of the request is read off before `done` is called.
  */
-function readBody(req: Request, limit: number, done: BodyCallback): void {
+export function readBody(req: Request, limit: number, done: BodyCallback): void {
   let decoding: Transform | null;
   try {
     decoding = decoder(req.headers['content-encoding'] ?? '');
@@ -151,7 +160,7 @@ function whereJsonFailed(err: unknown): string {
  * UTF-8, and a replaced character would change the mail silently). A leading BOM is dropped; an empty body is `{}`,
  * as express.json reads it, so that it gets the validator's list of missing fields.
  */
-function parseJson(body: Buffer): unknown {
+export function parseJson(body: Buffer): unknown {
   if (!isUtf8(body)) throw new BulkEmailError('INVALID_JSON', 'The body is not valid UTF-8');
   let text = body.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);

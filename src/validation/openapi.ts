@@ -126,6 +126,11 @@ const ERRORS = {
     retryAfter: true,
   },
   INVALID_TOKEN: { when: 'the unsubscribe token is forged or expired', on: ['unsubscribe'] },
+  // Answered by POST /events/sns once the router mounts it (the events option); listed under no route until then.
+  INVALID_SIGNATURE: {
+    when: 'the SNS message is forged, unsigned, stale or from a topic not in events.sns.topicArns',
+    on: [],
+  },
   SES_ERROR: { when: 'SES refused the whole request (details.ses_code)', on: ['createJob'] },
   SERVICE_UNAVAILABLE: {
     when: 'the job store or queue is unreachable, or the memory store is full',
