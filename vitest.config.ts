@@ -6,7 +6,12 @@ import { defineConfig } from 'vitest/config';
 const require = createRequire(import.meta.url);
 const express4 = dirname(require.resolve('express4/package.json'));
 
-const shared = { testTimeout: 60_000, hookTimeout: 60_000 };
+const shared = {
+  testTimeout: 60_000,
+  hookTimeout: 60_000,
+  // Vitest blanks CSS imports unless told; the dashboard imports its stylesheet as text (`dashboard.css?raw`).
+  css: { include: [/src\/dashboard\/assets\/.*\.css/] },
+};
 /** Suites that measure time or load the machine: they run alone, after the others (project "timing"). */
 export const TIMING = ['test/integ/scale-out.test.ts', 'test/load/**/*.test.ts'];
 // Examples import the package by name, as a user would; tests run them against the sources.
