@@ -106,6 +106,12 @@ export async function streamEvents(
     unsubscribe();
     return;
   }
+  if (req.method === 'HEAD') {
+    unsubscribe();
+    res.writeHead(200, SSE_HEADERS);
+    res.end();
+    return;
+  }
 
   return new Promise<void>((resolve) => {
     let closed = false;

@@ -332,6 +332,16 @@ describe('streamEvents', () => {
     expect(t.listeners.size).toBe(0);
   });
 
+  it('answers HEAD with the headers and ends at once', async () => {
+    const t = testFeed();
+    const { port, state } = await serve(t.feed);
+    const res = await fetch(`http://127.0.0.1:${port}/events`, { method: 'HEAD', headers: { 'x-user': 'p1' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    await until(() => state.ended === 1);
+    expect(t.listeners.size).toBe(0);
+  });
+
   it('a first since() that throws is an error envelope, not a stream', async () => {
     const feed: EventFeed = {
       since: async () => {
