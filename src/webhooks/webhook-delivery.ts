@@ -2,7 +2,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { silentLogger } from '../logger.js';
 import { systemClock } from '../sending/clock.js';
-import type { Clock, LeasedWebhookMessage, Logger, WebhookEventType, WebhookOutbox } from '../types.js';
+import type {
+  Clock,
+  LeasedWebhookMessage,
+  Logger,
+  WebhookEndpoint,
+  WebhookEventType,
+  WebhookOutbox,
+} from '../types.js';
 import { addressPolicy } from './address-policy.js';
 import { postWebhook } from './post-webhook.js';
 import { nextRetryDelay } from './retry-schedule.js';
@@ -111,17 +118,32 @@ export function webhookDelivery(options: WebhookDeliveryOptions): WebhookDeliver
     logger.info({ ...fields, retryInMs: delay }, 'express-bulk-email: webhook attempt failed; will retry');
   }
 
-  async function attempt(message: LeasedWebhookMessage, signal: AbortSignal): Promise<void> {
-    let endpoint: Awaited<ReturnType<WebhooksConfig['endpoint']>>;
+  /** The principal's endpoint now, null for none, 'failed' when the app's function threw or answered nonsense (logged). */
+  async function endpointOf(principalId: string): Promise<WebhookEndpoint | null | 'failed'> {
+    let endpoint: WebhookEndpoint | null | undefined;
     try {
-      endpoint = await config.endpoint({ id: message.principalId });
+      endpoint = await config.endpoint({ id: principalId });
     } catch (err) {
       logger.error(
         { code: 'WEBHOOK_ENDPOINT_THREW', err: (err as Error)?.message },
         'express-bulk-email: webhooks.endpoint threw',
       );
-      return retryLater(message, 'webhooks.endpoint threw');
+      return 'failed';
     }
+    if (!endpoint) return null;
+    if (typeof endpoint !== 'object' || typeof endpoint.url !== 'string') {
+      logger.error(
+        { code: 'WEBHOOK_ENDPOINT_INVALID' },
+        'express-bulk-email: webhooks.endpoint returned no { url, secret }',
+      );
+      return 'failed';
+    }
+    return endpoint;
+  }
+
+  async function attempt(message: LeasedWebhookMessage, signal: AbortSignal): Promise<void> {
+    const endpoint = await endpointOf(message.principalId);
+    if (endpoint === 'failed') return retryLater(message, 'webhooks.endpoint failed');
     if (!endpoint) {
       await outbox.remove(message.id, message.lease);
       logger.info(
@@ -229,24 +251,8 @@ export function webhookDelivery(options: WebhookDeliveryOptions): WebhookDeliver
   return {
     async emit(event) {
       if (!config.events.has(event.type)) return null;
-      let endpoint: Awaited<ReturnType<WebhooksConfig['endpoint']>>;
-      try {
-        endpoint = await config.endpoint({ id: event.principalId });
-      } catch (err) {
-        logger.error(
-          { code: 'WEBHOOK_ENDPOINT_THREW', err: (err as Error)?.message },
-          'express-bulk-email: webhooks.endpoint threw',
-        );
-        return null;
-      }
-      if (!endpoint) return null;
-      if (typeof endpoint.url !== 'string') {
-        logger.error(
-          { code: 'WEBHOOK_ENDPOINT_INVALID' },
-          'express-bulk-email: webhooks.endpoint returned no url string',
-        );
-        return null;
-      }
+      const endpoint = await endpointOf(event.principalId);
+      if (endpoint === null || endpoint === 'failed') return null;
       const at = event.at ?? clock.now();
       const id = messageId(event);
       const body = JSON.stringify({ type: event.type, timestamp: new Date(at).toISOString(), data: event.data });

@@ -154,27 +154,24 @@ async function fillUntilBlocked(t: ReturnType<typeof testFeed>): Promise<void> {
 function trackTimers() {
   const real = { setInterval, clearInterval, setTimeout, clearTimeout };
   const live = new Set<unknown>();
-  globalThis.setInterval = ((fn: () => void, ms?: number) => {
-    const handle = real.setInterval(fn, ms);
-    live.add(handle);
-    return handle;
-  }) as typeof setInterval;
-  globalThis.clearInterval = ((handle: NodeJS.Timeout) => {
-    live.delete(handle);
-    real.clearInterval(handle);
-  }) as typeof clearInterval;
-  globalThis.setTimeout = ((fn: () => void, ms?: number) => {
-    const handle = real.setTimeout(() => {
+  const track = (set: typeof setTimeout, once: boolean) =>
+    ((fn: () => void, ms?: number) => {
+      const handle = set(() => {
+        if (once) live.delete(handle);
+        fn();
+      }, ms);
+      live.add(handle);
+      return handle;
+    }) as typeof setTimeout;
+  const untrack = (clear: typeof clearTimeout) =>
+    ((handle: NodeJS.Timeout) => {
       live.delete(handle);
-      fn();
-    }, ms);
-    live.add(handle);
-    return handle;
-  }) as typeof setTimeout;
-  globalThis.clearTimeout = ((handle: NodeJS.Timeout) => {
-    live.delete(handle);
-    real.clearTimeout(handle);
-  }) as typeof clearTimeout;
+      clear(handle);
+    }) as typeof clearTimeout;
+  globalThis.setInterval = track(real.setInterval as typeof setTimeout, false) as typeof setInterval;
+  globalThis.clearInterval = untrack(real.clearInterval) as typeof clearInterval;
+  globalThis.setTimeout = track(real.setTimeout, true);
+  globalThis.clearTimeout = untrack(real.clearTimeout);
   return {
     pending: () => live.size,
     restore: () => Object.assign(globalThis, real),
