@@ -7,7 +7,13 @@ const require = createRequire(import.meta.url);
 const express4 = dirname(require.resolve('express4/package.json'));
 
 // Every response a suite receives from the router is checked against the OpenAPI document (see that file).
-const shared = { testTimeout: 60_000, hookTimeout: 60_000, setupFiles: ['test/helpers/check-responses.ts'] };
+const shared = {
+  testTimeout: 60_000,
+  hookTimeout: 60_000,
+  setupFiles: ['test/helpers/check-responses.ts'],
+  // Vitest blanks CSS imports unless told; the dashboard imports its stylesheet as text (`dashboard.css?raw`).
+  css: { include: [/src\/dashboard\/assets\/.*\.css/] },
+};
 /**
  * Suites that measure time or load the machine: they run alone, after the others (project "timing"), and in CI once,
  * on the newest Node line, while every other suite runs on each line (test/run.mjs). New such suites go here.

@@ -556,3 +556,84 @@ export interface BulkEmailOptions<P extends Principal = Principal> extends Sende
 
 /** Where the send rate in force comes from: the `sendRate` option, GetAccount, or the fallback of 1/s (GetAccount failed). */
 export type SendRateSource = 'option' | 'account' | 'fallback';
+/* ------------------------------------------------------------------ webhooks out (Standard Webhooks v1) */
+
+export type WebhookEventType =
+  | 'job.completed'
+  | 'job.failed'
+  | 'job.paused'
+  | 'job.canceled'
+  | 'entry.bounced'
+  | 'entry.complained';
+
+/** Where one principal's webhooks go and how they are signed. */
+export interface WebhookEndpoint {
+  /** `http:` or `https:`; private, loopback and link-local targets are refused unless `allowPrivate`. */
+  url: string;
+  /**
+   * The signing secret in the Standard Webhooks format, `whsec_` + base64 of 24–64 random bytes, or those bytes
+   * raw. A list signs every message with each secret (several `v1,` signatures), for rotating secrets.
+   */
+  secret: string | Uint8Array | readonly (string | Uint8Array)[];
+}
+
+export interface WebhookOptions {
+  /**
+   * The principal's endpoint, or null for none. Called when an event happens and again before each delivery
+   * attempt (so a new URL or secret applies to retries). Webhooks fire in whichever process finishes the work, where
+   * no request exists: the principal given is `{ id }`.
+   */
+  endpoint: (principal: { id: string }) => MaybePromise<WebhookEndpoint | null | undefined>;
+  /** Event types to send. Default: all. */
+  events?: readonly WebhookEventType[];
+  /**
+   * Delays in ms between attempts, used as given (no jitter); after the last one the message is dropped.
+   * Default: jittered exponential backoff for up to 3 days.
+   */
+  retryDelaysMs?: readonly number[];
+  /** Allow private, loopback, link-local and other non-public targets. Default false. */
+  allowPrivate?: boolean;
+}
+
+/** One webhook waiting in the outbox. Its `body` and `id` never change, so every retry is the same message. */
+export interface WebhookMessage {
+  /** The `webhook-id` header: the same on every attempt, so receivers can drop duplicates. */
+  id: string;
+  principalId: string;
+  /** The endpoint URL when the event happened (what `disable()` matches). */
+  url: string;
+  type: WebhookEventType;
+  /** The exact JSON text sent and signed: `{ type, timestamp, data }`. */
+  body: string;
+  /** Epoch ms when the event happened. */
+  createdAt: number;
+  /** Attempts made so far. */
+  attempts: number;
+  /** Epoch ms at which the next attempt is due. */
+  nextAt: number;
+}
+
+export interface LeasedWebhookMessage extends WebhookMessage {
+  /** Proof of the lease: `remove` and `reschedule` only act while it is the message's current lease. */
+  lease: string;
+}
+
+/**
+ * Durable list of webhooks to deliver. Each method is atomic on its own (a Lua script in Redis), so any number of
+ * processes may deliver from one outbox: a message is leased to one deliverer at a time, and a lease that runs out
+ * (its deliverer died) makes the message due again — delivery is at least once.
+ */
+export interface WebhookOutbox {
+  /** Stores the message, unless its `url` is disabled, one with the same id is there, or the outbox is full. */
+  add(message: WebhookMessage): Promise<'added' | 'duplicate' | 'disabled' | 'full'>;
+  /** Leases up to `limit` messages whose `nextAt` ≤ `now` and that are not leased, earliest due first, for `leaseMs`. */
+  due(now: number, limit: number, leaseMs: number): Promise<LeasedWebhookMessage[]>;
+  /** The message is done with (delivered, given up, or no endpoint any more): forget it. */
+  remove(id: string, lease: string): Promise<void>;
+  /** An attempt failed: count it and make the message due again at `at` (epoch ms). */
+  reschedule(id: string, lease: string, at: number): Promise<void>;
+  /** The endpoint answered 410 Gone: drop its waiting messages and refuse new ones until `enable(url)`. */
+  disable(url: string): Promise<void>;
+  enable(url: string): Promise<void>;
+  close(): Promise<void>;
+}
