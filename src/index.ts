@@ -69,6 +69,15 @@ export type {
   Template,
   UnsubscribeOptions,
   ValidateHook,
+  EventsOptions,
+  GuardOptions,
+  LeasedWebhookMessage,
+  SnsEventsOptions,
+  WebhookEndpoint,
+  WebhookEventType,
+  WebhookMessage,
+  WebhookOptions,
+  WebhookOutbox,
 } from './types.js';
 export type {
   /** The store's record of a job (camelCase; not an HTTP answer: see JobView). */

@@ -105,12 +105,12 @@ function outcome(reply: Reply): RecordOutcome {
 }
 
 /**
- * Keys (prefix `ebe`): `ebe:job:{id}` hash (the record, counts, inFlight, dflt), `…:results` hash (index → packed
- * result; untouched entries are absent), `…:waiting` set (PENDING entries with history), `…:payload` (JSON),
- * `…:flight` hash (entries in flight → their claim token),
- * `ebe:active` hash (principal → unfinished jobs, `\0r:principal` → their recipients), `ebe:idem:{key}` hash
- * (fingerprint, response) with a TTL. A finished job's keys expire `retentionMs` after it finishes; its payload is
- * deleted at once. Standalone Redis or Sentinel (not Cluster).
+ * Keys, all under the hash tag `{<prefix>}` (default `ebe`) followed by `:s` so that they never meet the queue's:
+ * `{ebe}:s:job:<id>` hash (the record, counts, inFlight, dflt), `…:results` hash (index → packed result; untouched
+ * entries are absent), `…:waiting` set (PENDING entries with history), `…:payload` (JSON), `…:flight` hash (entries
+ * in flight → their claim token), `{ebe}:s:active` hash (principal → unfinished jobs, `\0r:principal` → their
+ * recipients), `{ebe}:s:idem:<key>` hash (fingerprint, response) with a TTL. A finished job's keys expire
+ * `retentionMs` after it finishes; its payload is deleted at once. Standalone Redis or Sentinel (not Cluster yet).
  */
 export function redisStore(options: RedisStoreOptions): Store {
   const prefix = options.prefix ?? 'ebe';
@@ -141,12 +141,14 @@ export function redisStore(options: RedisStoreOptions): Store {
   define('ebeClaimIdempotency', CLAIM_IDEMPOTENCY, 1);
   const scripts = client as unknown as Redis & Scripts;
 
-  const activeKey = `${prefix}:active`;
+  // Every key under the hash tag `{prefix}` (one Redis Cluster slot for every script's keys), beside the queue's.
+  const tag = `{${prefix}}:s`;
+  const activeKey = `${tag}:active`;
   const jobKeys = (id: string) => {
-    const job = `${prefix}:job:${id}`;
+    const job = `${tag}:job:${id}`;
     return [job, `${job}:results`, `${job}:waiting`, activeKey, `${job}:payload`, `${job}:flight`];
   };
-  const idemKey = (key: string) => `${prefix}:idem:${key}`;
+  const idemKey = (key: string) => `${tag}:idem:${key}`;
   const now = () => new Date(clock.now()).toISOString();
 
   return {

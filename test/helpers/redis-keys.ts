@@ -1,7 +1,7 @@
 // Deleting only the keys one suite or benchmark made: SCAN under its prefix, never FLUSHDB.
 import { Redis } from 'ioredis';
 
-/** Deletes every key under `prefix:` (the store's) and `{prefix}:` (the Redis queue's) through an open client. */
+/** Deletes every key under `{prefix}:` (the store's and the Redis queue's) and `prefix:` through an open client. */
 export async function deleteKeysWith(redis: Redis, prefix: string): Promise<void> {
   for (const pattern of [`${prefix}:*`, `{${prefix}}:*`]) {
     let cursor = '0';

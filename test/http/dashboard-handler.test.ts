@@ -4,7 +4,9 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { DASHBOARD_CSP, DASHBOARD_PATHS, dashboardHandlers } from '../../src/dashboard/dashboard-handler.js';
 
-function app(mount = '/bulk-email') {
+// Mounted outside /bulk-email: the response check covers the router's own document, and these handlers are not
+// mounted in the router yet.
+function app(mount = '/standalone') {
   const d = dashboardHandlers();
   const router = express.Router({ strict: false });
   router.get(DASHBOARD_PATHS.page, d.page);
@@ -18,7 +20,7 @@ function app(mount = '/bulk-email') {
 
 describe('dashboardHandlers', () => {
   it('serves the page with a strict CSP, no framing, no sniffing, private caching', async () => {
-    const res = await request(app()).get('/bulk-email/dashboard').expect(200);
+    const res = await request(app()).get('/standalone/dashboard').expect(200);
     expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(res.headers['content-security-policy']).toBe(DASHBOARD_CSP);
     expect(DASHBOARD_CSP).toMatch(/^default-src 'self';/);
@@ -36,7 +38,7 @@ describe('dashboardHandlers', () => {
     expect(bare.text).toContain('src="dashboard/dashboard.js"');
     expect(bare.text).toContain('href="dashboard/dashboard.css"');
     expect(bare.text).not.toMatch(/script%3E|<script>/i);
-    const slash = await request(app()).get('/bulk-email/dashboard/').expect(200);
+    const slash = await request(app()).get('/standalone/dashboard/').expect(200);
     expect(slash.text).toContain('src="dashboard.js"');
     expect(slash.text).toContain('href="icon.svg"');
   });
@@ -47,7 +49,7 @@ describe('dashboardHandlers', () => {
     [DASHBOARD_PATHS.icon, 'image/svg+xml', '<svg'],
   ])('serves %s as %s', async (path, type, sample) => {
     const res = await request(app())
-      .get(`/bulk-email${path}`)
+      .get(`/standalone${path}`)
       .buffer(true)
       .parse((r, cb) => {
         let text = '';
@@ -63,16 +65,16 @@ describe('dashboardHandlers', () => {
   });
 
   it('answers 304 to a matching If-None-Match and HEAD without a body', async () => {
-    const first = await request(app()).get('/bulk-email/dashboard/dashboard.js').expect(200);
+    const first = await request(app()).get('/standalone/dashboard/dashboard.js').expect(200);
     const etag = first.headers.etag;
     expect(etag).toMatch(/^"[\w-]{22}"$/);
-    await request(app()).get('/bulk-email/dashboard/dashboard.js').set('If-None-Match', etag).expect(304);
-    const head = await request(app()).head('/bulk-email/dashboard').expect(200);
+    await request(app()).get('/standalone/dashboard/dashboard.js').set('If-None-Match', etag).expect(304);
+    const head = await request(app()).head('/standalone/dashboard').expect(200);
     expect(head.text ?? '').toBe('');
   });
 
   it('the page script writes text only: no HTML sink, eval or inline style anywhere in it', async () => {
-    const res = await request(app()).get('/bulk-email/dashboard/dashboard.js').expect(200);
+    const res = await request(app()).get('/standalone/dashboard/dashboard.js').expect(200);
     const script = res.text;
     for (const sink of [
       'innerHTML',

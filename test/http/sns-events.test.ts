@@ -23,7 +23,7 @@ beforeAll(() => {
 /** The handler mounted as the router will mount it: one line, then the router's error boundary. */
 function appFor(h: SnsHarness, bodyLimit?: number) {
   const app = express();
-  app.post('/bulk-email/events/sns', snsEventsHandler(h.receiver, { bodyLimit }));
+  app.post('/standalone/events/sns', snsEventsHandler(h.receiver, { bodyLimit }));
   app.use(errorHandler(silentLogger));
   return app;
 }
@@ -31,7 +31,7 @@ function appFor(h: SnsHarness, bodyLimit?: number) {
 /** Posts as SNS does: text/plain; charset=UTF-8 with the message-type header. */
 function post(app: express.Express, body: string | Buffer, type = 'Notification') {
   return request(app)
-    .post('/bulk-email/events/sns')
+    .post('/standalone/events/sns')
     .set('Content-Type', 'text/plain; charset=UTF-8')
     .set('x-amz-sns-message-type', type)
     .set('User-Agent', 'Amazon Simple Notification Service Agent')
@@ -100,12 +100,12 @@ describe('POST /events/sns', () => {
     const h = snsHarness(auth);
     const app = appFor(h);
     const json = await request(app)
-      .post('/bulk-email/events/sns')
+      .post('/standalone/events/sns')
       .set('Content-Type', 'application/json')
       .send(snsBody(h.sign(notification(SES_BOUNCE, h.clock.now()))));
     expect(json.status).toBe(200);
     const bare = await request(app)
-      .post('/bulk-email/events/sns')
+      .post('/standalone/events/sns')
       .unset('Content-Type')
       .send(Buffer.from(snsBody(h.sign(notification(SES_BOUNCE, h.clock.now())))));
     expect(bare.status).toBe(200);
@@ -117,7 +117,7 @@ describe('POST /events/sns', () => {
     const app = appFor(h);
     const body = snsBody(h.sign(notification(SES_BOUNCE, h.clock.now())));
     for (const type of ['application/x-www-form-urlencoded', 'text/html', 'text/plain; charset=iso-8859-1']) {
-      const res = await request(app).post('/bulk-email/events/sns').set('Content-Type', type).send(body);
+      const res = await request(app).post('/standalone/events/sns').set('Content-Type', type).send(body);
       expect(res.status, type).toBe(415);
       expect(res.body.error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
     }

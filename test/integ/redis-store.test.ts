@@ -39,15 +39,15 @@ describe.skipIf(!REDIS_URL)('redisStore', () => {
     const redis = new Redis(REDIS_URL as string);
     try {
       await store.createJob(job('ttl', 1), { content: { DefaultContent: {} } }, []);
-      expect(await redis.pttl(`${prefix}:job:ttl`)).toBe(-1);
+      expect(await redis.pttl(`{${prefix}}:s:job:ttl`)).toBe(-1);
       await store.claimEntries('ttl', [0], 'lease');
       await store.recordResults('ttl', [{ index: 0, status: 'SUCCESS', attempts: 1 }]);
       for (const key of ['', ':results']) {
-        const ttl = await redis.pttl(`${prefix}:job:ttl${key}`);
+        const ttl = await redis.pttl(`{${prefix}}:s:job:ttl${key}`);
         expect(ttl).toBeGreaterThan(50_000);
         expect(ttl).toBeLessThanOrEqual(60_000);
       }
-      expect(await redis.exists(`${prefix}:job:ttl:payload`)).toBe(0);
+      expect(await redis.exists(`{${prefix}}:s:job:ttl:payload`)).toBe(0);
     } finally {
       await store.close();
       redis.disconnect();

@@ -1,5 +1,5 @@
-// Child process for the memory-flood suite: the router on the embedded default (memory store and in-process queue, the
-// package's limits), sending slowly to an SES transport mocked in memory, so that accepted jobs stay unfinished.
+// Child process for the memory-flood suite: the router on the embedded default (the memory store and the
+// package's limits) with a queue nobody consumes, so that accepted jobs stay unfinished.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
@@ -7,6 +7,7 @@ import { SESv2Client } from '@aws-sdk/client-sesv2';
 import express from 'express';
 import { bulkEmail } from '../../src/index.js';
 import { serve } from '../bench/support/rpc.js';
+import { parkedQueue } from '../helpers/parked-queue.js';
 
 /** SES answering SUCCESS for every entry, at the transport. */
 const ses = new SESv2Client({
@@ -26,10 +27,13 @@ const ses = new SESv2Client({
   } as unknown as SESv2Client['config']['requestHandler'],
 });
 
-// Every bound at its default: memoryStore() (maxBytes 128 MiB, a quarter per principal), maxActiveJobs 100.
+// Every bound at its default: memoryStore() (maxBytes 128 MiB, a quarter per principal), maxActiveJobs 100. Nothing
+// consumes the queue, so accepted jobs stay unfinished (a sender would send a 10-entry job in one call at once).
 const router = bulkEmail({
   ses,
   sendRate: 1,
+  queue: parkedQueue(),
+  worker: false,
   authenticate: (req) => {
     const who = req.get('x-user');
     return who ? { id: who } : null;

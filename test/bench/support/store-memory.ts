@@ -67,7 +67,7 @@ async function keyBytes(redis: Redis, prefix: string): Promise<{ bytes: number; 
   let bytes = 0;
   let keys = 0;
   do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    const [next, found] = await redis.scan(cursor, 'MATCH', `{${prefix}}:*`, 'COUNT', 1000);
     for (const k of found) {
       bytes += Number((await redis.memory('USAGE', k, 'SAMPLES', 0)) ?? 0);
       keys += 1;
