@@ -1,6 +1,9 @@
 // Every public type: the SES request shape, options and hooks, jobs, stores, queues, events.
 import type { SESv2Client, SESv2ClientConfig } from '@aws-sdk/client-sesv2';
 import type { Request } from 'express';
+import type { DeliveryState, MergeOutcome } from './events/delivery-state.js';
+import type { GuardBucket, GuardCounts } from './events/reputation-guard.js';
+import type { DeliveryDetail, DeliveryStatus, DeliveryUpdate, SesEventType } from './events/ses-event.js';
 
 /* ------------------------------------------------------------------ SES request (PascalCase, as on the wire) */
 
@@ -180,11 +183,17 @@ export interface EntryResult {
   messageId?: string;
   error?: EntryError;
   attempts: number;
+  /** Read only (`getResults`): the entry's addresses, as `CreateJobOptions.recipients` gave them. */
+  recipients?: string[];
+  /** Read only (`getResults`): what SES events said about the message (`messageId`) so far. */
+  delivery?: DeliveryState;
 }
 
 /**
  * Counts always add up to `entries`: `sent` is SUCCESS, `pending` is not final yet, `canceled` is CANCELED and
  * `failed` is every other final status. `suppressed` and `unknown` break out two parts of `failed`.
+ * `delivered`, `bounced` and `complained` are a separate breakdown of `sent`: entries whose delivery status (from SES
+ * events) is DELIVERED, BOUNCED or COMPLAINED now (absent in records stored before delivery feedback; views show 0).
  */
 export interface JobCounts {
   sent: number;
@@ -193,6 +202,9 @@ export interface JobCounts {
   canceled: number;
   suppressed: number;
   unknown: number;
+  delivered?: number;
+  bounced?: number;
+  complained?: number;
 }
 
 export interface JobRecord {
@@ -270,13 +282,26 @@ export interface CreateJobOptions {
   limits?: PrincipalLimits;
   /** The request's size in bytes as received (decoded JSON): what the memory store counts against `maxBytes`. */
   bytes?: number;
+  /**
+   * The addresses of each entry, by index (what it is sent to; a SUPPRESSED entry's suppressed addresses): shown in
+   * results, and linked to the entry's SES MessageId so that events suppress and count the right recipients.
+   */
+  recipients?: readonly (readonly string[])[];
+}
+
+/** What `recordResults` does besides recording (the engine passes the `events` and `guard` options). */
+export interface RecordResultsOptions {
+  /** Link each SUCCESS entry's MessageId to its job, entry, principal and recipients for this long. */
+  messageRetentionMs?: number;
+  /** Count the recipients of newly linked SUCCESS entries as `sent` in the principal's guard window of this width. */
+  guardWindowMs?: number;
 }
 
 /**
  * Where jobs, per-entry results and idempotency keys live. Every method must be atomic with respect to the others
  * for one job (the Redis store uses Lua scripts; the memory store is single-threaded).
  */
-export interface Store {
+export interface Store extends FeedbackStore {
   /**
    * Stores a new job; every index in `initial` gets that result, every other entry is PENDING. With
    * `options.limits`, checks the principal's unfinished jobs and queued recipients and counts this job in the same
@@ -298,9 +323,10 @@ export interface Store {
   releaseEntries(id: string, token: string): Promise<number>;
   /**
    * Records outcomes of in-flight or pending entries. A result with status PENDING puts an entry back to wait.
-   * Never overwrites a final status. Recomputes counts and the job status.
+   * Never overwrites a final status. Recomputes counts and the job status. With `options.messageRetentionMs`, links
+   * every SUCCESS result's MessageId to the entry in the same atomic step (see `FeedbackStore.recordDelivery`).
    */
-  recordResults(id: string, results: EntryResult[]): Promise<RecordOutcome>;
+  recordResults(id: string, results: EntryResult[], options?: RecordResultsOptions): Promise<RecordOutcome>;
   /**
    * Gives every entry that is PENDING and not in flight the given final status. With `cancel`, the job's status
    * becomes `canceled`. Entries still in flight finish later. Returns null when there is no such job.
@@ -444,7 +470,77 @@ export type BulkEmailEvent =
     }
   | { type: 'job.completed'; jobId: string; status: JobStatus; counts: JobCounts; at: string }
   | { type: 'job.failed'; jobId: string; error: EntryError; counts: JobCounts; at: string }
-  | { type: 'job.canceled'; jobId: string; counts: JobCounts; at: string };
+  | { type: 'job.canceled'; jobId: string; counts: JobCounts; at: string }
+  | EntryDeliveryEvent
+  | EntryBouncedEvent
+  | EntryComplainedEvent
+  | PrincipalPausedEvent;
+
+/**
+ * An SES event changed what is known about one sent entry (once per distinct SES event; repeats emit nothing).
+ * `at` is when the SES event happened.
+ */
+export interface EntryDeliveryEvent {
+  type: 'entry.delivery';
+  jobId: string;
+  principalId: string;
+  index: number;
+  messageId: string;
+  /** The SES event type (`Delivery`, `Bounce`, `Open`…). */
+  eventType: SesEventType;
+  /** The entry's delivery status after this event (unchanged by opens, clicks and older events). */
+  status?: DeliveryStatus;
+  detail?: DeliveryDetail;
+  /** The entry's delivery status changed with this event. */
+  statusChanged: boolean;
+  opened: number;
+  clicked: number;
+  at: string;
+}
+
+/** An entry became BOUNCED (once per entry). `at` is when it bounced. */
+export interface EntryBouncedEvent {
+  type: 'entry.bounced';
+  jobId: string;
+  principalId: string;
+  index: number;
+  messageId: string;
+  /** The bounced addresses the event named (of this entry's). */
+  recipients: string[];
+  bounceType?: string;
+  bounceSubType?: string;
+  at: string;
+}
+
+/** An entry became COMPLAINED (once per entry). `at` is when the complaint was made. */
+export interface EntryComplainedEvent {
+  type: 'entry.complained';
+  jobId: string;
+  principalId: string;
+  index: number;
+  messageId: string;
+  recipients: string[];
+  complaintFeedbackType?: string;
+  at: string;
+}
+
+/**
+ * The reputation guard paused a principal: its unfinished jobs (`jobIds`) are paused and its new jobs refused (409
+ * `SENDING_PAUSED`) until `router.resumePrincipal(principalId)`. `jobId` / `index`: the entry whose event crossed
+ * the line. Emitted once per pause, by the process that paused it.
+ */
+export interface PrincipalPausedEvent {
+  type: 'principal.paused';
+  principalId: string;
+  reason: PrincipalPause['reason'];
+  bounceRate: number;
+  complaintRate: number;
+  messages: number;
+  jobIds: string[];
+  jobId: string;
+  index: number;
+  at: string;
+}
 
 /** The subset of pino's API the package uses. */
 export interface Logger {
@@ -507,8 +603,23 @@ export interface GuardOptions {
   window?: string;
 }
 
+/** `suppression`: whose list an address lands on, and how long a list may grow. */
+export interface SuppressionOptions {
+  /** `'principal'` (default): one list per principal; `'account'`: one list every principal shares (and manages). */
+  scope?: 'principal' | 'account';
+  /** Addresses kept per list; past it the oldest entry is dropped for the new one. Default 100,000. */
+  maxAddresses?: number;
+}
+
 /** Options shared by `bulkEmail()` and `createWorker()`: the sending side. */
 export interface SenderOptions {
+  /**
+   * SES delivery events. A worker links each sent message to its entry for `events.retention` (give every process
+   * the same value); `events.sns` (the SNS route) belongs to `bulkEmail()` only.
+   */
+  events?: EventsOptions;
+  /** The reputation guard (default on); `false` turns it off. A worker counts sends in `guard.window`. */
+  guard?: GuardOptions | false;
   ses?: SESv2Client | SESv2ClientConfig;
   store?: Store;
   queue?: Queue;
@@ -552,6 +663,8 @@ export interface BulkEmailOptions<P extends Principal = Principal> extends Sende
   /** Merge default `TemplateData` with each entry's data per key (as the emulator does). Default true. */
   mergeTemplateData?: boolean;
   unsubscribe?: UnsubscribeOptions;
+  /** The automatic suppression list (fed by hard bounces, complaints and unsubscribes). */
+  suppression?: SuppressionOptions;
 }
 
 /** Where the send rate in force comes from: the `sendRate` option, GetAccount, or the fallback of 1/s (GetAccount failed). */
@@ -636,4 +749,92 @@ export interface WebhookOutbox {
   disable(url: string): Promise<void>;
   enable(url: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/* ------------------------------------------------------------------ delivery feedback in the store */
+
+/** Why an address is on a suppression list: an SES event (hard bounce, complaint), an unsubscribe, or PUT /suppressions. */
+export type SuppressionReason = 'BOUNCE' | 'COMPLAINT' | 'UNSUBSCRIBE' | 'MANUAL';
+
+/** One address on a suppression list. */
+export interface SuppressedAddress {
+  /** Lower-cased bare address (`addressOf`). */
+  address: string;
+  reason: SuppressionReason;
+  /** When it was suppressed (the event's time), ISO 8601 UTC. */
+  at: string;
+  /** The SES message whose event suppressed it. */
+  messageId?: string;
+}
+
+/** What a store keeps about one sent message (a SUCCESS entry's SES MessageId) for `events.retention`. */
+export interface SentMessage {
+  messageId: string;
+  jobId: string;
+  index: number;
+  principalId: string;
+  /** The entry's addresses as stored with the job (empty when the job was stored without them). */
+  recipients: string[];
+}
+
+/** One SES event folded into a sent message's delivery state. */
+export interface DeliveryRecord {
+  message: SentMessage;
+  /** The state before this event (undefined: none yet). */
+  previous: DeliveryState | undefined;
+  /** The merge as applied: the new state, whether the event was a repeat, whether the shown status changed. */
+  outcome: MergeOutcome;
+}
+
+/** A principal the reputation guard paused (shared by every process through the store). */
+export interface PrincipalPause {
+  reason: 'BOUNCE_RATE' | 'COMPLAINT_RATE';
+  /** When it was paused, ISO 8601 UTC. */
+  at: string;
+  bounceRate: number;
+  complaintRate: number;
+  messages: number;
+}
+
+/**
+ * The store's part of delivery feedback: sent messages (linked by `recordResults`), their delivery state, suppression
+ * lists, the reputation guard's counts and pauses, and the SNS MessageIds seen. Each method is atomic on its own.
+ * `list` names a suppression list (the router derives it from the principal, or one shared name).
+ */
+export interface FeedbackStore {
+  /**
+   * Folds a normalised SES event into its message's delivery state with `mergeDelivery` (atomically: concurrent
+   * events for one message are all applied) and keeps the job's `delivered` / `bounced` / `complained` counts in
+   * step. Null when the MessageId is not linked (expired, never sent by this router, or another app's).
+   */
+  recordDelivery(update: DeliveryUpdate): Promise<DeliveryRecord | null>;
+  /** The listed entries among `addresses` (lower-cased bare addresses). */
+  findSuppressions(list: string, addresses: readonly string[]): Promise<SuppressedAddress[]>;
+  /**
+   * Adds addresses not yet listed (a listed address keeps its first reason); past `maxAddresses` the oldest entries
+   * are dropped. Returns how many were new.
+   */
+  addSuppressions(list: string, entries: readonly SuppressedAddress[], maxAddresses: number): Promise<number>;
+  /** True when the address was listed. */
+  removeSuppression(list: string, address: string): Promise<boolean>;
+  /** Entries in address order after `after` (null: from the start), at most `limit`. */
+  listSuppressions(list: string, after: string | null, limit: number): Promise<SuppressedAddress[]>;
+  /** Adds `counts` at time `at` (epoch ms) to the principal's guard window; returns its buckets (see reputation-guard). */
+  addGuardCounts(
+    principalId: string,
+    at: number,
+    counts: Partial<GuardCounts>,
+    windowMs: number,
+  ): Promise<GuardBucket[]>;
+  /** Forgets the principal's guard counts (a resumed principal starts afresh). */
+  resetGuard(principalId: string, windowMs: number): Promise<void>;
+  getPrincipalPause(principalId: string): Promise<PrincipalPause | null>;
+  /** Sets (only if not set) or clears the pause; true when this call changed it, so exactly one caller reports it. */
+  setPrincipalPause(principalId: string, pause: PrincipalPause | null): Promise<boolean>;
+  /** Ids of the principal's unfinished jobs (scheduled, queued, sending, paused). */
+  activeJobIds(principalId: string): Promise<string[]>;
+  /** Marks an id (an SNS MessageId) as seen for `ttlMs`; true when it already was. Atomic across processes. */
+  markSeen(id: string, ttlMs: number): Promise<boolean>;
+  /** Unmarks an id (its processing failed, so a retry must be processed). */
+  forgetSeen(id: string): Promise<void>;
 }

@@ -12,6 +12,7 @@ import type {
   JobPayload,
   JobRecord,
   RecordOutcome,
+  RecordResultsOptions,
   Store,
   StoredResponse,
 } from '../types.js';
@@ -26,6 +27,7 @@ import {
   emptyCounts,
   statusCode,
 } from './entry-codes.js';
+import { type MemoryFeedback, memoryFeedback } from './memory-feedback.js';
 import { type PackedStrings, packedStrings } from './packed-strings.js';
 import { type PrincipalUsage, LIMIT_RETRY_AFTER_SECONDS, principalLimitError } from './principal-limits.js';
 
@@ -56,6 +58,11 @@ export interface MemoryStoreOptions {
   maxIdempotencyKeysPerPrincipal?: number;
   /** How long a finished (completed or canceled) job stays readable after `completedAt`. Default 24 h. */
   retentionMs?: number;
+  /**
+   * Sent messages (SES MessageIds linked to their entries for delivery events) kept at most, each for the
+   * `events.retention` the engine gives; the oldest go first. About 250 bytes each. Default 100,000.
+   */
+  maxMessages?: number;
 }
 
 interface StoredJob {
@@ -72,6 +79,9 @@ interface StoredJob {
   messageIds?: PackedStrings;
   /** Sparse: only entries that have an error; created with the first one. */
   errors?: Map<number, EntryError>;
+  /** Each entry's addresses as a JSON array (`CreateJobOptions.recipients`), and the bytes they take. */
+  recipients?: PackedStrings;
+  recipientBytes: number;
   /** Entries in flight → the token of the claim that took them. */
   flight: Map<number, string>;
   /** Some entry was claimed once: resuming goes back to `sending`. */
@@ -137,6 +147,16 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
   /** Per scope (principal): its idempotency keys, oldest first. */
   const keysByScope = new Map<string, Set<string>>();
   let nextIdempotencySweep = 0;
+  const feedback: MemoryFeedback = memoryFeedback(
+    {
+      countsOf: (id) => jobs.get(id)?.record.counts,
+      activeJobIds: (principalId) =>
+        [...jobs.values()]
+          .filter((j) => j.record.principalId === principalId && isActive(j.record))
+          .map((j) => j.record.id),
+    },
+    { clock, maxMessages: options.maxMessages },
+  );
 
   const iso = (ms: number) => new Date(ms).toISOString();
   const isActive = (r: JobRecord) => r.completedAt === undefined && !isFinalStatus(r.status);
@@ -235,7 +255,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
     job.record.completedAt ??= iso(now);
     job.messageIds?.trim();
     job.payload = undefined;
-    const kept = job.record.entries * RESULT_BYTES_PER_ENTRY;
+    const kept = job.record.entries * RESULT_BYTES_PER_ENTRY + job.recipientBytes;
     storedBytes += kept - job.bytes;
     job.bytes = kept;
     finished.set(job.record.id, now + retentionMs);
@@ -365,13 +385,56 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
     return undefined;
   }
 
+  /** Each entry's addresses packed as JSON, and the bytes they take. */
+  function packRecipients(n: number, lists: CreateJobOptions['recipients']) {
+    if (!lists?.length) return { recipients: undefined, recipientBytes: 0 };
+    const recipients = packedStrings(n);
+    let recipientBytes = 0;
+    for (let index = 0; index < Math.min(n, lists.length); index++) {
+      const text = JSON.stringify(lists[index] ?? []);
+      recipients.set(index, text);
+      recipientBytes += text.length + 5;
+    }
+    recipients.trim();
+    return { recipients, recipientBytes };
+  }
+
+  function recipientsOf(job: StoredJob, index: number): string[] {
+    const text = job.recipients?.get(index);
+    return text === undefined ? [] : (JSON.parse(text) as string[]);
+  }
+
+  /** Links each SUCCESS result's MessageId to its entry; counts the newly linked recipients as sent for the guard. */
+  async function linkMessages(job: StoredJob, results: EntryResult[], options: RecordResultsOptions | undefined) {
+    const retentionMs = options?.messageRetentionMs;
+    if (!retentionMs) return;
+    let sent = 0;
+    for (const r of results) {
+      if (r.status !== 'SUCCESS' || r.messageId === undefined || !(r.index >= 0 && r.index < job.codes.length)) {
+        continue;
+      }
+      const recipients = recipientsOf(job, r.index);
+      const { id: jobId, principalId } = job.record;
+      if (feedback.link({ messageId: r.messageId, jobId, index: r.index, principalId, recipients }, retentionMs)) {
+        sent += Math.max(1, recipients.length);
+      }
+    }
+    if (sent > 0 && options?.guardWindowMs) {
+      await feedback.methods.addGuardCounts(job.record.principalId, clock.now(), { sent }, options.guardWindowMs);
+    }
+  }
+
   return {
+    ...feedback.methods,
+
     async createJob(job, payload, initial, options) {
       const now = clock.now();
       sweep(now);
       if (jobs.has(job.id)) throw new Error(`memoryStore: job ${job.id} already exists`);
-      const bytes = (options?.bytes ?? approximateBytes(payload)) + job.entries * RESULT_BYTES_PER_ENTRY;
       const n = job.entries;
+      const { recipients, recipientBytes } = packRecipients(n, options?.recipients);
+      const bytes =
+        (options?.bytes ?? approximateBytes(payload)) + job.entries * RESULT_BYTES_PER_ENTRY + recipientBytes;
       const stored: StoredJob = {
         record: { ...job, counts: emptyCounts() },
         payload,
@@ -379,6 +442,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
         codes: new Uint8Array(n),
         flight: new Map(),
         started: false,
+        recipients,
+        recipientBytes,
       };
       stored.record.counts.pending = n;
       for (const result of initial) apply(stored, result);
@@ -417,6 +482,9 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
         if (messageId !== undefined) result.messageId = messageId;
         const error = job.errors?.get(index);
         if (error !== undefined) result.error = { ...error };
+        if (job.recipients) result.recipients = recipientsOf(job, index);
+        const delivery = messageId === undefined ? undefined : feedback.deliveryOf(messageId);
+        if (delivery) result.delivery = delivery;
         out.push(result);
       }
       return out;
@@ -457,13 +525,15 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
       return n;
     },
 
-    async recordResults(id, results) {
+    async recordResults(id, results, options) {
       const job = find(id);
       if (!job) throw new Error(`memoryStore: no job ${id}`);
       let changed = false;
       for (const result of results) changed = apply(job, result) || changed;
       const finishedNow = changed ? settle(job, clock.now(), true) : false;
-      return { job: view(job), finished: finishedNow };
+      const outcome = { job: view(job), finished: finishedNow };
+      await linkMessages(job, results, options);
+      return outcome;
     },
 
     async finishPending(id, { status, error, cancel }): Promise<RecordOutcome | null> {
@@ -550,6 +620,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
       usageByPrincipal.clear();
       idempotency.clear();
       keysByScope.clear();
+      feedback.clear();
     },
   };
 }

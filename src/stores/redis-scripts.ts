@@ -5,7 +5,8 @@ import { FAILED } from './entry-codes.js';
  * Per-job keys: KEYS[1] job hash, KEYS[2] results hash (index → packed result), KEYS[3] set of indexes stored as
  * PENDING with history (put back after a retry), KEYS[4] active hash (field `principal` → unfinished jobs, field
  * `\0r:principal` → their recipients), KEYS[5] payload string (deleted when the job finishes),
- * KEYS[6] flight hash (index in flight → the token of the claim that took it).
+ * KEYS[6] flight hash (index in flight → the token of the claim that took it). `<active>:<principal>` (a set of the
+ * principal's unfinished job ids) is derived from KEYS[4], under the same hash tag.
  * A packed result is "code\31attempts\31messageId\31errorCode\31errorMessage" (codes from entry-codes.ts). An index
  * missing from the results hash has never been touched: its status is the job's `dflt` code (0 = PENDING until a
  * sweep turns every untouched entry final at once, O(1) instead of O(entries)) with packed error `dfltErr`.
@@ -47,6 +48,8 @@ end
 local RECIPIENTS = '\0r:'
 local function leaveActive(principal)
   if redis.call('HINCRBY', active, principal, -1) <= 0 then redis.call('HDEL', active, principal) end
+  -- delivery feedback: the set of the principal's unfinished job ids (the reputation guard pauses them)
+  redis.call('SREM', active .. ':' .. principal, redis.call('HGET', job, 'id'))
   local field = RECIPIENTS .. principal
   local recipients = tonumber(redis.call('HGET', job, 'recipients')) or 0
   if redis.call('HINCRBY', active, field, -recipients) <= 0 then redis.call('HDEL', active, field) end
@@ -151,6 +154,7 @@ for i = 9 + pairs_n * 2, #ARGV, 3 do
 end
 if ARGV[3] == '1' then
   redis.call('HINCRBY', active, principal, 1)
+  redis.call('SADD', active .. ':' .. principal, redis.call('HGET', job, 'id'))
   redis.call('HINCRBY', active, RECIPIENTS .. principal, recipients)
 else
   expireJob(tonumber(ARGV[1]))

@@ -15,6 +15,7 @@ import type {
 } from '../types.js';
 import { addCount, emptyCounts, isFinalStatus, PENDING, STATUS_NAMES, statusCode } from './entry-codes.js';
 import { principalLimitError } from './principal-limits.js';
+import { redisFeedback } from './redis-feedback.js';
 import { checkConnection, closeClient, ownClient, type RedisConnection, redisGuard } from './redis-connection.js';
 import {
   CLAIM_ENTRIES,
@@ -97,6 +98,9 @@ function toRecord(flat: Reply): JobRecord {
   if (h.errCode) record.error = { code: h.errCode, message: h.errMessage ?? '' };
   if (h.sendAt) record.sendAt = h.sendAt;
   if (h.pausedReason) record.pausedReason = h.pausedReason as JobRecord['pausedReason'];
+  for (const field of ['delivered', 'bounced', 'complained'] as const) {
+    if (h[field] !== undefined) counts[field] = Number(h[field]);
+  }
   return record;
 }
 
@@ -109,8 +113,10 @@ function outcome(reply: Reply): RecordOutcome {
  * `{ebe}:s:job:<id>` hash (the record, counts, inFlight, dflt), `…:results` hash (index → packed result; untouched
  * entries are absent), `…:waiting` set (PENDING entries with history), `…:payload` (JSON), `…:flight` hash (entries
  * in flight → their claim token), `{ebe}:s:active` hash (principal → unfinished jobs, `\0r:principal` → their
- * recipients), `{ebe}:s:idem:<key>` hash (fingerprint, response) with a TTL. A finished job's keys expire
- * `retentionMs` after it finishes; its payload is deleted at once. Standalone Redis or Sentinel (not Cluster yet).
+ * recipients), `{ebe}:s:active:<principal>` set (its unfinished job ids), `{ebe}:s:idem:<key>` hash (fingerprint,
+ * response) with a TTL. The results hash also holds each entry's recipients (`r<index>`). Delivery feedback keys
+ * (sent messages, suppression lists, guard counts, pauses): see redis-feedback-scripts.ts. A finished job's keys
+ * expire `retentionMs` after it finishes; its payload is deleted at once. Standalone Redis or Sentinel (not Cluster yet).
  */
 export function redisStore(options: RedisStoreOptions): Store {
   const prefix = options.prefix ?? 'ebe';
@@ -150,8 +156,22 @@ export function redisStore(options: RedisStoreOptions): Store {
   };
   const idemKey = (key: string) => `${tag}:idem:${key}`;
   const now = () => new Date(clock.now()).toISOString();
+  const feedback = redisFeedback(client, tag, () => clock.now());
+  const keysOf = (id: string) => {
+    const [job, results] = jobKeys(id);
+    return { job, results };
+  };
+  /** Runs `multi`; the first command's reply, or its error. */
+  const firstReply = async (multi: ReturnType<Redis['multi']>) => {
+    const replies = (await multi.exec()) ?? [];
+    const failed = replies.find(([err]) => err);
+    if (failed) throw failed[0];
+    return replies[0][1];
+  };
 
   return {
+    ...feedback.methods,
+
     createJob: (job, payload, initial, options) =>
       guard(async () => {
         const n = job.entries;
@@ -202,7 +222,8 @@ export function redisStore(options: RedisStoreOptions): Store {
         const active = done || isFinalStatus(status) ? 0 : 1;
         const limits = options?.limits;
         const limit = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? -1 : n);
-        const created = await scripts.ebeCreateJob(
+        const multi = client.multi();
+        (multi as unknown as Scripts).ebeCreateJob(
           ...jobKeys(job.id),
           retentionMs,
           JSON.stringify(payload),
@@ -215,6 +236,8 @@ export function redisStore(options: RedisStoreOptions): Store {
           ...pairs.flat(),
           ...triples,
         );
+        feedback.queueRecipients(multi, keysOf(job.id), options?.recipients);
+        const created = await firstReply(multi);
         if (Array.isArray(created) && limits) {
           const usage = { jobs: Number(created[1]), recipients: Number(created[2]) };
           throw (
@@ -244,7 +267,8 @@ export function redisStore(options: RedisStoreOptions): Store {
         if (!reply) return [];
         const dflt = Number(reply[1]);
         const dfltErr = reply[2];
-        return reply.slice(3).map((packed, i): EntryResult => {
+        const messageIds: string[] = [];
+        const results = reply.slice(3).map((packed, i): EntryResult => {
           const index = start + i;
           if (packed === '') {
             const result: EntryResult = { index, status: STATUS_NAMES[dflt], attempts: 0 };
@@ -254,11 +278,24 @@ export function redisStore(options: RedisStoreOptions): Store {
           }
           const [code, attempts, messageId, ...rest] = packed.split(SEP);
           const result: EntryResult = { index, status: STATUS_NAMES[Number(code)], attempts: Number(attempts) };
-          if (messageId !== '') result.messageId = messageId;
+          if (messageId !== '') {
+            result.messageId = messageId;
+            messageIds.push(messageId);
+          }
           const error = unpackError(rest, result.status);
           if (error) result.error = error;
           return result;
         });
+        const extra = await feedback.pageFeedback(res, start, results.length, messageIds);
+        let m = 0;
+        results.forEach((result, i) => {
+          const recipients = extra.recipients[i];
+          if (recipients) result.recipients = recipients;
+          if (result.messageId === undefined) return;
+          const delivery = extra.delivery[m++];
+          if (delivery) result.delivery = delivery;
+        });
+        return results;
       }),
 
     claimEntries: (id, indexes, token) =>
@@ -278,13 +315,18 @@ export function redisStore(options: RedisStoreOptions): Store {
     releaseEntries: (id, token) =>
       guard(async () => Number(await scripts.ebeReleaseEntries(...jobKeys(id), now(), retentionMs, token))),
 
-    recordResults: (id, results) =>
+    recordResults: (id, results, options) =>
       guard(async () => {
         const args: (string | number)[] = [];
         for (const r of results) {
           args.push(r.index, statusCode(r.status), clampAttempts(r.attempts), clean(r.messageId), packError(r.error));
         }
         try {
+          // SUCCESS results are linked to their MessageIds in the same transaction: never one without the other.
+          const multi = client.multi();
+          (multi as unknown as Scripts).ebeRecordResults(...jobKeys(id), now(), retentionMs, ...args);
+          if (feedback.queueLinks(multi, keysOf(id), results, options)) return outcome((await firstReply(multi)) as Reply);
+          // Nothing to link: the transaction is never sent (ioredis queues a multi until exec).
           return outcome((await scripts.ebeRecordResults(...jobKeys(id), now(), retentionMs, ...args)) as Reply);
         } catch (err) {
           if (/^NOJOB/.test((err as Error).message)) throw new Error(`redisStore: no job ${id}`);

@@ -2,9 +2,11 @@
 import { describe, expect, it } from 'vitest';
 import { memoryStore } from '../../src/stores/memory-store.js';
 import type { JobRecord } from '../../src/types.js';
+import { describeFeedbackContract } from './feedback-contract.js';
 import { describeStoreContract } from './store-contract.js';
 
 describeStoreContract('memory', () => memoryStore());
+describeFeedbackContract('memory', () => memoryStore());
 
 function job(id: string, entries = 1, principalId = 'p'): JobRecord {
   const at = new Date(0).toISOString();

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { redisStore } from '../../src/redis.js';
 import type { JobRecord } from '../../src/types.js';
+import { describeFeedbackContract } from '../contract/feedback-contract.js';
 import { describeStoreContract } from '../contract/store-contract.js';
 import { deleteKeys, REDIS_URL, uniquePrefix } from './redis-helpers.js';
 
@@ -18,6 +19,7 @@ describe.skipIf(!REDIS_URL)('redisStore', () => {
   afterAll(() => deleteKeys(prefix));
 
   describeStoreContract('redis', () => redisStore({ connection: REDIS_URL as string, prefix }));
+  describeFeedbackContract('redis', () => redisStore({ connection: REDIS_URL as string, prefix }));
 
   it('accepts an ioredis instance and shares state between store instances', async () => {
     const instance = new Redis(REDIS_URL as string);
