@@ -1,5 +1,8 @@
 // bulkEmail(options): resolve options, wire the parts, return the Router (with close()).
 import type { Router } from 'express';
+import { type IngestOutcome, deliveryFeedback } from './events/delivery-feedback.js';
+import type { ResumeOutcome } from './events/principal-guard.js';
+import { snsReceiver } from './events/sns-receiver.js';
 import { admissionLedger } from './http/admission.js';
 import type { Engine, RouteContext } from './http/context.js';
 import { buildRouter } from './http/router.js';
@@ -16,6 +19,17 @@ export interface BulkEmailRouter extends Router {
   ready: Promise<void>;
   /** Stops this router's sender (finishing calls in flight) and closes what bulkEmail() itself created. */
   close(): Promise<void>;
+  /**
+   * Takes one SES event as received from EventBridge (the event or its `detail`), SQS (the body string), Lambda or an
+   * SNS envelope — trusted as given (no signature is checked: pass only what came from your own bus or queue). An
+   * event it cannot use is ignored with a reason; it rejects only when the store fails (so the caller retries).
+   */
+  ingest(event: unknown): Promise<IngestOutcome>;
+  /**
+   * Lifts a reputation-guard pause: new jobs are accepted again, the guard's counts start afresh, and the jobs the
+   * guard paused resume (jobs the owner paused stay paused).
+   */
+  resumePrincipal(principalId: string): Promise<ResumeOutcome>;
 }
 
 /** How long a per-entry ACCOUNT_DAILY_QUOTA_EXCEEDED makes admission treat the quota as spent. */
@@ -57,6 +71,16 @@ export function bulkEmail<P extends Principal = Principal>(options: BulkEmailOpt
       else rates.close();
     },
   };
+  const feedback = deliveryFeedback(config);
+  const sns = config.events.sns
+    ? snsReceiver({
+        ...config.events.sns,
+        ingest: (event) => feedback.ingest(event),
+        seen: feedback.seen,
+        logger: config.logger,
+        clock: config.clock,
+      })
+    : undefined;
   const ctx: RouteContext<P> = {
     config,
     validator,
@@ -64,14 +88,19 @@ export function bulkEmail<P extends Principal = Principal>(options: BulkEmailOpt
     admission: admissionLedger(config.store, () => config.clock.now()),
     fetchStoredTemplate: storedTemplateFetcher(config.ses),
     variablesOf: templateCache(),
+    feedback,
+    sns,
   };
   const router = buildRouter(ctx) as BulkEmailRouter;
   router.ready = rates.ready;
+  router.ingest = (event) => feedback.ingest(event);
+  router.resumePrincipal = (principalId) => feedback.guard.resume(principalId);
   let closing: Promise<void> | undefined;
   router.close = () => {
     closing ??= (async () => {
       // A queue this router consumes is closed with it: its consumer cannot be stopped on its own.
       if (config.owned.queue || config.worker) await config.queue.close();
+      await sns?.close();
       await engine.close();
       if (config.owned.store) await config.store.close();
       if (config.owned.ses) config.ses.destroy();

@@ -1,10 +1,12 @@
 // The {success, data|error} envelope and the snake_case views of jobs and results (types in wire-types.ts).
 import type { ErrorCode } from './errors.js';
 import type { DeliveryState } from './events/delivery-state.js';
-import type { DeliveryDetail, DeliveryStatus } from './events/ses-event.js';
+import type { DeliveryDetail } from './events/ses-event.js';
 import type { EntryResult, JobRecord, SendRateSource } from './types.js';
 import type {
   AcceptedJob,
+  DeliveryDetailView,
+  DeliveryView,
   ErrorBody,
   ErrorEnvelope,
   JobView,
@@ -38,7 +40,13 @@ export function jobView(job: JobRecord, sending: SendingView): JobView {
     status: job.status,
     entries: job.entries,
     recipients: job.recipients,
-    counts: { ...job.counts },
+    // delivered / bounced / complained are always shown (0 until SES events are ingested)
+    counts: {
+      ...job.counts,
+      delivered: job.counts.delivered ?? 0,
+      bounced: job.counts.bounced ?? 0,
+      complained: job.counts.complained ?? 0,
+    },
     send_rate: sending.rate,
     send_rate_source: sending.source,
   };
@@ -67,34 +75,22 @@ export function acceptedView(job: JobRecord, sending: SendingView): AcceptedJob 
 }
 
 export function resultView(result: EntryResult): ResultView {
-  const view: ResultView = { index: result.index, status: result.status, attempts: result.attempts };
+  const view: ResultView = {
+    index: result.index,
+    status: result.status,
+    recipients: result.recipients ?? [],
+    attempts: result.attempts,
+    opened: result.delivery?.opened ?? 0,
+    clicked: result.delivery?.clicked ?? 0,
+  };
   if (result.messageId) view.message_id = result.messageId;
   if (result.error) view.error = { code: result.error.code, message: result.error.message };
+  const delivery = deliveryView(result.delivery);
+  if (delivery) view.delivery = delivery;
   return view;
 }
 
 /* ------------------------------------------------------------------ delivery feedback (SES events) */
-
-export interface DeliveryView {
-  status: DeliveryStatus;
-  at: string;
-  detail?: DeliveryDetailView;
-}
-
-export interface DeliveryDetailView {
-  bounce_type?: string;
-  bounce_sub_type?: string;
-  diagnostic_code?: string;
-  smtp_status?: string;
-  complaint_feedback_type?: string;
-  complaint_sub_type?: string;
-  smtp_response?: string;
-  reason?: string;
-  error_message?: string;
-  template_name?: string;
-  delay_type?: string;
-  expiration_time?: string;
-}
 
 const DETAIL_FIELDS: Record<keyof DeliveryDetail, keyof DeliveryDetailView> = {
   bounceType: 'bounce_type',

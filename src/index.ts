@@ -1,6 +1,11 @@
 // The public surface of express-bulk-email: explicit named re-exports only.
 export { bulkEmail } from './bulk-email.js';
 export type { BulkEmailRouter } from './bulk-email.js';
+export type { IngestOutcome } from './events/delivery-feedback.js';
+export type { ResumeOutcome } from './events/principal-guard.js';
+export type { DeliveryState, MergeOutcome } from './events/delivery-state.js';
+export type { GuardBucket, GuardCounts } from './events/reputation-guard.js';
+export type { DeliveryDetail, DeliveryUpdate, SesEventType } from './events/ses-event.js';
 export { createWorker } from './worker.js';
 export type { Worker, WorkerOptions } from './worker.js';
 export { allowAnonymous } from './anonymous.js';
@@ -78,6 +83,18 @@ export type {
   WebhookMessage,
   WebhookOptions,
   WebhookOutbox,
+  DeliveryRecord,
+  EntryBouncedEvent,
+  EntryComplainedEvent,
+  EntryDeliveryEvent,
+  FeedbackStore,
+  PrincipalPause,
+  PrincipalPausedEvent,
+  RecordResultsOptions,
+  SentMessage,
+  SuppressedAddress,
+  SuppressionOptions,
+  SuppressionReason,
 } from './types.js';
 export type {
   /** The store's record of a job (camelCase; not an HTTP answer: see JobView). */
@@ -88,6 +105,9 @@ export type {
 // The HTTP answers, snake_case as on the wire.
 export type {
   AcceptedJob,
+  DeliveryDetailView,
+  DeliveryStatus,
+  DeliveryView,
   DryRunPlan,
   Envelope,
   ErrorBody,
@@ -100,7 +120,11 @@ export type {
   ResponseData,
   ResultsPage,
   ResultView,
+  SnsEventsView,
   SuccessEnvelope,
+  SuppressionRemoved,
+  SuppressionsPage,
+  SuppressionView,
   Unsubscribed,
 } from './wire-types.js';
 export type { OpenApiDocument } from './validation/openapi.js';

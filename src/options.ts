@@ -1,5 +1,7 @@
 // BulkEmailOptions → internal config: defaults, unknown keys, and build-time TypeErrors that say how to fix them.
 import { SESv2Client, type SESv2ClientConfig } from '@aws-sdk/client-sesv2';
+import { type EventsConfig, resolveEventsOptions, resolveGuardOptions } from './events/events-options.js';
+import type { GuardConfig } from './events/reputation-guard.js';
 import { silentLogger } from './logger.js';
 import { inProcessQueue } from './queues/in-process-queue.js';
 import { systemClock } from './sending/clock.js';
@@ -33,6 +35,10 @@ export interface SenderConfig {
   clock: Clock;
   /** What this config created and so must close. */
   owned: { ses: boolean; store: boolean; queue: boolean };
+  /** SES delivery events: the SNS route (router only) and how long sent messages stay linked. */
+  events: EventsConfig;
+  /** The reputation guard; undefined when `guard: false`. */
+  guard?: GuardConfig;
 }
 
 export interface RouterConfig<P extends Principal = Principal> extends SenderConfig {
@@ -55,6 +61,12 @@ export interface RouterConfig<P extends Principal = Principal> extends SenderCon
   renderCheck: 'strict' | 'permissive' | 'off';
   mergeTemplateData: boolean;
   unsubscribe?: UnsubscribeOptions;
+  suppression: SuppressionConfig;
+}
+
+export interface SuppressionConfig {
+  scope: 'principal' | 'account';
+  maxAddresses: number;
 }
 
 const SENDER_KEYS = [
@@ -69,6 +81,8 @@ const SENDER_KEYS = [
   'onEvent',
   'logger',
   'clock',
+  'events',
+  'guard',
 ] as const;
 
 const ROUTER_KEYS = [
@@ -90,6 +104,7 @@ const ROUTER_KEYS = [
   'renderCheck',
   'mergeTemplateData',
   'unsubscribe',
+  'suppression',
 ] as const;
 
 const STORE_METHODS = [
@@ -108,6 +123,19 @@ const STORE_METHODS = [
   'completeIdempotency',
   'releaseIdempotency',
   'close',
+  // delivery feedback (FeedbackStore)
+  'recordDelivery',
+  'findSuppressions',
+  'addSuppressions',
+  'removeSuppression',
+  'listSuppressions',
+  'addGuardCounts',
+  'resetGuard',
+  'getPrincipalPause',
+  'setPrincipalPause',
+  'activeJobIds',
+  'markSeen',
+  'forgetSeen',
 ] as const;
 const QUEUE_METHODS = [
   'add',
@@ -233,11 +261,33 @@ export function resolveSenderOptions(options: SenderOptions): SenderConfig {
     alert: options.logger === undefined ? (obj, msg) => console.warn(msg, obj) : (obj, msg) => logger.warn(obj, msg),
     clock: options.clock ?? systemClock(),
     owned: { ses: !sesGiven, store: options.store === undefined, queue: options.queue === undefined },
+    events: resolveEventsOptions(options.events),
+    guard: resolveGuardOptions(options.guard),
   };
 }
 
 export function checkSenderKeys(options: object): void {
   checkKeys(options, SENDER_KEYS, 'createWorker');
+  const events = (options as { events?: { sns?: unknown } }).events;
+  if (typeof events === 'object' && events !== null && events.sns !== undefined) {
+    fail(
+      'events.sns belongs to bulkEmail() (the router serves POST /events/sns); give createWorker only events.retention',
+    );
+  }
+}
+
+function resolveSuppression(value: unknown): SuppressionConfig {
+  if (value === undefined) return { scope: 'principal', maxAddresses: 100_000 };
+  if (typeof value !== 'object' || value === null)
+    fail("option \"suppression\" must be an object { scope?: 'principal' | 'account', maxAddresses? }");
+  checkKeys(value, ['scope', 'maxAddresses'], 'suppression');
+  const { scope, maxAddresses } = value as { scope?: unknown; maxAddresses?: unknown };
+  const max = positiveNumber(maxAddresses, 'suppression.maxAddresses', 100_000);
+  if (max > 10_000_000) fail('option "suppression.maxAddresses" may be at most 10,000,000');
+  return {
+    scope: oneOf(scope, 'suppression.scope', ['principal', 'account'] as const, 'principal'),
+    maxAddresses: max,
+  };
 }
 
 export function resolveOptions<P extends Principal>(options: BulkEmailOptions<P>): RouterConfig<P> {
@@ -295,5 +345,6 @@ export function resolveOptions<P extends Principal>(options: BulkEmailOptions<P>
     renderCheck: oneOf(options.renderCheck, 'renderCheck', ['strict', 'permissive', 'off'] as const, 'strict'),
     mergeTemplateData: options.mergeTemplateData !== false,
     unsubscribe: options.unsubscribe,
+    suppression: resolveSuppression(options.suppression),
   };
 }

@@ -1,8 +1,18 @@
 // Types of every HTTP answer, snake_case as on the wire; test/unit/wire-types.test.ts proves them equal to the OpenAPI document.
 import type { ErrorCode, ValidationDetail } from './errors.js';
-import type { EntryStatus, JobCounts, JobStatus, SendRateSource } from './types.js';
+import type { DeliveryStatus } from './events/ses-event.js';
+import type { EntryStatus, JobCounts, JobStatus, SendRateSource, SuppressionReason } from './types.js';
 
-export type { EntryStatus, ErrorCode, JobCounts, JobStatus, SendRateSource, ValidationDetail };
+export type {
+  DeliveryStatus,
+  EntryStatus,
+  ErrorCode,
+  JobCounts,
+  JobStatus,
+  SendRateSource,
+  SuppressionReason,
+  ValidationDetail,
+};
 
 /** `data` of a 2xx answer, by OpenAPI `operationId` and HTTP status (GET /openapi.json answers the document itself). */
 export interface OperationAnswers {
@@ -16,6 +26,14 @@ export interface OperationAnswers {
   cancelJob: { 200: JobView };
   /** `POST /unsubscribe/:token` */
   unsubscribe: { 200: Unsubscribed };
+  /** `POST /events/sns` (with `events.sns`) */
+  snsEvents: { 200: SnsEventsView };
+  /** `GET /suppressions` */
+  listSuppressions: { 200: SuppressionsPage };
+  /** `PUT /suppressions/:address` */
+  putSuppression: { 200: SuppressionView };
+  /** `DELETE /suppressions/:address` */
+  deleteSuppression: { 200: SuppressionRemoved };
 }
 
 /** Any `data` a successful answer carries. */
@@ -88,10 +106,73 @@ export interface ResultView {
   /** The entry's index in `BulkEmailEntries`. */
   index: number;
   status: EntryStatus;
+  /** The entry's addresses (what it is sent to; for a SUPPRESSED entry, the suppressed addresses). */
+  recipients: string[];
   message_id?: string;
   error?: FailureView;
   /** SES calls this entry went out in. */
   attempts: number;
+  /** What SES events said became of the message (absent until one did). */
+  delivery?: DeliveryView;
+  /** Open events SES reported (distinct events). */
+  opened: number;
+  /** Click events SES reported. */
+  clicked: number;
+}
+
+/** The latest outcome SES reported for a message (a bounce or complaint is never replaced). */
+export interface DeliveryView {
+  status: DeliveryStatus;
+  /** When it happened (SES's time), ISO 8601 UTC. */
+  at: string;
+  detail?: DeliveryDetailView;
+}
+
+/** What SES said about the outcome; which fields appear depends on the status. */
+export interface DeliveryDetailView {
+  bounce_type?: string;
+  bounce_sub_type?: string;
+  diagnostic_code?: string;
+  smtp_status?: string;
+  complaint_feedback_type?: string;
+  complaint_sub_type?: string;
+  smtp_response?: string;
+  reason?: string;
+  error_message?: string;
+  template_name?: string;
+  delay_type?: string;
+  expiration_time?: string;
+}
+
+/** `POST /events/sns` → 200: the SNS message was accepted. */
+export interface SnsEventsView {
+  type: 'Notification' | 'SubscriptionConfirmation' | 'UnsubscribeConfirmation';
+  message_id: string;
+  /** This MessageId was seen before: acknowledged, nothing done. */
+  duplicate: boolean;
+}
+
+/** One address on the principal's suppression list. */
+export interface SuppressionView {
+  address: string;
+  reason: SuppressionReason;
+  /** When it was suppressed, ISO 8601 UTC. */
+  created_at: string;
+  /** The SES message whose event suppressed it. */
+  message_id?: string;
+}
+
+/** `GET /suppressions`: one page, in address order. */
+export interface SuppressionsPage {
+  suppressions: SuppressionView[];
+  next_cursor: string | null;
+}
+
+/** `DELETE /suppressions/:address` → 200. */
+export interface SuppressionRemoved {
+  address: string;
+  /** False when the address was not listed (nothing to remove). */
+  removed: boolean;
 }
 
 /** `GET /:id/results`: one page, in index order. */

@@ -53,6 +53,7 @@ export function startSender(config: SenderConfig): Sender {
     quotaSpent: () => sendRate.quotaSpent(),
     timing: DEFAULT_TIMING,
     random: Math.random,
+    feedback: { messageRetentionMs: config.events.retentionMs, guardWindowMs: config.guard?.windowMs },
   });
   const consumer = guardCalls(dispatch, {
     store,

@@ -1,20 +1,15 @@
 // snsEventsHandler(): the Express handler for POST /events/sns — read the raw body, hand it to the receiver, answer.
 import type { Request, RequestHandler } from 'express';
+import { ok } from '../envelope.js';
 import { BulkEmailError } from '../errors.js';
 import { isUtf8Charset, mediaTypeOf, readBody } from '../http/body.js';
 import { sendJson } from '../http/send-json.js';
+import type { SnsEventsView } from '../wire-types.js';
 import type { SnsReceiver } from './sns-receiver.js';
 
 export interface SnsEventsHandlerOptions {
   /** Largest body read, in bytes (default 1 MiB: SNS's largest message, 256 KiB, JSON-escaped, with room). */
   bodyLimit?: number;
-}
-
-/** The answer to a message SNS delivered (snake_case, as on the wire). */
-export interface SnsEventsView {
-  type: 'Notification' | 'SubscriptionConfirmation' | 'UnsubscribeConfirmation';
-  message_id: string;
-  duplicate: boolean;
 }
 
 // SNS posts text/plain; a subscription's DeliveryPolicy may set application/json instead.
@@ -68,8 +63,7 @@ export function snsEventsHandler(receiver: SnsReceiver, options: SnsEventsHandle
           message_id: receipt.messageId,
           duplicate: receipt.duplicate,
         };
-        // Not in OperationAnswers until the router mounts this route (then: ok(view)).
-        sendJson(res, 200, { success: true, data: view });
+        sendJson(res, 200, ok(view));
       })
       .catch(next);
   };

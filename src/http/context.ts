@@ -1,6 +1,8 @@
 // What the route handlers share: the resolved config, the compiled validator and the sending engine.
 import type { Request } from 'express';
 import { BulkEmailError } from '../errors.js';
+import type { DeliveryFeedback } from '../events/delivery-feedback.js';
+import type { SnsReceiver } from '../events/sns-receiver.js';
 import type { RouterConfig } from '../options.js';
 import type { SendingView } from '../envelope.js';
 import type { EmailTemplateContent, Principal } from '../types.js';
@@ -28,6 +30,10 @@ export interface RouteContext<P extends Principal = Principal> {
   fetchStoredTemplate: (name: string) => Promise<EmailTemplateContent | null>;
   /** The variables of a template, remembered across requests (the render check's `templateCache()`). */
   variablesOf: TemplateVariablesOf;
+  /** SES delivery events, suppression lists and the reputation guard. */
+  feedback: DeliveryFeedback;
+  /** POST /events/sns's receiver, when `events.sns` is set. */
+  sns?: SnsReceiver;
 }
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.

@@ -15,6 +15,7 @@ import { authorizeStep, resolveTemplateStep, validateHookStep } from './hooks.js
 import { idempotencyKey, idempotent } from './idempotency.js';
 import { newJobId } from './job-id.js';
 import { renderPolicyStep } from './render-policy.js';
+import { reputationStep } from './reputation-step.js';
 import { resourcesStep } from './resource-policy.js';
 import { sendJson } from './send-json.js';
 import { sendersStep } from './sender-policy.js';
@@ -29,6 +30,7 @@ import { answerAfterWait } from './wait.js';
  */
 function acceptSteps<P extends Principal>(ctx: RouteContext<P>): AcceptStep<P>[] {
   const steps = [
+    reputationStep(ctx),
     validateHookStep(ctx),
     authorizeStep(ctx),
     sendersStep(ctx),

@@ -7,6 +7,7 @@ import type { JobRecord, Principal } from '../types.js';
 import { type RouteContext, principalOf } from './context.js';
 import { isJobId } from './job-id.js';
 import { decodeCursor, encodeCursor, parseLimit } from './pagination.js';
+import { filteredPage, parseResultsFilter } from './results-filter.js';
 
 /**
  * The job if this principal owns it; NOT_FOUND otherwise (never FORBIDDEN: ids are not confirmed to others). An id
@@ -33,6 +34,13 @@ export function getResultsHandler<P extends Principal>(ctx: RouteContext<P>) {
     const job = await ownedJob(ctx, req);
     const limit = parseLimit(req.query.limit);
     const after = decodeCursor(req.query.cursor);
+    const filter = parseResultsFilter(req.query);
+    if (filter) {
+      const page = await filteredPage(ctx.config.store, job, after, limit, filter);
+      const next = page.lastScanned === null ? null : encodeCursor(page.lastScanned);
+      res.json(ok({ results: page.results.map(resultView), next_cursor: next }));
+      return;
+    }
     const results = await ctx.config.store.getResults(job.id, after, limit);
     const last = results.at(-1);
     const more = results.length === limit && last !== undefined && last.index < job.entries - 1;

@@ -9,6 +9,9 @@ import { createJobHandler } from './create-job.js';
 import { errorHandler } from './error-handler.js';
 import { unsubscribeHandler } from '../unsubscribe/handler.js';
 import { cancelHandler, getJobHandler, getResultsHandler } from './job-routes.js';
+import { snsEventsHandler } from '../events/sns-handler.js';
+import { addressOf } from './sender-policy.js';
+import { deleteSuppressionHandler, listSuppressionsHandler, putSuppressionHandler } from './suppression-routes.js';
 
 function methodNotAllowed(allow: string): RequestHandler {
   return (req, _res, next) => {
@@ -45,10 +48,23 @@ export function buildRouter<P extends Principal>(ctx: RouteContext<P>): Router {
     // No authenticate and no JSON body parser: the mailbox provider posts `List-Unsubscribe=One-Click` form data.
     const { secret, onUnsubscribe } = unsubscribe;
     const { store, clock } = ctx.config;
-    router.post('/unsubscribe/:token', unsubscribeHandler({ secret, onUnsubscribe, store, clock }));
+    const suppress = (address: string, principalId: string, at: string) =>
+      ctx.feedback.suppress(principalId, [{ address: addressOf(address), reason: 'UNSUBSCRIBE', at }]);
+    router.post('/unsubscribe/:token', unsubscribeHandler({ secret, onUnsubscribe, store, clock, suppress }));
     // GET must not unsubscribe: mail scanners prefetch links.
     router.all('/unsubscribe/:token', methodNotAllowed('POST'));
   }
+
+  // Delivery feedback: SES events over SNS (no authenticate: SNS calls it; the signature is the check), the lists.
+  if (ctx.sns) {
+    router.post('/events/sns', snsEventsHandler(ctx.sns));
+    router.all('/events/sns', methodNotAllowed('POST'));
+  }
+  router.get('/suppressions', asyncHandler(listSuppressionsHandler(ctx)));
+  router.all('/suppressions', authenticated(ctx, methodNotAllowed('GET, HEAD')));
+  router.put('/suppressions/:address', asyncHandler(putSuppressionHandler(ctx)));
+  router.delete('/suppressions/:address', asyncHandler(deleteSuppressionHandler(ctx)));
+  router.all('/suppressions/:address', authenticated(ctx, methodNotAllowed('PUT, DELETE')));
 
   // The handler authenticates before it reads the body (no body-parsing middleware in front of it).
   router.post('/', asyncHandler(createJobHandler(ctx)));

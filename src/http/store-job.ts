@@ -4,11 +4,19 @@ import { entryError } from '../sending/entry-errors.js';
 import type { IndexedEntry, JobRecord, Principal } from '../types.js';
 import type { RouteContext } from './context.js';
 import type { Draft } from './draft.js';
+import { entryAddresses } from './suppression.js';
 
 /** Hands a stored job's entries to the queue as tasks of up to 50 entries (the dry run plans from the same cut). */
 export async function enqueueJob<P extends Principal>(ctx: RouteContext<P>, job: JobRecord, entries: IndexedEntry[]) {
   const tasks = cutTasks(job.id, entries, ctx.config.maxRecipientsPerCall);
   if (tasks.length) await ctx.config.queue.add({ jobId: job.id, principalId: job.principalId, tasks });
+}
+
+/** Each entry's addresses: what it is sent to (suppressed addresses removed), or, ending before sending, all of them. */
+function entryRecipients<P extends Principal>(draft: Draft<P>): string[][] {
+  const lists = draft.hook.request.BulkEmailEntries.map((entry) => entryAddresses(entry));
+  for (const { index, entry } of draft.entries) lists[index] = entryAddresses(entry);
+  return lists;
 }
 
 /** The job record a checked draft becomes. */
@@ -42,13 +50,20 @@ export async function storeAndQueue<P extends Principal>(ctx: RouteContext<P>, d
   const job = jobRecord(draft, config.clock.now());
   const { BulkEmailEntries: _entries, ...content } = draft.request;
   const limits = { maxActiveJobs: config.maxActiveJobs, maxQueuedRecipients: config.maxQueuedRecipients };
-  await config.store.createJob(job, { content }, draft.initial, { limits, bytes: draft.bytes });
+  const addresses = entryRecipients(draft);
+  await config.store.createJob(job, { content }, draft.initial, {
+    limits,
+    bytes: draft.bytes,
+    recipients: addresses,
+  });
   try {
     if (draft.entries.length) await enqueueJob(ctx, job, draft.entries);
   } catch (err) {
     await config.store.failJob(job.id, entryError('JOB_NOT_QUEUED')).catch(() => undefined);
     throw err;
   }
+  // The reputation guard may have paused this principal while the job was being stored: hold it then.
+  if (draft.entries.length) Object.assign(job, await ctx.feedback.guard.holdIfPaused(job));
   ctx.admission.track(job.id, job.recipients);
   const { id, principalId, recipients } = job;
   const at = job.createdAt;

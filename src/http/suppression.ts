@@ -1,6 +1,6 @@
 // The `suppress` hook as an accept step: drops suppressed addresses, and ends entries with none left SUPPRESSED.
-import { entryError } from '../sending/entry-errors.js';
-import type { Destination, EntryResult, IndexedEntry, Principal } from '../types.js';
+import { type EntryErrorCode, entryError } from '../sending/entry-errors.js';
+import type { BulkEmailEntry, Destination, EntryResult, IndexedEntry, Principal, SuppressionReason } from '../types.js';
 import type { RouteContext } from './context.js';
 import { type AcceptStep, mergeByIndex } from './draft.js';
 import { addressOf } from './sender-policy.js';
@@ -48,20 +48,50 @@ export function applySuppression(entries: IndexedEntry[], suppressedAddresses: I
   return { entries: kept, suppressed };
 }
 
-/** The accept step: asks `suppress` about every recipient still to send, once per request. */
-export function suppressionStep<P extends Principal>(ctx: RouteContext<P>): AcceptStep<P> | undefined {
-  const { suppress } = ctx.config;
-  if (!suppress) return undefined;
+/** An entry's addresses, To then Cc then Bcc. */
+export function entryAddresses(entry: BulkEmailEntry): string[] {
+  return FIELDS.flatMap((field) => entry.Destination[field] ?? []);
+}
+
+/** The code an entry whose every recipient is suppressed ends with: why its first address is suppressed. */
+const REASON_CODES: Record<SuppressionReason | 'HOOK', EntryErrorCode> = {
+  HOOK: 'SUPPRESSED',
+  BOUNCE: 'SUPPRESSED_BOUNCE',
+  COMPLAINT: 'SUPPRESSED_COMPLAINT',
+  UNSUBSCRIBE: 'SUPPRESSED_UNSUBSCRIBE',
+  MANUAL: 'SUPPRESSED_MANUAL',
+};
+
+/**
+ * The accept step: the principal's suppression list (fed by bounces, complaints and unsubscribes) and the `suppress`
+ * hook, once per request. Suppressed addresses are dropped; an entry with none left ends SUPPRESSED, its error code
+ * saying why (SUPPRESSED for the hook, SUPPRESSED_BOUNCE / _COMPLAINT / _UNSUBSCRIBE / _MANUAL for the list).
+ */
+export function suppressionStep<P extends Principal>(ctx: RouteContext<P>): AcceptStep<P> {
+  const { suppress, store } = ctx.config;
   return async (draft) => {
-    const toSkip = await suppress(allRecipients(draft.entries), draft.hook);
-    const outcome = applySuppression(draft.entries, toSkip ?? []);
-    if (outcome.suppressed.length === 0) return;
-    const results: EntryResult[] = outcome.suppressed.map((index) => ({
-      index,
-      status: 'SUPPRESSED',
-      error: entryError('SUPPRESSED'),
-      attempts: 0,
-    }));
+    const addresses = allRecipients(draft.entries);
+    if (addresses.length === 0) return;
+    const why = new Map<string, SuppressionReason | 'HOOK'>();
+    if (suppress) {
+      for (const a of (await suppress(addresses, draft.hook)) ?? [])
+        if (typeof a === 'string') why.set(addressOf(a), 'HOOK');
+    }
+    const list = ctx.feedback.listOf(draft.hook.principal.id);
+    for (const entry of await store.findSuppressions(list, addresses.map(addressOf)))
+      why.set(entry.address, entry.reason);
+    if (why.size === 0) return;
+    const before = new Map(draft.entries.map((item) => [item.index, item.entry]));
+    const outcome = applySuppression(draft.entries, why.keys());
+    if (outcome.suppressed.length === 0) {
+      draft.entries = outcome.entries;
+      return;
+    }
+    const results: EntryResult[] = outcome.suppressed.map((index) => {
+      const [first] = entryAddresses(before.get(index) as BulkEmailEntry);
+      const reason = why.get(addressOf(first)) ?? 'HOOK';
+      return { index, status: 'SUPPRESSED', error: entryError(REASON_CODES[reason]), attempts: 0 };
+    });
     draft.entries = outcome.entries;
     draft.initial = mergeByIndex(draft.initial, results);
   };

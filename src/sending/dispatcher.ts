@@ -11,6 +11,7 @@ import type {
   Logger,
   Queue,
   RecordOutcome,
+  RecordResultsOptions,
   Store,
   TakenCall,
 } from '../types.js';
@@ -55,6 +56,8 @@ export interface DispatcherDeps {
   timing: DispatcherTiming;
   /** Source of jitter for backoff. */
   random: () => number;
+  /** Link SUCCESS entries' MessageIds for delivery events (and count sends for the guard) as results are recorded. */
+  feedback?: RecordResultsOptions;
 }
 
 export type Dispatcher = (call: TakenCall, signal: AbortSignal) => Promise<CallOutcome>;
@@ -124,7 +127,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
 
   async function record(jobId: string, results: EntryResult[]): Promise<void> {
     if (results.length === 0) return;
-    settled(jobId, await persist('recordResults', jobId, () => store.recordResults(jobId, results)));
+    settled(jobId, await persist('recordResults', jobId, () => store.recordResults(jobId, results, deps.feedback)));
   }
 
   async function failJob(call: TakenCall, error: EntryError): Promise<void> {

@@ -20,6 +20,10 @@ export const ENTRY_ERRORS = {
   WORKER_STOPPED: 'In flight when its worker stopped; SES may or may not have sent it',
   CANCELED: 'Canceled before it was sent',
   SUPPRESSED: 'Every recipient is on the suppression list',
+  SUPPRESSED_BOUNCE: 'Every recipient is suppressed: an earlier message to it bounced permanently',
+  SUPPRESSED_COMPLAINT: 'Every recipient is suppressed: it complained about an earlier message',
+  SUPPRESSED_UNSUBSCRIBE: 'Every recipient is suppressed: it unsubscribed',
+  SUPPRESSED_MANUAL: 'Every recipient is suppressed: it was put on the suppression list (PUT /suppressions)',
   QUEUE_ATTEMPTS_EXHAUSTED: 'The sender failed on this call repeatedly (see the server logs)',
   JOB_NOT_QUEUED: 'The job could not be queued',
 } as const;

@@ -325,7 +325,8 @@ export function redisStore(options: RedisStoreOptions): Store {
           // SUCCESS results are linked to their MessageIds in the same transaction: never one without the other.
           const multi = client.multi();
           (multi as unknown as Scripts).ebeRecordResults(...jobKeys(id), now(), retentionMs, ...args);
-          if (feedback.queueLinks(multi, keysOf(id), results, options)) return outcome((await firstReply(multi)) as Reply);
+          if (feedback.queueLinks(multi, keysOf(id), results, options))
+            return outcome((await firstReply(multi)) as Reply);
           // Nothing to link: the transaction is never sent (ioredis queues a multi until exec).
           return outcome((await scripts.ebeRecordResults(...jobKeys(id), now(), retentionMs, ...args)) as Reply);
         } catch (err) {

@@ -12,6 +12,8 @@ export interface UnsubscribeHandlerOptions {
   /** Remembers used tokens (idempotency keys `unsubscribe:<sha256 of the token>`, scope `unsubscribe:<principal>`). */
   store: Pick<Store, 'claimIdempotency' | 'completeIdempotency' | 'releaseIdempotency'>;
   clock?: Pick<Clock, 'now'>;
+  /** Puts the address on the principal's suppression list (before `onUnsubscribe`; idempotent, so run on repeats too). */
+  suppress?: (address: string, principalId: string, at: string) => Promise<unknown>;
 }
 
 const MESSAGES: Record<TokenFailure, string> = {
@@ -57,6 +59,8 @@ export function unsubscribeHandler(options: UnsubscribeHandlerOptions): RequestH
       });
     }
     const body = ok({ unsubscribed: true });
+    // Ours first and whatever happens to the app's hook: the address is never mailed again by this router.
+    await options.suppress?.(payload.address, payload.principalId, new Date(now).toISOString());
     if (claim.state === 'new') {
       try {
         await onUnsubscribe({ address: payload.address, job_id: payload.jobId, principal_id: payload.principalId });

@@ -16,7 +16,8 @@
 // status fails), test/unit/wire-types.test.ts (each schema here equals its exported type).
 // Job and entry statuses come from JOB_STATUS / ENTRY_STATUS below, typed by JobStatus / EntryStatus in src/types.ts.
 import { ERROR_STATUS, type ErrorCode } from '../errors.js';
-import type { EntryStatus, JobStatus } from '../types.js';
+import { DELIVERY_STATUSES, type DeliveryStatus } from '../events/ses-event.js';
+import type { EntryStatus, JobStatus, SuppressionReason } from '../types.js';
 import type { OperationAnswers } from '../wire-types.js';
 import { type JsonSchema, type SendBulkEmailSchema, sendBulkEmailSchema } from './schema.js';
 
@@ -78,20 +79,26 @@ type RouteTable = { [Op in keyof OperationAnswers]: RouteSpec<`${keyof Operation
   [Op in keyof RawAnswers]: RouteSpec<RawAnswers[Op]>;
 };
 
-/** Which operations answer an error code: every one, every one behind `authenticate`, or those listed. */
-type Answered = 'all' | 'authenticated' | readonly OperationId[];
+/**
+ * Which operations answer an error code: every one, every one behind `authenticate`, or those listed (a list may
+ * also name `'authenticated'`: every one behind `authenticate` and those listed).
+ */
+type Answered = 'all' | 'authenticated' | readonly (OperationId | 'authenticated')[];
 
 /** When each error code is answered (the README's table, in short), and by which operations. */
 const ERRORS = {
-  INVALID_JSON: { when: 'the body is not JSON', on: ['createJob'] },
-  UNSUPPORTED_MEDIA_TYPE: { when: 'the body is not application/json', on: ['createJob'] },
+  INVALID_JSON: { when: 'the body is not JSON', on: ['createJob', 'snsEvents'] },
+  UNSUPPORTED_MEDIA_TYPE: {
+    when: 'the body is not application/json (POST /events/sns: not text/plain or JSON, or not UTF-8)',
+    on: ['createJob', 'snsEvents'],
+  },
   PAYLOAD_TOO_LARGE: {
     when: "the body is over the size limit, or the job alone is over maxQueuedRecipients or one principal's share of the memory store",
-    on: ['createJob'],
+    on: ['createJob', 'snsEvents'],
   },
   VALIDATION_ERROR: {
-    when: 'schema or semantic checks failed, or a query parameter is invalid; details lists every problem as { path, message }',
-    on: ['createJob', 'getResults'],
+    when: 'schema or semantic checks failed, or a query or path parameter is invalid; details lists every problem as { path, message }',
+    on: ['createJob', 'getResults', 'listSuppressions', 'putSuppression', 'deleteSuppression'],
   },
   UNAUTHORIZED: { when: 'authenticate gave no principal', on: 'authenticated' },
   FORBIDDEN: {
@@ -115,6 +122,10 @@ const ERRORS = {
   },
   IDEMPOTENCY_KEY_REUSED: { when: 'the Idempotency-Key was used before with another body', on: ['createJob'] },
   NOT_CANCELABLE: { when: 'the job has already finished', on: ['cancelJob'] },
+  SENDING_PAUSED: {
+    when: "the reputation guard paused this principal (its bounce or complaint rate reached the guard's line); the operator lifts it with router.resumePrincipal",
+    on: ['createJob'],
+  },
   RATE_LIMITED: {
     when: 'a hook refused with rateLimited(), or the principal is at maxActiveJobs, maxQueuedRecipients or its share of the memory store',
     on: 'authenticated',
@@ -126,15 +137,14 @@ const ERRORS = {
     retryAfter: true,
   },
   INVALID_TOKEN: { when: 'the unsubscribe token is forged or expired', on: ['unsubscribe'] },
-  // Answered by POST /events/sns once the router mounts it (the events option); listed under no route until then.
   INVALID_SIGNATURE: {
     when: 'the SNS message is forged, unsigned, stale or from a topic not in events.sns.topicArns',
-    on: [],
+    on: ['snsEvents'],
   },
   SES_ERROR: { when: 'SES refused the whole request (details.ses_code)', on: ['createJob'] },
   SERVICE_UNAVAILABLE: {
-    when: 'the job store or queue is unreachable, or the memory store is full',
-    on: 'authenticated',
+    when: 'the job store or queue is unreachable, or the memory store is full (POST /events/sns: or the SNS signing certificate could not be fetched; SNS retries)',
+    on: ['authenticated', 'snsEvents'],
     retryAfter: true,
   },
   INTERNAL_ERROR: { when: 'anything unexpected; logged with a correlation id', on: 'all' },
@@ -167,9 +177,26 @@ const ENTRY_STATUS = {
   FAILED: 'failed (see error.code)',
   PENDING: 'not sent yet',
   CANCELED: 'canceled before it was sent',
-  SUPPRESSED: 'skipped: suppress() listed a recipient',
+  SUPPRESSED:
+    'skipped: every recipient is suppressed; error.code says why: SUPPRESSED (the suppress hook), SUPPRESSED_BOUNCE, SUPPRESSED_COMPLAINT, SUPPRESSED_UNSUBSCRIBE or SUPPRESSED_MANUAL (the suppression list)',
   UNKNOWN: 'SES may or may not have sent it (outcome lost); never resent silently',
 } satisfies Record<EntryStatus, string>;
+
+const DELIVERY_STATUS = {
+  DELIVERED: 'the receiving server accepted it',
+  BOUNCED: 'bounced (detail.bounce_type Permanent, Transient or Undetermined); never replaced by a later event',
+  COMPLAINED: 'the recipient marked it as spam; never replaced by a later event',
+  REJECTED: 'SES refused to send it (e.g. a virus)',
+  DELAYED: 'delivery is delayed; SES keeps trying',
+  RENDERING_FAILURE: 'the template could not be rendered for this entry',
+} satisfies Record<DeliveryStatus, string>;
+
+const SUPPRESSION_REASON = {
+  BOUNCE: 'a message to it bounced permanently',
+  COMPLAINT: 'it complained about a message',
+  UNSUBSCRIBE: 'it unsubscribed (one-click, or SES list management)',
+  MANUAL: 'PUT /suppressions/{address}',
+} satisfies Record<SuppressionReason, string>;
 
 const ref = (kind: string, name: string) => ({ $ref: `#/components/${kind}/${name}` });
 /** A reference to one of SCHEMAS (named as its type in src/wire-types.ts). */
@@ -241,8 +268,15 @@ const ROUTES: RouteTable = {
   getResults: {
     path: '/{id}/results',
     method: 'get',
-    summary: 'Per-entry results, in index order, one page at a time',
-    parameters: [jobId, ref('parameters', 'Limit'), ref('parameters', 'Cursor')],
+    summary:
+      'Per-entry results, in index order, one page at a time. With ?status= or ?delivery=, a page looks at no more than 5,000 entries: it may hold fewer than limit results (even none) and still have a next_cursor — follow it until null',
+    parameters: [
+      jobId,
+      ref('parameters', 'Limit'),
+      ref('parameters', 'Cursor'),
+      ref('parameters', 'StatusFilter'),
+      ref('parameters', 'DeliveryFilter'),
+    ],
     answers: { '200': answer('One page of results', schema('ResultsPage')) },
   },
   cancelJob: {
@@ -270,6 +304,43 @@ const ROUTES: RouteTable = {
       '200': answer('The address is unsubscribed (onUnsubscribe runs once per token)', schema('Unsubscribed')),
     },
   },
+  snsEvents: {
+    path: '/events/sns',
+    method: 'post',
+    summary:
+      'SES events from an SNS HTTPS subscription (events.sns): signature, certificate host, topic and freshness verified; repeats ignored. Called by SNS, so no authenticate',
+    authenticated: false,
+    requestBody: {
+      required: true,
+      content: {
+        'text/plain': { schema: { type: 'string', description: 'The SNS message as JSON text' } },
+        'application/json': { schema: { type: 'object' } },
+      },
+    },
+    answers: { '200': answer('The SNS message was accepted (or was a repeat)', schema('SnsEventsView')) },
+  },
+  listSuppressions: {
+    path: '/suppressions',
+    method: 'get',
+    summary:
+      "The principal's suppression list (with suppression.scope 'account': the one shared list), in address order",
+    parameters: [ref('parameters', 'Limit'), ref('parameters', 'Cursor')],
+    answers: { '200': answer('One page of suppressed addresses', schema('SuppressionsPage')) },
+  },
+  putSuppression: {
+    path: '/suppressions/{address}',
+    method: 'put',
+    summary: 'Suppress an address (reason MANUAL); an address already listed keeps its entry',
+    parameters: [ref('parameters', 'Address')],
+    answers: { '200': answer('The address as listed', schema('SuppressionView')) },
+  },
+  deleteSuppression: {
+    path: '/suppressions/{address}',
+    method: 'delete',
+    summary: 'Take an address off the suppression list (removed: false when it was not listed)',
+    parameters: [ref('parameters', 'Address')],
+    answers: { '200': answer('What was removed', schema('SuppressionRemoved')) },
+  },
 };
 
 /** The shapes of the answers, each named as its type in src/wire-types.ts. */
@@ -292,8 +363,12 @@ const SCHEMAS: Record<string, JsonSchema> = {
   JobStatus: { type: 'string', enum: Object.keys(JOB_STATUS), description: describe(JOB_STATUS) },
   JobCounts: object(
     ['sent', 'failed', 'pending', 'canceled', 'suppressed', 'unknown'],
-    Object.fromEntries(['sent', 'failed', 'pending', 'canceled', 'suppressed', 'unknown'].map((k) => [k, count()])),
-    'Always adds up to entries; suppressed and unknown are parts of failed',
+    Object.fromEntries(
+      ['sent', 'failed', 'pending', 'canceled', 'suppressed', 'unknown', 'delivered', 'bounced', 'complained'].map(
+        (k) => [k, count()],
+      ),
+    ),
+    'sent + failed + pending + canceled always adds up to entries; suppressed and unknown are parts of failed. delivered, bounced and complained are a separate breakdown of sent: entries whose delivery status (from SES events) is that now (always present in answers)',
   ),
   SendRateSource: {
     type: 'string',
@@ -332,13 +407,47 @@ const SCHEMAS: Record<string, JsonSchema> = {
     },
   ),
   EntryStatus: { type: 'string', enum: Object.keys(ENTRY_STATUS), description: describe(ENTRY_STATUS) },
-  ResultView: object(['index', 'status', 'attempts'], {
+  ResultView: object(['index', 'status', 'recipients', 'attempts', 'opened', 'clicked'], {
     index: { ...count(), description: "The entry's index in BulkEmailEntries" },
     status: schema('EntryStatus'),
+    recipients: {
+      type: 'array',
+      items: { type: 'string' },
+      description: "The entry's addresses (what it is sent to; for a SUPPRESSED entry, the suppressed addresses)",
+    },
     message_id: { type: 'string' },
     error: schema('FailureView'),
     attempts: { ...count(), description: 'SES calls this entry went out in' },
+    delivery: schema('DeliveryView'),
+    opened: { ...count(), description: 'Open events SES reported' },
+    clicked: { ...count(), description: 'Click events SES reported' },
   }),
+  DeliveryStatus: { type: 'string', enum: [...DELIVERY_STATUSES], description: describe(DELIVERY_STATUS) },
+  DeliveryView: object(
+    ['status', 'at'],
+    { status: schema('DeliveryStatus'), at: timestamp(), detail: schema('DeliveryDetailView') },
+    'The latest outcome SES reported (a bounce or complaint is never replaced); absent until SES reported one',
+  ),
+  DeliveryDetailView: object(
+    [],
+    Object.fromEntries(
+      [
+        'bounce_type',
+        'bounce_sub_type',
+        'diagnostic_code',
+        'smtp_status',
+        'complaint_feedback_type',
+        'complaint_sub_type',
+        'smtp_response',
+        'reason',
+        'error_message',
+        'template_name',
+        'delay_type',
+        'expiration_time',
+      ].map((k) => [k, { type: 'string' }]),
+    ),
+    'What SES said about the outcome; the fields depend on the status',
+  ),
   ResultsPage: object(['results', 'next_cursor'], {
     results: { type: 'array', items: schema('ResultView') },
     next_cursor: { type: ['string', 'null'], description: 'Pass as ?cursor= for the next page; null on the last page' },
@@ -378,6 +487,30 @@ const SCHEMAS: Record<string, JsonSchema> = {
     'What the job would do; nothing is stored or sent',
   ),
   Unsubscribed: object(['unsubscribed'], { unsubscribed: { const: true } }),
+  SnsEventsView: object(['type', 'message_id', 'duplicate'], {
+    type: { type: 'string', enum: ['Notification', 'SubscriptionConfirmation', 'UnsubscribeConfirmation'] },
+    message_id: { type: 'string' },
+    duplicate: { type: 'boolean', description: 'This MessageId was seen before: acknowledged, nothing done' },
+  }),
+  SuppressionReason: {
+    type: 'string',
+    enum: Object.keys(SUPPRESSION_REASON),
+    description: describe(SUPPRESSION_REASON),
+  },
+  SuppressionView: object(['address', 'reason', 'created_at'], {
+    address: { type: 'string', description: 'Lower-cased bare address' },
+    reason: schema('SuppressionReason'),
+    created_at: timestamp(),
+    message_id: { type: 'string', description: 'The SES message whose event suppressed it' },
+  }),
+  SuppressionsPage: object(['suppressions', 'next_cursor'], {
+    suppressions: { type: 'array', items: schema('SuppressionView') },
+    next_cursor: { type: ['string', 'null'], description: 'Pass as ?cursor= for the next page; null on the last page' },
+  }),
+  SuppressionRemoved: object(['address', 'removed'], {
+    address: { type: 'string' },
+    removed: { type: 'boolean', description: 'False when the address was not listed' },
+  }),
   FailureView: object(
     ['code', 'message'],
     { code: { type: 'string' }, message: { type: 'string', description: 'For humans; never a host name or stack' } },
@@ -390,7 +523,8 @@ function errorAnswers(op: OperationId, authenticated: boolean): Record<string, u
   const byStatus = new Map<number, ErrorCode[]>();
   for (const [code, row] of Object.entries(ERRORS) as [ErrorCode, (typeof ERRORS)[ErrorCode]][]) {
     const on: Answered = row.on;
-    if (on === 'all' || (on === 'authenticated' && authenticated) || (Array.isArray(on) && on.includes(op))) {
+    const listed = Array.isArray(on) && (on.includes(op) || (authenticated && on.includes('authenticated')));
+    if (on === 'all' || (on === 'authenticated' && authenticated) || listed) {
       byStatus.set(ERROR_STATUS[code], [...(byStatus.get(ERROR_STATUS[code]) ?? []), code]);
     }
   }
@@ -443,7 +577,7 @@ export function buildOpenApi(options: OpenApiOptions = {}): OpenApiDocument {
       description:
         'Accepts Amazon SES v2 SendBulkEmail requests and sends them as jobs: chunked, rate limited, retried and ' +
         'tracked. Every response but this document (including errors, unknown routes and body-parse failures) is the ' +
-        "envelope { success, data | error }. Every route except /unsubscribe/{token} runs the application's " +
+        "envelope { success, data | error }. Every route except /unsubscribe/{token} and /events/sns runs the application's " +
         'authenticate first; a job is visible only to the principal that created it.',
     },
     servers: [{ url: '.', description: 'The path this router is mounted at' }],
@@ -458,6 +592,26 @@ export function buildOpenApi(options: OpenApiOptions = {}): OpenApiDocument {
           in: 'query',
           description: 'next_cursor of the previous page',
           schema: { type: 'string' },
+        },
+        StatusFilter: {
+          name: 'status',
+          in: 'query',
+          description: 'Only entries with one of these statuses (a comma-separated list of EntryStatus values)',
+          schema: { type: 'string', examples: ['SUCCESS', 'FAILED,UNKNOWN'] },
+        },
+        DeliveryFilter: {
+          name: 'delivery',
+          in: 'query',
+          description:
+            'Only entries whose delivery status is one of these (a comma-separated list of DeliveryStatus values, or NONE for no outcome reported yet)',
+          schema: { type: 'string', examples: ['BOUNCED,COMPLAINED', 'NONE'] },
+        },
+        Address: {
+          name: 'address',
+          in: 'path',
+          required: true,
+          description: 'An email address (bare, URL-encoded; compared lower-cased)',
+          schema: { type: 'string', maxLength: 320 },
         },
         DryRun: {
           name: 'dry_run',

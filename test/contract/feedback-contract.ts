@@ -197,9 +197,9 @@ export function describeFeedbackContract(name: string, makeStore: () => Store | 
           100,
         );
         expect(added).toBe(3);
-        expect(
-          await store.addSuppressions(list, [{ address: 'a@example.com', reason: 'MANUAL', at: 'x' }], 100),
-        ).toBe(0);
+        expect(await store.addSuppressions(list, [{ address: 'a@example.com', reason: 'MANUAL', at: 'x' }], 100)).toBe(
+          0,
+        );
         const found = await store.findSuppressions(list, ['a@example.com', 'z@example.com', 'a@example.com']);
         expect(found).toEqual([suppression('a@example.com')]);
         const first = await store.listSuppressions(list, null, 2);

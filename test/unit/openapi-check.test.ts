@@ -34,7 +34,10 @@ describe('responseChecker', () => {
     expect(check(res({ path: `/bulk-email/${JOB.id}/`, method: 'HEAD', body: '' }))).toEqual([]);
     const page = {
       success: true,
-      data: { results: [{ index: 0, status: 'SUCCESS', attempts: 1 }], next_cursor: null },
+      data: {
+        results: [{ index: 0, status: 'SUCCESS', recipients: ['a@example.com'], attempts: 1, opened: 0, clicked: 0 }],
+        next_cursor: null,
+      },
     };
     expect(check(res({ path: `/bulk-email/${JOB.id}/results?limit=1`, json: page }))).toEqual([]);
   });

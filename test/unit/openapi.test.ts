@@ -10,6 +10,7 @@ import { httpApp } from '../helpers/http-app.js';
 /** Options that switch on every optional route (a new route behind an option: switch it on here). */
 const EVERY_ROUTE = {
   unsubscribe: { secret: 'a-very-secret-secret-of-32-chars', url: 'https://example.com/u', onUnsubscribe() {} },
+  events: { sns: { topicArns: ['arn:aws:sns:us-east-1:123456789012:ses-events'] } },
 };
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'];
@@ -148,7 +149,16 @@ describe('buildOpenApi', () => {
         return `${param.in}:${param.name}`;
       });
     expect(names('/', 'post')).toEqual(['header:Idempotency-Key', 'header:Prefer', 'query:dry_run']);
-    expect(names('/{id}/results', 'get')).toEqual(['path:id', 'query:limit', 'query:cursor']);
+    expect(names('/{id}/results', 'get')).toEqual([
+      'path:id',
+      'query:limit',
+      'query:cursor',
+      'query:status',
+      'query:delivery',
+    ]);
+    expect(names('/suppressions', 'get')).toEqual(['query:limit', 'query:cursor']);
+    expect(names('/suppressions/{address}', 'put')).toEqual(['path:address']);
+    expect(names('/suppressions/{address}', 'delete')).toEqual(['path:address']);
     const limit = resolveRef(doc, { $ref: '#/components/parameters/Limit' });
     expect(limit.schema).toEqual({
       type: 'integer',
@@ -190,10 +200,24 @@ describe('buildOpenApi', () => {
       'canceled',
       'suppressed',
       'unknown',
+      'delivered',
+      'bounced',
+      'complained',
     ]);
+    expect(JobCounts.required).toEqual(['sent', 'failed', 'pending', 'canceled', 'suppressed', 'unknown']);
     expect(JobStatus.enum).toEqual(['scheduled', 'queued', 'sending', 'paused', 'completed', 'failed', 'canceled']);
-    expect(Object.keys(ResultView.properties ?? {})).toEqual(['index', 'status', 'message_id', 'error', 'attempts']);
-    expect(ResultView.required).toEqual(['index', 'status', 'attempts']);
+    expect(Object.keys(ResultView.properties ?? {})).toEqual([
+      'index',
+      'status',
+      'recipients',
+      'message_id',
+      'error',
+      'attempts',
+      'delivery',
+      'opened',
+      'clicked',
+    ]);
+    expect(ResultView.required).toEqual(['index', 'status', 'recipients', 'attempts', 'opened', 'clicked']);
     expect(Object.keys(ResultsPage.properties ?? {})).toEqual(['results', 'next_cursor']);
     expect(DryRunPlan.required).toEqual([
       'dry_run',
