@@ -38,10 +38,11 @@ export function principalGuard(deps: PrincipalGuardDeps): PrincipalGuard {
   const { store, queue, clock, logger, emit, config } = deps;
   const iso = () => new Date(clock.now()).toISOString();
 
-  /** Pauses every unfinished job of the principal for REPUTATION; returns the ids now paused for it. */
-  async function pauseJobs(principalId: string): Promise<string[]> {
+  /** Pauses every unfinished job of the principal (but those in `done`) for REPUTATION; returns their ids. */
+  async function pauseJobs(principalId: string, done: readonly string[] = []): Promise<string[]> {
     const paused: string[] = [];
     for (const id of await store.activeJobIds(principalId)) {
+      if (done.includes(id)) continue;
       const job = await store.setPaused(id, true, 'REPUTATION');
       if (job?.status !== 'paused' || job.pausedReason !== 'REPUTATION') continue;
       paused.push(id);
@@ -62,7 +63,7 @@ export function principalGuard(deps: PrincipalGuardDeps): PrincipalGuard {
     // caught here, or by holdIfPaused once the mark is visible.
     const first = await pauseJobs(principalId);
     if (!(await store.setPrincipalPause(principalId, pause))) return;
-    const jobIds = [...new Set([...first, ...(await pauseJobs(principalId))])];
+    const jobIds = [...first, ...(await pauseJobs(principalId, first))];
     logger.warn(
       { code: 'EBE_PRINCIPAL_PAUSED', principalId, ...pause, jobs: jobIds.length },
       'express-bulk-email: the reputation guard paused a principal; resume it with router.resumePrincipal(id)',
