@@ -96,7 +96,9 @@ describe('POST /events/sns', () => {
     await postSns(h, sesEvent('bounce-permanent', { messageId: m1, recipients: ['user1@example.com'] }));
 
     const after = (await results(h, 'alice', job.id)).body.data.results;
-    expect(after[0]).toMatchObject({ delivery: { status: 'DELIVERED', detail: { smtp_response: expect.any(String) } } });
+    expect(after[0]).toMatchObject({
+      delivery: { status: 'DELIVERED', detail: { smtp_response: expect.any(String) } },
+    });
     expect(after[1]).toMatchObject({
       delivery: { status: 'BOUNCED', detail: { bounce_type: 'Permanent', bounce_sub_type: 'General' } },
       opened: 0,
@@ -229,7 +231,9 @@ describe('suppression list routes', () => {
   it('PUT adds (idempotent), GET pages in address order, DELETE removes (idempotent), per principal', async () => {
     const h = app();
     for (const address of ['c@example.com', 'A@Example.com', 'b@example.com']) {
-      const res = await request(h.app).put(`/bulk-email/suppressions/${encodeURIComponent(address)}`).set(as('alice'));
+      const res = await request(h.app)
+        .put(`/bulk-email/suppressions/${encodeURIComponent(address)}`)
+        .set(as('alice'));
       expect(res.status).toBe(200);
       expect(res.body.data).toMatchObject({ address: address.toLowerCase(), reason: 'MANUAL' });
     }
@@ -307,7 +311,10 @@ describe('the suppression list in the accept path', () => {
       principalId: 'alice',
       expiresAt: Date.now() + 60_000,
     });
-    const res = await request(h.app).post(`/bulk-email/unsubscribe/${token}`).type('form').send('List-Unsubscribe=One-Click');
+    const res = await request(h.app)
+      .post(`/bulk-email/unsubscribe/${token}`)
+      .type('form')
+      .send('List-Unsubscribe=One-Click');
     expect(res.status).toBe(200);
     const list = await request(h.app).get('/bulk-email/suppressions').set(as('alice'));
     expect(list.body.data.suppressions).toEqual([

@@ -174,7 +174,11 @@ describe('deliveryFeedback.ingest', () => {
 
   it('takes an EventBridge event, an SQS body string and an SNS envelope', async () => {
     const h = harness();
-    const { job, messageId } = await sentJob(h.store, 'alice', [['a@example.org'], ['b@example.org'], ['c@example.org']]);
+    const { job, messageId } = await sentJob(h.store, 'alice', [
+      ['a@example.org'],
+      ['b@example.org'],
+      ['c@example.org'],
+    ]);
     const delivery = (i: number, address: string) =>
       sesEvent('delivery', { messageId: messageId(i), recipients: [address] });
     await h.feedback.ingest(eventBridge(delivery(0, 'a@example.org')));
@@ -221,7 +225,9 @@ describe('the reputation guard through ingest', () => {
     const recipients = Array.from({ length: 500 }, (_, i) => [`r${i}@example.org`]);
     const sent = await sentJob(h.store, principal, recipients);
     const bounce = (i: number) =>
-      h.feedback.ingest(sesEvent('bounce-permanent', { messageId: sent.messageId(i), recipients: [`r${i}@example.org`] }));
+      h.feedback.ingest(
+        sesEvent('bounce-permanent', { messageId: sent.messageId(i), recipients: [`r${i}@example.org`] }),
+      );
     return { ...sent, bounce };
   }
 
