@@ -64,8 +64,12 @@ export interface RedisFeedback {
 }
 
 const SEP = '\x1f';
-/** Compare-and-set attempts for one event before giving up (each loses only to another event of the same message). */
-const CAS_ATTEMPTS = 16;
+/**
+ * Compare-and-set attempts for one event before giving up. Each round of concurrent writers of one message lets at
+ * least one through, so n concurrent events need at most n rounds; a short random wait spreads the losers out.
+ */
+const CAS_ATTEMPTS = 64;
+const casWait = (attempt: number) => new Promise((r) => setTimeout(r, Math.random() * Math.min(20, 2 * attempt)));
 const LOOKUPS_PER_CALL = 1000;
 
 const packSuppression = (s: SuppressedAddress) => [s.reason, s.at, s.messageId ?? ''].join(SEP);
@@ -149,6 +153,7 @@ export function redisFeedback(client: Redis, tag: string, now: () => number): Re
         );
         if (written === 1) return { message, previous, outcome };
         if (written === -1) return null;
+        await casWait(attempt + 1);
       }
       throw new Error(`redisStore: the delivery state of message ${update.messageId} kept changing`);
     },
