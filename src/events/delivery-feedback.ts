@@ -1,18 +1,13 @@
 // deliveryFeedback(): SES events in — merged into the entry, suppressing, counted by the guard, reported — and the lists.
 import type { SuppressionConfig } from '../options.js';
-import type { BulkEmailEvent, Clock, Logger, Queue, Store, SuppressedAddress } from '../types.js';
-import { type PrincipalGuard, principalGuard } from './principal-guard.js';
+import type { Store, SuppressedAddress } from '../types.js';
+import { type PrincipalGuard, type PrincipalGuardDeps, principalGuard } from './principal-guard.js';
 import type { GuardConfig } from './reputation-guard.js';
 import type { SeenMessages } from './seen-messages.js';
 import { type DeliveryUpdate, normaliseSesEvent } from './ses-event.js';
 import { suppressionsFor } from './suppression-rule.js';
 
-export interface DeliveryFeedbackDeps {
-  store: Store;
-  queue: Pick<Queue, 'pause' | 'resume'>;
-  clock: Pick<Clock, 'now'>;
-  logger: Logger;
-  emit: (event: BulkEmailEvent) => void;
+export interface DeliveryFeedbackDeps extends Omit<PrincipalGuardDeps, 'config'> {
   guard?: GuardConfig;
   suppression: SuppressionConfig;
 }

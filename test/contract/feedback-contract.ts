@@ -2,25 +2,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DeliveryUpdate } from '../../src/events/ses-event.js';
-import type { EntryResult, JobRecord, Store, SuppressedAddress } from '../../src/types.js';
+import type { EntryResult, Store, SuppressedAddress } from '../../src/types.js';
+import { jobRecord } from './store-contract.js';
 
 const DAY = 86_400_000;
 const payload = { content: { FromEmailAddress: 'sender@example.com', DefaultContent: {} } };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function jobRecord(principalId: string, entries: number): JobRecord {
-  const at = new Date().toISOString();
-  return {
-    id: `job-${randomUUID()}`,
-    principalId,
-    status: 'queued',
-    createdAt: at,
-    updatedAt: at,
-    entries,
-    recipients: entries,
-    counts: { sent: 0, failed: 0, pending: entries, canceled: 0, suppressed: 0, unknown: 0 },
-  };
-}
 
 let keyCounter = 0;
 /** A normalised SES event (as normaliseSesEvent makes them) for `messageId`. */

@@ -10,7 +10,8 @@ const payload: JobPayload = {
   },
 };
 
-function jobRecord(principalId: string, entries: number, overrides: Partial<JobRecord> = {}): JobRecord {
+/** A queued job record of `entries` entries (two recipients each) with a fresh id. */
+export function jobRecord(principalId: string, entries: number, overrides: Partial<JobRecord> = {}): JobRecord {
   const at = new Date().toISOString();
   return {
     id: `job-${randomUUID()}`,

@@ -1,10 +1,10 @@
 // deliveryFeedback(): SES events through the memory store — correlation, delivery state, suppression, events, the guard.
-import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { deliveryFeedback } from '../../../src/events/delivery-feedback.js';
 import { DEFAULT_GUARD } from '../../../src/events/reputation-guard.js';
 import { memoryStore } from '../../../src/stores/memory-store.js';
-import type { BulkEmailEvent, JobRecord, Logger, Store } from '../../../src/types.js';
+import type { BulkEmailEvent, Logger, Store } from '../../../src/types.js';
+import { jobRecord } from '../../contract/store-contract.js';
 import { eventBridge, sesEvent } from '../../helpers/ses-events.js';
 
 const DAY = 86_400_000;
@@ -37,18 +37,7 @@ function harness(options: { guard?: boolean; scope?: 'principal' | 'account' } =
 
 /** A job of `recipients.length` entries whose every entry SES accepted (message ids `<job>-<index>`). */
 async function sentJob(store: Store, principalId: string, recipients: string[][]) {
-  const at = new Date().toISOString();
-  const n = recipients.length;
-  const job: JobRecord = {
-    id: `job-${randomUUID()}`,
-    principalId,
-    status: 'queued',
-    createdAt: at,
-    updatedAt: at,
-    entries: n,
-    recipients: recipients.flat().length,
-    counts: { sent: 0, failed: 0, pending: n, canceled: 0, suppressed: 0, unknown: 0 },
-  };
+  const job = jobRecord(principalId, recipients.length);
   await store.createJob(job, payload, [], { recipients });
   const indexes = recipients.map((_, i) => i);
   await store.claimEntries(job.id, indexes, 't');
@@ -61,17 +50,7 @@ async function sentJob(store: Store, principalId: string, recipients: string[][]
 }
 
 async function unfinishedJob(store: Store, principalId: string) {
-  const at = new Date().toISOString();
-  const job: JobRecord = {
-    id: `job-${randomUUID()}`,
-    principalId,
-    status: 'queued',
-    createdAt: at,
-    updatedAt: at,
-    entries: 1,
-    recipients: 1,
-    counts: { sent: 0, failed: 0, pending: 1, canceled: 0, suppressed: 0, unknown: 0 },
-  };
+  const job = jobRecord(principalId, 1);
   await store.createJob(job, payload, [], { recipients: [['x@example.com']] });
   return job;
 }
