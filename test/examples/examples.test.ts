@@ -3,9 +3,12 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { createApp as apiKeyApp } from '../../examples/api-key-auth/app.js';
 import { createApp as basicApp } from '../../examples/basic/app.js';
+import { createApp as sesEventsApp } from '../../examples/ses-events/app.js';
+import { postSampleEvents } from '../../examples/ses-events/sample-events.js';
 import { createApp as folderApp } from '../../examples/templates-from-folder/app.js';
 import { bulkBody } from '../helpers/bodies.js';
 import { sesEmulatorForSuite } from '../helpers/ses-emulator.js';
+import { CERT_URL, TOPIC_ARN, createTestAuthority } from '../helpers/sns-signer.js';
 
 describe('examples', () => {
   const ses = sesEmulatorForSuite();
@@ -68,6 +71,48 @@ describe('examples', () => {
       const r = await request(app).post('/bulk-email').send(missing).expect(422);
       expect(r.body.error.code).toBe('TEMPLATE_NOT_FOUND');
     } finally {
+      await close();
+    }
+  });
+
+  it('ses-events: signed sample events show in results, fill the list, and the admin route resumes a tenant', async () => {
+    const auth = createTestAuthority();
+    const { app, close } = sesEventsApp({
+      ses: ses.client(),
+      sendRate: 200,
+      topicArns: [TOPIC_ARN],
+      fetchCertificate: async () => auth.certPem,
+      adminToken: 'admin-secret',
+    });
+    const server = app.listen(0);
+    try {
+      const { port } = server.address() as { port: number };
+      const baseUrl = `http://127.0.0.1:${port}/bulk-email`;
+      const key = { 'x-api-key': 'key-acme' };
+      const job = await request(app)
+        .post('/bulk-email')
+        .set(key)
+        .set('Prefer', 'wait=20')
+        .send(bulkBody(3))
+        .expect(200);
+      const signer = { keyPem: auth.keyPem, topicArn: TOPIC_ARN, certUrl: CERT_URL };
+      expect(await postSampleEvents(baseUrl, job.body.data.id, key, signer)).toEqual([200, 200, 200]);
+      const results = await request(app).get(`/bulk-email/${job.body.data.id}/results`).set(key).expect(200);
+      expect(results.body.data.results.map((r: { delivery: { status: string } }) => r.delivery.status)).toEqual([
+        'DELIVERED',
+        'BOUNCED',
+        'COMPLAINED',
+      ]);
+      const list = await request(app).get('/bulk-email/suppressions').set(key).expect(200);
+      expect(list.body.data.suppressions.map((s: { reason: string }) => s.reason)).toEqual(['BOUNCE', 'COMPLAINT']);
+      await request(app).post('/admin/principals/acme/resume').expect(401);
+      const resumed = await request(app)
+        .post('/admin/principals/acme/resume')
+        .set('Authorization', 'Bearer admin-secret')
+        .expect(200);
+      expect(resumed.body.data).toEqual({ wasPaused: false, jobIds: [] });
+    } finally {
+      server.close();
       await close();
     }
   });
