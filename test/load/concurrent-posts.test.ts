@@ -11,7 +11,8 @@ const SECONDS = Number(process.env.LOAD_SECONDS ?? 30);
 const WARM_SECONDS = 2;
 /**
  * What the heap may keep after the run: the store holds at most MAX_JOBS finished jobs (it drops the oldest), about
- * 4 KiB each here (record, content with the template, 3 entries' statuses and message ids), so ≤ 20 MiB, plus 12 MiB
+ * 4 KiB each here (record, content with the template, 3 entries' statuses and message ids), so ≤ 20 MiB, and at most
+ * MAX_MESSAGES message links for delivery events (~250 bytes each, under 4 MiB) within that, plus 12 MiB
  * for what settles once (JIT code, caches, buffers). Without that cap the ~30,000 jobs of a run would keep ~120 MiB.
  */
 const HEAP_BOUND = MAX_JOBS * 4 * 1024 + 12 * 1024 * 1024;

@@ -4,3 +4,9 @@
 export const MAX_JOBS = 5000;
 /** Clients post as one of this many principals, in turn. */
 export const PRINCIPALS = 20;
+
+/**
+ * Most sent messages (MessageId → entry links for delivery events) the store keeps: the kept jobs' own (3 entries
+ * each). Its default, 100,000 (about 25 MB), would not fill within a run, so the heap would not plateau.
+ */
+export const MAX_MESSAGES = MAX_JOBS * 3;

@@ -6,7 +6,7 @@ import { SESv2Client } from '@aws-sdk/client-sesv2';
 import express from 'express';
 import { bulkEmail, memoryStore } from '../../src/index.js';
 import { serve } from '../bench/support/rpc.js';
-import { MAX_JOBS, PRINCIPALS } from './load-limits.js';
+import { MAX_JOBS, MAX_MESSAGES, PRINCIPALS } from './load-limits.js';
 
 let sesCalls = 0;
 let messages = 0;
@@ -31,7 +31,7 @@ const ses = new SESv2Client({
   } as unknown as SESv2Client['config']['requestHandler'],
 });
 
-const store = memoryStore({ maxJobs: MAX_JOBS });
+const store = memoryStore({ maxJobs: MAX_JOBS, maxMessages: MAX_MESSAGES });
 let created = 0;
 let completed = 0;
 // Package defaults but for the send rate (high, so SES is never the limit) and the store's cap (small, see the suite).
