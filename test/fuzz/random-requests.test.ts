@@ -172,7 +172,8 @@ describe('fuzz: hostile requests to POST /', () => {
       ];
       for (const family of families) expect(kinds.get(family) ?? 0, family).toBeGreaterThanOrEqual(3);
     }
-  });
+    // A correctness run, not a timed one: ~30 s alone, several times that on a loaded 2-core machine.
+  }, 240_000);
 
   it(`${TEMPLATE_RUNS} hostile templates and template data (dry runs): 200 or 400, never 5xx, nothing stored`, async () => {
     await fuzz('templates', hostileTemplate, TEMPLATE_RUNS, 'dry_run=true');
