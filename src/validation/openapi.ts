@@ -93,7 +93,7 @@ const ERRORS = {
     on: ['createJob', 'snsEvents'],
   },
   PAYLOAD_TOO_LARGE: {
-    when: "the body is over the size limit, or the job alone is over maxQueuedRecipients or one principal's share of the memory store",
+    when: "the body is over the size limit, or the job alone needs more than one principal's share of the memory store",
     on: ['createJob', 'snsEvents'],
   },
   VALIDATION_ERROR: {
@@ -127,7 +127,7 @@ const ERRORS = {
     on: ['createJob'],
   },
   RATE_LIMITED: {
-    when: 'a hook refused with rateLimited(), or the principal is at maxActiveJobs, maxQueuedRecipients or its share of the memory store',
+    when: 'a hook refused with rateLimited(), or the principal is at maxActiveJobs, maxQueuedRecipients or its share of the memory store, or the job alone has more recipients than maxQueuedRecipients (split it)',
     on: 'authenticated',
     retryAfter: true,
   },
