@@ -2,7 +2,7 @@
 import express from 'express';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bulkEmail, type BulkEmailRouter, type Principal } from '../../src/index.js';
+import { bulkEmail, type BulkEmailRouter, createWorker, memoryStore, type Principal } from '../../src/index.js';
 import { inProcessQueue } from '../../src/queues/in-process-queue.js';
 import type { Logger, Queue } from '../../src/types.js';
 import { bulkBody } from '../helpers/bodies.js';
@@ -254,5 +254,37 @@ describe('weights, idle principals, pause and cancel, stats', () => {
         ses: { region: 'us-east-1' },
       }),
     ).toThrow(/option "weight" must be a function/);
+  });
+});
+
+describe('createWorker().stats()', () => {
+  it('reports the shared queue per principal, as router.stats() does', async () => {
+    const clock = fakeClock(Date.UTC(2026, 0, 1));
+    const queue = inProcessQueue({ clock });
+    const ses = fakeSes();
+    Object.assign(ses.client, { middlewareStack: {} });
+    const worker = createWorker({ ses: ses.client, store: memoryStore(), queue, sendRate: R, clock });
+    try {
+      await worker.ready;
+      // Scheduled a minute ahead: nothing of it is ready, so it waits with no share yet.
+      const entries = [{ index: 0, entry: { Destination: { ToAddresses: ['x@example.com'] } } }];
+      await queue.add({
+        jobId: 'j1',
+        principalId: 'p',
+        weight: 3,
+        notBefore: clock.now() + 60_000,
+        tasks: [{ jobId: 'j1', chunk: 0, entries }],
+      });
+      const stats = await worker.stats();
+      expect(stats).toEqual({
+        at: new Date(clock.now()).toISOString(),
+        sendRate: R,
+        principals: [
+          { principalId: 'p', waitingRecipients: 0, jobs: 0, oldestWaitingSince: null, lagMs: 0, weight: 3, share: 0 },
+        ],
+      });
+    } finally {
+      await worker.close();
+    }
   });
 });
