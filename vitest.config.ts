@@ -19,6 +19,7 @@ const shared = {
  * on the newest Node line, while every other suite runs on each line (test/run.mjs). New such suites go here.
  */
 export const TIMING = [
+  'test/integ/redis-fair-share.test.ts',
   'test/integ/redis-faults.test.ts',
   'test/integ/redis-queue-outage.test.ts',
   'test/integ/redis-queue-workers.test.ts',

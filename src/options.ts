@@ -49,6 +49,7 @@ export interface RouterConfig<P extends Principal = Principal> extends SenderCon
   validate?: BulkEmailOptions<P>['validate'];
   resolveTemplate?: BulkEmailOptions<P>['resolveTemplate'];
   suppress?: BulkEmailOptions<P>['suppress'];
+  weight?: BulkEmailOptions<P>['weight'];
   maxEntries: number;
   /** Most recipients in one SES call (Infinity: only SES's 50 entries per call). */
   maxRecipientsPerCall: number;
@@ -94,6 +95,7 @@ const ROUTER_KEYS = [
   'validate',
   'resolveTemplate',
   'suppress',
+  'weight',
   'maxEntries',
   'maxRecipientsPerCall',
   'bodyLimit',
@@ -299,7 +301,7 @@ export function resolveOptions<P extends Principal>(options: BulkEmailOptions<P>
       'option "authenticate" is required: a function (req) => principal | null. For a local demo pass authenticate: allowAnonymous()',
     );
   }
-  for (const hook of ['authorize', 'senders', 'resources', 'validate', 'resolveTemplate', 'suppress'])
+  for (const hook of ['authorize', 'senders', 'resources', 'validate', 'resolveTemplate', 'suppress', 'weight'])
     optionalFunction(o, hook);
   if (options.unsubscribe !== undefined) {
     const u = options.unsubscribe;
@@ -331,6 +333,7 @@ export function resolveOptions<P extends Principal>(options: BulkEmailOptions<P>
     validate: options.validate,
     resolveTemplate: options.resolveTemplate,
     suppress: options.suppress,
+    weight: options.weight,
     maxEntries: positiveNumber(options.maxEntries, 'maxEntries', 10_000),
     maxRecipientsPerCall: positiveNumber(
       options.maxRecipientsPerCall,
