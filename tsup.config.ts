@@ -14,7 +14,7 @@ export default defineConfig({
   splitting: false,
   // import.meta.url in the CJS build (ioredis-peer.ts loads ioredis with createRequire).
   shims: true,
-  external: ['express', '@aws-sdk/client-sesv2', 'ioredis'],
+  external: ['express', '@aws-sdk/client-sesv2', 'ioredis', '@opentelemetry/api'],
   esbuildPlugins: [
     {
       // The dashboard's script and stylesheet are real files in src/dashboard/assets, imported as `…?raw` (as Vite

@@ -64,6 +64,7 @@ export type {
   RetryOptions,
   SendBulkEmailRequest,
   SenderOptions,
+  TelemetryOptions,
   SendersHook,
   SendRateSource,
   SesEntryStatus,

@@ -6,6 +6,7 @@ import { silentLogger } from './logger.js';
 import { inProcessQueue } from './queues/in-process-queue.js';
 import { systemClock } from './sending/clock.js';
 import { memoryStore } from './stores/memory-store.js';
+import { type Telemetry, resolveTelemetry } from './telemetry/telemetry.js';
 import type {
   BulkEmailEvent,
   BulkEmailOptions,
@@ -16,6 +17,7 @@ import type {
   RetryOptions,
   SenderOptions,
   Store,
+  TelemetryOptions,
   UnsubscribeOptions,
 } from './types.js';
 
@@ -39,6 +41,8 @@ export interface SenderConfig {
   events: EventsConfig;
   /** The reputation guard; undefined when `guard: false`. */
   guard?: GuardConfig;
+  /** OpenTelemetry spans and metrics (a pass-through when off or when @opentelemetry/api is not installed). */
+  telemetry: Telemetry;
 }
 
 export interface RouterConfig<P extends Principal = Principal> extends SenderConfig {
@@ -83,6 +87,7 @@ const SENDER_KEYS = [
   'clock',
   'events',
   'guard',
+  'telemetry',
 ] as const;
 
 const ROUTER_KEYS = [
@@ -230,6 +235,7 @@ export function resolveSenderOptions(options: SenderOptions): SenderConfig {
   const retry = options.retry ?? {};
   if (typeof retry !== 'object') fail('option "retry" must be an object { attempts, baseDelayMs, maxDelayMs }');
   checkKeys(retry, ['attempts', 'baseDelayMs', 'maxDelayMs'], 'retry');
+  const telemetry = checkTelemetry(options.telemetry);
   const sesGiven = isSesClient(options.ses);
   const onEvent = options.onEvent;
   const emit = (event: BulkEmailEvent) => {
@@ -263,7 +269,21 @@ export function resolveSenderOptions(options: SenderOptions): SenderConfig {
     owned: { ses: !sesGiven, store: options.store === undefined, queue: options.queue === undefined },
     events: resolveEventsOptions(options.events),
     guard: resolveGuardOptions(options.guard),
+    telemetry: resolveTelemetry(telemetry),
   };
+}
+
+function checkTelemetry(value: unknown): TelemetryOptions | false | undefined {
+  if (value === undefined || value === false) return value;
+  if (typeof value !== 'object' || value === null)
+    fail('option "telemetry" must be false or an object { tracerProvider?, meterProvider? }');
+  checkKeys(value, ['tracerProvider', 'meterProvider'], 'telemetry');
+  const { tracerProvider, meterProvider } = value as TelemetryOptions;
+  if (tracerProvider !== undefined)
+    checkMethods(tracerProvider, ['getTracer'], 'telemetry.tracerProvider', 'a TracerProvider');
+  if (meterProvider !== undefined)
+    checkMethods(meterProvider, ['getMeter'], 'telemetry.meterProvider', 'a MeterProvider');
+  return value as TelemetryOptions;
 }
 
 export function checkSenderKeys(options: object): void {
