@@ -30,8 +30,8 @@ export interface Expect {
 }
 
 /**
- * What a contract suite needs from the test runner. With Vitest: `import * as vitest from 'vitest'` and pass
- * `vitest`; with Jest: `{ describe, it, expect, beforeEach, afterEach }` from `@jest/globals`. The package does not
+ * What a contract suite needs from the test runner. With Vitest, pass its module namespace (`import * as vitest`);
+ * with Jest, `{ describe, it, expect, beforeEach, afterEach }` of `@jest/globals`. The package does not
  * import a test runner itself, so it ships none as a dependency.
  */
 export interface TestApi {
