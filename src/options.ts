@@ -5,6 +5,7 @@ import type { GuardConfig } from './events/reputation-guard.js';
 import { silentLogger } from './logger.js';
 import { inProcessQueue } from './queues/in-process-queue.js';
 import { systemClock } from './sending/clock.js';
+import { MAX_ATTEMPTS } from './stores/entry-codes.js';
 import { memoryStore } from './stores/memory-store.js';
 import { type Telemetry, resolveTelemetry } from './telemetry/telemetry.js';
 import type {
@@ -182,6 +183,11 @@ function optionalFunction(options: Record<string, unknown>, name: string): void 
   if (options[name] !== undefined && typeof options[name] !== 'function') fail(`option "${name}" must be a function`);
 }
 
+function atMost(value: number, max: number, name: string): number {
+  if (value > max) fail(`option "${name}" may be at most ${max} (the stores record up to ${max} attempts per entry)`);
+  return value;
+}
+
 function positiveNumber(value: unknown, name: string, fallback: number, integer = true): number {
   if (value === undefined) return fallback;
   if (
@@ -255,7 +261,7 @@ export function resolveSenderOptions(options: SenderOptions): SenderConfig {
     queue: options.queue ?? inProcessQueue(),
     sendRate,
     retry: {
-      attempts: positiveNumber(retry.attempts, 'retry.attempts', 6),
+      attempts: atMost(positiveNumber(retry.attempts, 'retry.attempts', 6), MAX_ATTEMPTS, 'retry.attempts'),
       baseDelayMs: positiveNumber(retry.baseDelayMs, 'retry.baseDelayMs', 200, false),
       maxDelayMs: positiveNumber(retry.maxDelayMs, 'retry.maxDelayMs', 20_000, false),
     },

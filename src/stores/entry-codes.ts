@@ -20,6 +20,17 @@ export const STATUS_NAMES: readonly EntryStatus[] = (() => {
 })();
 
 export const FAILED = ENTRY_STATUSES.FAILED.code;
+
+/**
+ * The most SES calls an entry's result records (both stores; the memory store keeps one byte per entry). The
+ * `retry.attempts` option may not exceed it, so a count never saturates in practice.
+ */
+export const MAX_ATTEMPTS = 255;
+
+/** A result's `attempts` as stored: a whole number in 0 … MAX_ATTEMPTS. */
+export function clampAttempts(n: number): number {
+  return Math.max(0, Math.min(MAX_ATTEMPTS, Math.floor(n) || 0));
+}
 const CODES: ReadonlyMap<string, number> = new Map<string, number>([
   ...STATUS_NAMES.map((name, code) => [name, code] as const).filter(([, code]) => code !== IN_FLIGHT),
 ]);

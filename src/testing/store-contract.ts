@@ -113,6 +113,17 @@ export function describeStoreContract(t: TestApi, name: string, makeStore: () =>
         expect(results[3].error).toEqual(err('INVALID_PARAMETER', 'missing variable name'));
       });
 
+      it('records attempts up to 255 exactly (the bound retry.attempts keeps to)', async () => {
+        const job = await created(3);
+        await store.recordResults(job.id, [
+          { index: 0, status: 'MESSAGE_REJECTED', attempts: 255 },
+          { index: 1, status: 'TRANSIENT_FAILURE', attempts: 254 },
+          { index: 2, status: 'PENDING', attempts: 7 },
+        ]);
+        const results = await store.getResults(job.id, -1, 10);
+        expect(results.map((r) => r.attempts)).toEqual([255, 254, 7]);
+      });
+
       it('stores a job whose every entry is final at creation as completed', async () => {
         const job = await created(2, [
           { index: 0, status: 'SUPPRESSED', attempts: 0 },
