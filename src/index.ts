@@ -65,6 +65,7 @@ export type {
   RetryOptions,
   SendBulkEmailRequest,
   SenderOptions,
+  TelemetryOptions,
   SendersHook,
   SendRateSource,
   SendStats,

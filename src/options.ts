@@ -5,7 +5,9 @@ import type { GuardConfig } from './events/reputation-guard.js';
 import { silentLogger } from './logger.js';
 import { inProcessQueue } from './queues/in-process-queue.js';
 import { systemClock } from './sending/clock.js';
+import { MAX_ATTEMPTS } from './stores/entry-codes.js';
 import { memoryStore } from './stores/memory-store.js';
+import { type Telemetry, resolveTelemetry } from './telemetry/telemetry.js';
 import type {
   BulkEmailEvent,
   BulkEmailOptions,
@@ -16,6 +18,7 @@ import type {
   RetryOptions,
   SenderOptions,
   Store,
+  TelemetryOptions,
   UnsubscribeOptions,
 } from './types.js';
 
@@ -39,6 +42,8 @@ export interface SenderConfig {
   events: EventsConfig;
   /** The reputation guard; undefined when `guard: false`. */
   guard?: GuardConfig;
+  /** OpenTelemetry spans and metrics (a pass-through when off or when @opentelemetry/api is not installed). */
+  telemetry: Telemetry;
 }
 
 export interface RouterConfig<P extends Principal = Principal> extends SenderConfig {
@@ -84,6 +89,7 @@ const SENDER_KEYS = [
   'clock',
   'events',
   'guard',
+  'telemetry',
 ] as const;
 
 const ROUTER_KEYS = [
@@ -179,6 +185,11 @@ function optionalFunction(options: Record<string, unknown>, name: string): void 
   if (options[name] !== undefined && typeof options[name] !== 'function') fail(`option "${name}" must be a function`);
 }
 
+function atMost(value: number, max: number, name: string): number {
+  if (value > max) fail(`option "${name}" may be at most ${max} (the stores record up to ${max} attempts per entry)`);
+  return value;
+}
+
 function positiveNumber(value: unknown, name: string, fallback: number, integer = true): number {
   if (value === undefined) return fallback;
   if (
@@ -232,6 +243,7 @@ export function resolveSenderOptions(options: SenderOptions): SenderConfig {
   const retry = options.retry ?? {};
   if (typeof retry !== 'object') fail('option "retry" must be an object { attempts, baseDelayMs, maxDelayMs }');
   checkKeys(retry, ['attempts', 'baseDelayMs', 'maxDelayMs'], 'retry');
+  const telemetry = checkTelemetry(options.telemetry);
   const sesGiven = isSesClient(options.ses);
   const onEvent = options.onEvent;
   const emit = (event: BulkEmailEvent) => {
@@ -251,7 +263,7 @@ export function resolveSenderOptions(options: SenderOptions): SenderConfig {
     queue: options.queue ?? inProcessQueue(),
     sendRate,
     retry: {
-      attempts: positiveNumber(retry.attempts, 'retry.attempts', 6),
+      attempts: atMost(positiveNumber(retry.attempts, 'retry.attempts', 6), MAX_ATTEMPTS, 'retry.attempts'),
       baseDelayMs: positiveNumber(retry.baseDelayMs, 'retry.baseDelayMs', 200, false),
       maxDelayMs: positiveNumber(retry.maxDelayMs, 'retry.maxDelayMs', 20_000, false),
     },
@@ -265,7 +277,21 @@ export function resolveSenderOptions(options: SenderOptions): SenderConfig {
     owned: { ses: !sesGiven, store: options.store === undefined, queue: options.queue === undefined },
     events: resolveEventsOptions(options.events),
     guard: resolveGuardOptions(options.guard),
+    telemetry: resolveTelemetry(telemetry),
   };
+}
+
+function checkTelemetry(value: unknown): TelemetryOptions | false | undefined {
+  if (value === undefined || value === false) return value;
+  if (typeof value !== 'object' || value === null)
+    fail('option "telemetry" must be false or an object { tracerProvider?, meterProvider? }');
+  checkKeys(value, ['tracerProvider', 'meterProvider'], 'telemetry');
+  const { tracerProvider, meterProvider } = value as TelemetryOptions;
+  if (tracerProvider !== undefined)
+    checkMethods(tracerProvider, ['getTracer'], 'telemetry.tracerProvider', 'a TracerProvider');
+  if (meterProvider !== undefined)
+    checkMethods(meterProvider, ['getMeter'], 'telemetry.meterProvider', 'a MeterProvider');
+  return value as TelemetryOptions;
 }
 
 export function checkSenderKeys(options: object): void {

@@ -671,6 +671,20 @@ export interface SenderOptions {
   onEvent?: (event: BulkEmailEvent) => void;
   logger?: Logger;
   clock?: Clock;
+  /**
+   * OpenTelemetry spans and metrics (needs the optional peer `@opentelemetry/api`). Default: the API's global
+   * providers when the package is installed, nothing when it is not; `false` turns it off.
+   */
+  telemetry?: TelemetryOptions | false;
+}
+
+/**
+ * Where spans and metrics go. Typed structurally, so that the package's types need no OpenTelemetry install: pass a
+ * `TracerProvider` / `MeterProvider` from `@opentelemetry/api` or an SDK. A provider left out is the API's global one.
+ */
+export interface TelemetryOptions {
+  tracerProvider?: { getTracer(name: string, version?: string): unknown };
+  meterProvider?: { getMeter(name: string, version?: string): unknown };
 }
 
 export interface BulkEmailOptions<P extends Principal = Principal> extends SenderOptions {

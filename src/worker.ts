@@ -55,7 +55,9 @@ export function startSender(config: SenderConfig): Sender {
     timing: DEFAULT_TIMING,
     random: Math.random,
     feedback: { messageRetentionMs: config.events.retentionMs, guardWindowMs: config.guard?.windowMs },
+    telemetry: config.telemetry,
   });
+  const unwatch = config.telemetry.watchQueue(queue, clock);
   const consumer = guardCalls(dispatch, {
     store,
     clock,
@@ -78,6 +80,7 @@ export function startSender(config: SenderConfig): Sender {
     sendRate,
     ready,
     close: async () => {
+      unwatch();
       sendRate.close();
       await ready.catch(() => undefined);
     },

@@ -5,6 +5,7 @@ import { validationError } from '../errors.js';
 import { warnVisibly } from '../logger.js';
 import type { HookContext, JobRecord, Principal, SendBulkEmailRequest, StoredResponse } from '../types.js';
 import { unsubscribeStep } from '../unsubscribe/sign-entries.js';
+import type { SpanNote } from '../telemetry/telemetry.js';
 import { parsedTemplateData } from '../validation/semantic-checks.js';
 import { admissionStep } from './admission.js';
 import { discardUnreadBody, readJsonBody } from './body.js';
@@ -81,18 +82,24 @@ export function createJobHandler<P extends Principal>(ctx: RouteContext<P>) {
     return read;
   }
 
-  return async (req: Request, res: Response): Promise<void> => {
+  /** One POST / (in a telemetry span when OpenTelemetry is on: counts and the job id, never addresses). */
+  const handle = async (req: Request, res: Response, note: SpanNote): Promise<void> => {
     const { principal, key, dry } = await beforeBody(req);
     const read = await body(req);
     const parsed = parsedTemplateData();
     const problems = ctx.validator(read.body, { parsed });
     if (problems.length) throw validationError(problems);
+    note({
+      'bulk_email.entries': (read.body as SendBulkEmailRequest).BulkEmailEntries.length,
+      'bulk_email.dry_run': dry,
+    });
     const hook: HookContext<P> = { principal, request: read.body as SendBulkEmailRequest, req };
 
     if (dry) {
       // Stores nothing, the idempotency key included: a dry run can be repeated freely.
       const draft = newDraft(hook, 'dry-run', parsed, read.bytes);
       await runSteps(steps, draft);
+      note({ 'bulk_email.outcome': 'dry_run' });
       sendJson(res, 200, ok(dryRunAnswer(ctx, draft)));
       return;
     }
@@ -110,6 +117,10 @@ export function createJobHandler<P extends Principal>(ctx: RouteContext<P>) {
         return { status: 202, body: ok(acceptedView(created, ctx.engine.sending())) };
       },
     );
+    note({ 'bulk_email.outcome': replayed ? 'replayed' : 'accepted' });
+    if (created) {
+      note({ 'bulk_email.job.id': created.id, 'bulk_email.recipients': created.recipients });
+    }
     if (replayed) {
       res.setHeader('Idempotent-Replayed', 'true');
       sendJson(res, response.status, response.body);
@@ -118,4 +129,5 @@ export function createJobHandler<P extends Principal>(ctx: RouteContext<P>) {
     if (await answerAfterWait(ctx, req, res, (created as JobRecord).id)) return;
     sendJson(res, response.status, response.body);
   };
+  return (req: Request, res: Response): Promise<void> => config.telemetry.accept((note) => handle(req, res, note));
 }

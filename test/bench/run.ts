@@ -14,6 +14,7 @@ const BENCHES = [
   { id: 'big-job', file: 'big-job.ts', title: '4. Big job and memory per stored entry' },
   { id: 'multi-worker', file: 'multi-worker.ts', title: '5. Several worker processes through Redis' },
   { id: 'fair-share', file: 'fair-share.ts', title: '6. Fair share between principals' },
+  { id: 'telemetry', file: 'telemetry-overhead.ts', title: '7. OpenTelemetry overhead per accepted request' },
 ];
 
 const quick = process.env.BENCH_QUICK === '1' || process.env.BENCH_QUICK === 'true';
