@@ -22,8 +22,14 @@ export interface OperationAnswers {
   getJob: { 200: JobView };
   /** `GET /:id/results` */
   getResults: { 200: ResultsPage };
+  /** `GET /`: the principal's jobs, newest first */
+  listJobs: { 200: JobsPage };
   /** `POST /:id/cancel` */
   cancelJob: { 200: JobView };
+  /** `POST /:id/pause` */
+  pauseJob: { 200: JobView };
+  /** `POST /:id/resume` */
+  resumeJob: { 200: JobView };
   /** `POST /unsubscribe/:token` */
   unsubscribe: { 200: Unsubscribed };
   /** `POST /events/sns` (with `events.sns`) */
@@ -173,6 +179,13 @@ export interface SuppressionRemoved {
   address: string;
   /** False when the address was not listed (nothing to remove). */
   removed: boolean;
+}
+
+/** `GET /`: one page of the principal's jobs, newest first. */
+export interface JobsPage {
+  jobs: JobView[];
+  /** Pass as `?cursor=` for the next page; null on the last page. */
+  next_cursor: string | null;
 }
 
 /** `GET /:id/results`: one page, in index order. */

@@ -14,6 +14,7 @@ import type {
   StoredResponse,
 } from '../types.js';
 import { addCount, emptyCounts, isFinalStatus, PENDING, STATUS_NAMES, statusCode } from './entry-codes.js';
+import { keyOfJob, listKey, listScan, pickPage, positionOfKey } from './job-list.js';
 import { principalLimitError } from './principal-limits.js';
 import { redisFeedback } from './redis-feedback.js';
 import { checkConnection, closeClient, ownClient, type RedisConnection, redisGuard } from './redis-connection.js';
@@ -113,7 +114,8 @@ function outcome(reply: Reply): RecordOutcome {
  * `{ebe}:s:job:<id>` hash (the record, counts, inFlight, dflt), `…:results` hash (index → packed result; untouched
  * entries are absent), `…:waiting` set (PENDING entries with history), `…:payload` (JSON), `…:flight` hash (entries
  * in flight → their claim token), `{ebe}:s:active` hash (principal → unfinished jobs, `\0r:principal` → their
- * recipients), `{ebe}:s:active:<principal>` set (its unfinished job ids), `{ebe}:s:idem:<key>` hash (fingerprint,
+ * recipients), `{ebe}:s:active:<principal>` set (its unfinished job ids), `{ebe}:s:jobs:<principal>` sorted set (its job list:
+ * members `<creation ms, 15 digits>:<id>`, all scored 0, read by lex range), `{ebe}:s:idem:<key>` hash (fingerprint,
  * response) with a TTL. The results hash also holds each entry's recipients (`r<index>`). Delivery feedback keys
  * (sent messages, suppression lists, guard counts, pauses): see redis-feedback-scripts.ts. A finished job's keys
  * expire `retentionMs` after it finishes; its payload is deleted at once. Standalone Redis or Sentinel (not Cluster yet).
@@ -210,6 +212,7 @@ export function redisStore(options: RedisStoreOptions): Store {
           sendAt: job.sendAt,
           sendAtMs: job.sendAt === undefined ? undefined : Date.parse(job.sendAt),
           pausedReason: job.pausedReason,
+          lk: keyOfJob(job),
           errCode: job.error?.code,
           errMessage: job.error?.message,
           entries: n,
@@ -372,6 +375,26 @@ export function redisStore(options: RedisStoreOptions): Store {
           reason,
         );
         return reply === null ? null : toRecord(reply as Reply);
+      }),
+
+    listJobs: (principalId, query) =>
+      guard(async () => {
+        const list = `${tag}:jobs:${principalId}`;
+        const from = query.after ? `(${listKey(query.after.at, query.after.id)}` : '+';
+        const keys = await client.zrevrangebylex(list, from, '-', 'LIMIT', 0, listScan(query) + 1);
+        if (keys.length === 0) return { jobs: [], next: null };
+        const multi = client.multi();
+        for (const key of keys) multi.hgetall(jobKeys(positionOfKey(key).id)[0]);
+        const replies = (await multi.exec()) ?? [];
+        const records = replies.map(([err, h]) => {
+          if (err) throw err;
+          const hash = h as Record<string, string>;
+          return hash.id ? toRecord(Object.entries(hash).flat()) : null;
+        });
+        // Jobs that expired since they were listed leave the list (bounded: only those this page looked at).
+        const gone = keys.filter((_, i) => records[i] === null);
+        if (gone.length) await client.zrem(list, ...gone);
+        return pickPage(keys, records, query);
       }),
 
     countActiveJobs: (principalId) => guard(async () => Number((await client.hget(activeKey, principalId)) ?? 0)),
