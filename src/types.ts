@@ -689,6 +689,11 @@ export interface BulkEmailOptions<P extends Principal = Principal> extends Sende
   maxActiveJobs?: number;
   /** Recipients in one principal's unfinished jobs. Default 1,000,000. */
   maxQueuedRecipients?: number;
+  /**
+   * How far ahead `POST /?send_at=` may schedule a job: milliseconds, or a duration such as '30d' or '72h'.
+   * Default 30 days. A scheduled job counts against `maxActiveJobs` and `maxQueuedRecipients` until it finishes.
+   */
+  maxScheduleAhead?: number | string;
   /** Whether this router's process also sends. Default true. */
   worker?: boolean;
   quota?: 'defer' | 'refuse';

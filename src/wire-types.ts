@@ -210,6 +210,8 @@ export interface DryRunPlan {
   send_rate: number | null;
   send_rate_source: SendRateSource;
   estimated_completion_at: string | null;
+  /** `?send_at=`: when the job would start (ISO 8601, UTC). */
+  send_at?: string;
 }
 
 export interface PlannedCall {

@@ -238,7 +238,12 @@ const ROUTES: RouteTable = {
     path: '/',
     method: 'post',
     summary: 'Create a bulk send (a job) from a SendBulkEmail body',
-    parameters: [ref('parameters', 'IdempotencyKey'), ref('parameters', 'Prefer'), ref('parameters', 'DryRun')],
+    parameters: [
+      ref('parameters', 'IdempotencyKey'),
+      ref('parameters', 'Prefer'),
+      ref('parameters', 'DryRun'),
+      ref('parameters', 'SendAt'),
+    ],
     requestBody: { required: true, content: json(schema('SendBulkEmailRequest')) },
     answers: {
       '200': answer(
@@ -519,6 +524,7 @@ const SCHEMAS: Record<string, JsonSchema> = {
       send_rate: { type: ['number', 'null'], description: 'Recipients per second; null when not known yet' },
       send_rate_source: schema('SendRateSource'),
       estimated_completion_at: { ...timestamp(), type: ['string', 'null'] },
+      send_at: { ...timestamp(), description: 'With ?send_at=: when the job would start (ISO 8601, UTC)' },
     },
     'What the job would do; nothing is stored or sent',
   ),
@@ -665,6 +671,13 @@ export function buildOpenApi(options: OpenApiOptions = {}): OpenApiDocument {
           in: 'query',
           description: 'Run every check and hook, store and send nothing, answer 200 with the plan',
           schema: { type: 'boolean', default: false },
+        },
+        SendAt: {
+          name: 'send_at',
+          in: 'query',
+          description:
+            "Schedule the job: an RFC 3339 time with an offset (Z or ±hh:mm), at most maxScheduleAhead ahead (default 30 days). The job is 'scheduled' until then; a time up to 60 s in the past means now; earlier, later than allowed, or without an offset → 400",
+          schema: { type: 'string', format: 'date-time', examples: ['2030-01-31T09:00:00+01:00'] },
         },
         IdempotencyKey: {
           name: 'Idempotency-Key',
