@@ -124,6 +124,30 @@ describe('planning jobs through the SES emulator', () => {
       await pauseMidSend(app, ses, 'pause-redis.test');
     });
 
+    it('a scheduled job paused past its time sends nothing, and resumed sends each entry once (Redis queue)', async () => {
+      const { app } = onRedis(fresh('sched-pause'), true);
+      const sendAt = Date.now() + 800;
+      const query = `?send_at=${encodeURIComponent(new Date(sendAt).toISOString())}`;
+      const id: string = (
+        await request(app)
+          .post(`/bulk-email${query}`)
+          .send(bulkBody(40, { domain: 'sp.test' }))
+          .expect(202)
+      ).body.data.id;
+      const paused = await request(app).post(`/bulk-email/${id}/pause`).expect(200);
+      expect(paused.body.data).toMatchObject({ status: 'paused', send_at: new Date(sendAt).toISOString() });
+      await sleep(Math.max(0, sendAt - Date.now()) + 1000);
+      expect(await ses.emails()).toHaveLength(0);
+      const resumed = await request(app).post(`/bulk-email/${id}/resume`).expect(200);
+      expect(resumed.body.data.status).toBe('queued');
+      await until(
+        async () => (await request(app).get(`/bulk-email/${id}`)).body.data.status === 'completed',
+        30_000,
+        'the resumed job to complete',
+      );
+      await expectOneEach(ses, 40, 'sp.test');
+    });
+
     it('a scheduled job survives a restart of the router: sent at its time, exactly once', async () => {
       const prefix = fresh('sched');
       const first = onRedis(prefix, false);
