@@ -105,6 +105,21 @@ function toRecord(flat: Reply): JobRecord {
   return record;
 }
 
+/** Queues `add(multi, item)` for each item, runs the transaction and returns the replies (throws the first error). */
+async function execAll<T>(
+  multi: ReturnType<Redis['multi']>,
+  items: readonly T[],
+  add: (multi: ReturnType<Redis['multi']>, item: T) => void,
+): Promise<unknown[]> {
+  if (items.length === 0) return [];
+  for (const item of items) add(multi, item);
+  const replies = (await multi.exec()) ?? [];
+  return replies.map(([err, value]) => {
+    if (err) throw err;
+    return value;
+  });
+}
+
 function outcome(reply: Reply): RecordOutcome {
   return { finished: reply[0] === 1, job: toRecord(reply[1] as Reply) };
 }
@@ -383,17 +398,35 @@ export function redisStore(options: RedisStoreOptions): Store {
         const from = query.after ? `(${listKey(query.after.at, query.after.id)}` : '+';
         const keys = await client.zrevrangebylex(list, from, '-', 'LIMIT', 0, listScan(query) + 1);
         if (keys.length === 0) return { jobs: [], next: null };
-        const multi = client.multi();
-        for (const key of keys) multi.hgetall(jobKeys(positionOfKey(key).id)[0]);
-        const replies = (await multi.exec()) ?? [];
-        const records = replies.map(([err, h]) => {
-          if (err) throw err;
-          const hash = h as Record<string, string>;
-          return hash.id ? toRecord(Object.entries(hash).flat()) : null;
+        const hashOf = (key: string) => jobKeys(positionOfKey(key).id)[0];
+        // Filtered: read each job's status first, then whole records only for the matches a page can hold.
+        const statuses = query.statuses
+          ? await execAll(client.multi(), keys, (m, key) => m.hget(hashOf(key), 'status'))
+          : null;
+        const wanted = new Set<string>(query.statuses ?? []);
+        const gone = new Set<number>();
+        const matched: number[] = [];
+        const records: (JobRecord | null)[] = keys.map((_, i) => {
+          if (statuses && statuses[i] === null) gone.add(i);
+          else if (!statuses || wanted.has(String(statuses[i]))) matched.push(i);
+          // A stand-in that only says the status: pickPage skips those that do not match, and stops at `limit`
+          // before it reaches a match whose record was not read (enough matches are read below).
+          return statuses && statuses[i] !== null ? ({ status: statuses[i] } as JobRecord) : null;
         });
+        let alive = 0;
+        for (let next = 0; alive <= query.limit && next < matched.length; ) {
+          const batch = matched.slice(next, next + query.limit + 1 - alive);
+          next += batch.length;
+          const hashes = await execAll(client.multi(), batch, (m, i) => m.hgetall(hashOf(keys[i])));
+          batch.forEach((i, n) => {
+            const hash = hashes[n] as Record<string, string>;
+            records[i] = hash.id ? toRecord(Object.entries(hash).flat()) : null;
+            if (records[i]) alive++;
+            else gone.add(i);
+          });
+        }
         // Jobs that expired since they were listed leave the list (bounded: only those this page looked at).
-        const gone = keys.filter((_, i) => records[i] === null);
-        if (gone.length) await client.zrem(list, ...gone);
+        if (gone.size) await client.zrem(list, ...[...gone].map((i) => keys[i]));
         return pickPage(keys, records, query);
       }),
 
