@@ -3,13 +3,13 @@ import type { Request, Response } from 'express';
 import { acceptedView, ok } from '../envelope.js';
 import { validationError } from '../errors.js';
 import { warnVisibly } from '../logger.js';
+import type { SpanNote } from '../telemetry/telemetry.js';
 import type { HookContext, JobRecord, Principal, SendBulkEmailRequest, StoredResponse } from '../types.js';
 import { unsubscribeStep } from '../unsubscribe/sign-entries.js';
-import type { SpanNote } from '../telemetry/telemetry.js';
 import { parsedTemplateData } from '../validation/semantic-checks.js';
 import { admissionStep } from './admission.js';
 import { discardUnreadBody, readJsonBody } from './body.js';
-import { type RouteContext, principalOf } from './context.js';
+import { principalOf, type RouteContext } from './context.js';
 import { type AcceptStep, newDraft, runSteps } from './draft.js';
 import { dryRunAnswer } from './dry-run.js';
 import { authorizeStep, resolveTemplateStep, validateHookStep } from './hooks.js';
@@ -18,6 +18,7 @@ import { newJobId } from './job-id.js';
 import { renderPolicyStep } from './render-policy.js';
 import { reputationStep } from './reputation-step.js';
 import { resourcesStep } from './resource-policy.js';
+import { parseSendAt } from './send-at.js';
 import { sendJson } from './send-json.js';
 import { sendersStep } from './sender-policy.js';
 import { storeAndQueue } from './store-job.js';
@@ -62,7 +63,8 @@ export function createJobHandler<P extends Principal>(ctx: RouteContext<P>) {
   async function beforeBody(req: Request) {
     const principal = await principalOf(ctx, req);
     try {
-      return { principal, key: idempotencyKey(req), dry: isDryRun(req) };
+      const sendAt = parseSendAt(req.query.send_at, config.clock.now(), config.maxScheduleAhead);
+      return { principal, key: idempotencyKey(req), dry: isDryRun(req), sendAt };
     } catch (err) {
       discardUnreadBody(req);
       throw err;
@@ -84,7 +86,7 @@ export function createJobHandler<P extends Principal>(ctx: RouteContext<P>) {
 
   /** One POST / (in a telemetry span when OpenTelemetry is on: counts and the job id, never addresses). */
   const handle = async (req: Request, res: Response, note: SpanNote): Promise<void> => {
-    const { principal, key, dry } = await beforeBody(req);
+    const { principal, key, dry, sendAt } = await beforeBody(req);
     const read = await body(req);
     const parsed = parsedTemplateData();
     const problems = ctx.validator(read.body, { parsed });
@@ -98,6 +100,7 @@ export function createJobHandler<P extends Principal>(ctx: RouteContext<P>) {
     if (dry) {
       // Stores nothing, the idempotency key included: a dry run can be repeated freely.
       const draft = newDraft(hook, 'dry-run', parsed, read.bytes);
+      draft.sendAt = sendAt;
       await runSteps(steps, draft);
       note({ 'bulk_email.outcome': 'dry_run' });
       sendJson(res, 200, ok(dryRunAnswer(ctx, draft)));
@@ -109,9 +112,11 @@ export function createJobHandler<P extends Principal>(ctx: RouteContext<P>) {
       config.store,
       principal.id,
       key,
-      read.body,
+      // The send time is part of what the key stands for (a replay with another time is a different request).
+      sendAt === undefined ? read.body : { body: read.body, send_at: req.query.send_at },
       async (): Promise<StoredResponse> => {
         const draft = newDraft(hook, newJobId(), parsed, read.bytes);
+        draft.sendAt = sendAt;
         await runSteps(steps, draft);
         created = await storeAndQueue(ctx, draft);
         return { status: 202, body: ok(acceptedView(created, ctx.engine.sending())) };

@@ -19,10 +19,12 @@ export async function enqueueJob<P extends Principal>(
 ) {
   const tasks = cutTasks(job.id, entries, ctx.config.maxRecipientsPerCall);
   if (!tasks.length) return;
+  const notBefore = job.sendAt === undefined ? undefined : Date.parse(job.sendAt);
   await ctx.config.queue.add({
     jobId: job.id,
     principalId: job.principalId,
     tasks,
+    notBefore,
     ...(weight === undefined ? {} : { weight }),
   });
 }
@@ -66,7 +68,7 @@ function jobRecord<P extends Principal>(draft: Draft<P>, now: number): JobRecord
   const job: JobRecord = {
     id: draft.jobId,
     principalId: draft.hook.principal.id,
-    status: entries.length === 0 ? 'completed' : 'queued',
+    status: entries.length === 0 ? 'completed' : draft.sendAt !== undefined ? 'scheduled' : 'queued',
     createdAt: at,
     updatedAt: at,
     entries: draft.hook.request.BulkEmailEntries.length,
@@ -74,6 +76,7 @@ function jobRecord<P extends Principal>(draft: Draft<P>, now: number): JobRecord
     counts: { sent: 0, failed: initial.length, pending: entries.length, canceled: 0, suppressed, unknown: 0 },
   };
   if (entries.length === 0) job.completedAt = at;
+  if (draft.sendAt !== undefined) job.sendAt = new Date(draft.sendAt).toISOString();
   if (draft.estimatedCompletionAt) job.estimatedCompletionAt = entries.length === 0 ? at : draft.estimatedCompletionAt;
   return job;
 }
