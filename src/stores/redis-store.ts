@@ -31,8 +31,8 @@ import {
 
 export interface RedisStoreOptions {
   /**
-   * A redis:// URL, ioredis options naming a server, or an ioredis `Redis` instance; the store opens its own
-   * connection to that server. Anything else (Redis Cluster included, for now) is a TypeError at build time.
+   * A redis:// URL, ioredis options naming a server, an ioredis `Redis` instance, or an ioredis `Cluster`; the store
+   * opens its own connection to that server (or cluster). Anything else is a TypeError at build time.
    */
   connection: RedisConnection;
   /** Prefix of every key. Default `ebe`. */
@@ -116,13 +116,14 @@ function outcome(reply: Reply): RecordOutcome {
  * recipients), `{ebe}:s:active:<principal>` set (its unfinished job ids), `{ebe}:s:idem:<key>` hash (fingerprint,
  * response) with a TTL. The results hash also holds each entry's recipients (`r<index>`). Delivery feedback keys
  * (sent messages, suppression lists, guard counts, pauses): see redis-feedback-scripts.ts. A finished job's keys
- * expire `retentionMs` after it finishes; its payload is deleted at once. Standalone Redis or Sentinel (not Cluster yet).
+ * expire `retentionMs` after it finishes; its payload is deleted at once. Standalone Redis, Sentinel or Redis Cluster
+ * (every key in the one slot of `{<prefix>}`).
  */
 export function redisStore(options: RedisStoreOptions): Store {
   const prefix = options.prefix ?? 'ebe';
   const retentionMs = options.retentionMs ?? DAY_MS;
   const clock = options.clock ?? { now: () => Date.now() };
-  const connection = checkConnection(options.connection, 'redisStore', { cluster: false });
+  const connection = checkConnection(options.connection, 'redisStore');
   // A script whose reply a reconnect lost is not run a second time behind the caller's back (ioredis would resend
   // it): it fails after commandTimeoutMs as ambiguous, and the caller decides (claims are released, records retried).
   const client = ownClient(connection, {
@@ -160,6 +161,17 @@ export function redisStore(options: RedisStoreOptions): Store {
   const keysOf = (id: string) => {
     const [job, results] = jobKeys(id);
     return { job, results };
+  };
+  // A job's principal never changes: remembered (a bounded map) to name its guard key without a read per record.
+  const principals = new Map<string, string>();
+  const principalOf = async (id: string) => {
+    let principal = principals.get(id);
+    if (principal !== undefined) return principal;
+    principal = (await client.hget(jobKeys(id)[0], 'principalId')) ?? undefined;
+    if (principal === undefined) return undefined;
+    if (principals.size >= 1000) principals.delete(principals.keys().next().value as string);
+    principals.set(id, principal);
+    return principal;
   };
   /** Runs `multi`; the first command's reply, or its error. */
   const firstReply = async (multi: ReturnType<Redis['multi']>) => {
@@ -323,9 +335,11 @@ export function redisStore(options: RedisStoreOptions): Store {
         }
         try {
           // SUCCESS results are linked to their MessageIds in the same transaction: never one without the other.
+          const guarded = options?.guardWindowMs && results.some((r) => r.status === 'SUCCESS' && r.messageId);
+          const principal = guarded ? await principalOf(id) : undefined;
           const multi = client.multi();
           (multi as unknown as Scripts).ebeRecordResults(...jobKeys(id), now(), retentionMs, ...args);
-          if (feedback.queueLinks(multi, keysOf(id), results, options))
+          if (feedback.queueLinks(multi, keysOf(id), results, options, principal))
             return outcome((await firstReply(multi)) as Reply);
           // Nothing to link: the transaction is never sent (ioredis queues a multi until exec).
           return outcome((await scripts.ebeRecordResults(...jobKeys(id), now(), retentionMs, ...args)) as Reply);
