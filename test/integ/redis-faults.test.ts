@@ -10,6 +10,7 @@ import { redisQueue, redisStore } from '../../src/redis.js';
 import { bulkBody } from '../helpers/bodies.js';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.js';
 import { type SesEmulator, startSesEmulator } from '../helpers/ses-emulator.js';
+import { allResults, emailCounts } from './job-audit.js';
 import { type PrivateRedis, startPrivateRedis } from './private-redis.js';
 import { sleep, until } from './queue-helpers.js';
 import { REDIS_URL } from './redis-helpers.js';
@@ -111,19 +112,9 @@ describe.skipIf(!REDIS_URL)('a Redis pause and restart under two worker processe
         console.error('about the leases left:', JSON.stringify(about));
         throw err;
       });
-      const results: { index: number; status: string }[] = [];
-      let cursor: string | null = null;
-      do {
-        const page: request.Response = await request(app)
-          .get(`/bulk-email/${id}/results`)
-          .query({ limit: 1000, ...(cursor ? { cursor } : {}) })
-          .expect(200);
-        results.push(...page.body.data.results);
-        cursor = page.body.data.next_cursor;
-      } while (cursor);
+      const results = await allResults(app, id);
       const reached = new Set(proxy.calls.flatMap((c) => c.to));
-      const emails = new Map<string, number>();
-      for (const e of await ses.emails()) for (const to of e.destination.to) emails.set(to, (emails.get(to) ?? 0) + 1);
+      const emails = await emailCounts(ses);
       const statuses: Record<string, number> = {};
       for (const r of results) {
         statuses[r.status] = (statuses[r.status] ?? 0) + 1;

@@ -1,0 +1,132 @@
+// Issue 16 item 3: workers killed in a loop. Three worker processes; every 3–8 s one of them (at random) is SIGKILLed
+// and a replacement started, for ~45 s, while a 20,000-recipient job runs at 300/s through the SES emulator (behind
+// a recording proxy). Every entry must end final, SUCCESS entries emailed exactly once, UNKNOWN only for entries of
+// calls that reached SES just before a kill, and the job complete within 30 s after the last kill.
+import express from 'express';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bulkEmail } from '../../src/index.js';
+import { redisQueue, redisStore } from '../../src/redis.js';
+import { bulkBody } from '../helpers/bodies.js';
+import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.js';
+import { prng } from '../helpers/prng.js';
+import { type SesEmulator, startSesEmulator } from '../helpers/ses-emulator.js';
+import { allResults, completedJob, emailCounts } from './job-audit.js';
+import { type PrivateRedis, startPrivateRedis } from './private-redis.js';
+import { type Child, spawnChild, stopChild } from './queue-children.js';
+import { sleep, until } from './queue-helpers.js';
+import { REDIS_URL } from './redis-helpers.js';
+import type { RedisWorkerConfig, RedisWorkerMessage } from './redis-worker-process.js';
+
+const N = 20_000;
+const RATE = 300;
+const KILL_FOR_MS = 45_000;
+/** A call "in flight at a kill": it reached SES at most this long before the kill (its answer not recorded yet). */
+const IN_FLIGHT_WINDOW_MS = 5_000;
+const SEED = Number(process.env.KILL_SEED ?? 16);
+
+describe.skipIf(!REDIS_URL)('workers SIGKILLed in a loop under a 20,000-recipient job (issue 16)', () => {
+  let redis: PrivateRedis;
+  let ses: SesEmulator;
+  let proxy: FaultProxy;
+  const workers: Child<RedisWorkerMessage>[] = [];
+  beforeAll(async () => {
+    redis = await startPrivateRedis();
+    ses = await startSesEmulator();
+    proxy = await startFaultProxy(ses.url);
+  });
+  afterAll(async () => {
+    await Promise.all(workers.map(stopChild));
+    await proxy?.close();
+    await ses?.close();
+    await redis?.stop();
+  });
+
+  it('every entry final, SUCCESS emailed once, UNKNOWN only around kills, done within 30 s of the last kill', async () => {
+    const prefix = 'kill-loop';
+    const config: RedisWorkerConfig = {
+      redisUrl: redis.url,
+      sesUrl: proxy.url,
+      prefix,
+      sendRate: RATE,
+      concurrency: 4,
+    };
+    const spawnWorker = () => {
+      const w = spawnChild<RedisWorkerMessage>('./redis-worker-process.ts', config);
+      w.ready.catch(() => undefined);
+      workers.push(w);
+      return w;
+    };
+    for (let i = 0; i < 3; i++) spawnWorker();
+    await Promise.all(workers.map((w) => w.ready));
+    const store = redisStore({ connection: redis.url, prefix });
+    const queue = redisQueue({ connection: redis.url, prefix });
+    const router = bulkEmail({
+      ses: ses.client(),
+      sendRate: RATE,
+      maxEntries: N,
+      authenticate: () => ({ id: 'tenant-16' }),
+      store,
+      queue,
+      worker: false,
+    });
+    const app = express().use('/bulk-email', router);
+    const random = prng(SEED);
+    const kills: number[] = [];
+    try {
+      const created = await request(app)
+        .post('/bulk-email')
+        .send(bulkBody(N, { domain: 'kill.test' }))
+        .expect(202);
+      const id: string = created.body.data.id;
+      await until(
+        async () => (await request(app).get(`/bulk-email/${id}`)).body.data?.counts?.sent > 0,
+        20_000,
+        'sending',
+      );
+      const started = Date.now();
+      while (Date.now() - started < KILL_FOR_MS) {
+        await sleep(3000 + random() * 5000);
+        const live = workers.filter((w) => !w.exited());
+        const victim = live[Math.floor(random() * live.length)];
+        victim.kill('SIGKILL');
+        kills.push(Date.now());
+        spawnWorker();
+      }
+      const lastKill = kills[kills.length - 1];
+      const done = await completedJob(app, id, 30_000);
+      const recoveryMs = Date.now() - lastKill;
+
+      const results = await allResults(app, id);
+      const emails = await emailCounts(ses);
+      const nearKill = new Set(
+        proxy.calls.filter((c) => kills.some((k) => c.at <= k && c.at > k - IN_FLIGHT_WINDOW_MS)).flatMap((c) => c.to),
+      );
+      const statuses: Record<string, number> = {};
+      let duplicates = 0;
+      for (const [, count] of emails) duplicates += Math.max(0, count - 1);
+      for (const r of results) {
+        statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+        const address = `user${r.index}@kill.test`;
+        if (r.status === 'SUCCESS') expect(emails.get(address), `entry ${r.index}`).toBe(1);
+        else if (r.status === 'UNKNOWN')
+          expect(nearKill.has(address), `UNKNOWN entry ${r.index} was in no call just before a kill`).toBe(true);
+        else throw new Error(`entry ${r.index} ended ${r.status}`);
+      }
+      console.log(
+        `issue 16 kill loop: ${N} entries at ${RATE}/s, ${kills.length} SIGKILLs over ${KILL_FOR_MS / 1000} s (seed ${SEED}); ` +
+          `statuses ${JSON.stringify(statuses)}; duplicate emails ${duplicates}; ${proxy.calls.length} SES calls; ` +
+          `completed ${recoveryMs} ms after the last kill`,
+      );
+      expect(results).toHaveLength(N);
+      expect(done.counts.pending).toBe(0);
+      expect(duplicates).toBe(0);
+      expect(kills.length).toBeGreaterThanOrEqual(5);
+      await Promise.all(workers.filter((w) => !w.exited()).map((w) => w.ready));
+      expect(workers.flatMap((w) => w.messages.filter((m) => m.type === 'crash'))).toEqual([]);
+    } finally {
+      await router.close();
+      await Promise.all([store.close(), queue.close()]);
+    }
+  }, 180_000);
+});
