@@ -23,6 +23,7 @@ export const TIMING = [
   'test/integ/redis-faults.test.ts',
   'test/integ/redis-queue-outage.test.ts',
   'test/integ/redis-queue-workers.test.ts',
+  'test/integ/web-kill.test.ts',
   'test/integ/worker-kill-loop.test.ts',
   'test/load/**/*.test.ts',
 ];

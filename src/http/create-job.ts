@@ -98,16 +98,26 @@ export function createJobHandler<P extends Principal>(ctx: RouteContext<P>) {
     }
 
     let created: JobRecord | undefined;
+    const jobId = newJobId();
     const { response, replayed } = await idempotent(
       config.store,
       principal.id,
       key,
       read.body,
       async (): Promise<StoredResponse> => {
-        const draft = newDraft(hook, newJobId(), parsed, read.bytes);
+        const draft = newDraft(hook, jobId, parsed, read.bytes);
         await runSteps(steps, draft);
         created = await storeAndQueue(ctx, draft);
         return { status: 202, body: ok(acceptedView(created, ctx.engine.sending())) };
+      },
+      {
+        jobId,
+        // A request with this key stored its job, then died before answering (or has not answered yet): that job.
+        recover: async (id) => {
+          const stored = await config.store.getJob(id);
+          if (!stored || stored.principalId !== principal.id) return null;
+          return { status: 202, body: ok(acceptedView(stored, ctx.engine.sending())) };
+        },
       },
     );
     if (replayed) {

@@ -25,6 +25,7 @@ import {
   FINISH_PENDING,
   GET_RESULTS,
   RECORD_RESULTS,
+  REFRESH_IDEMPOTENCY,
   RELEASE_ENTRIES,
   SET_PAUSED,
 } from './redis-scripts.js';
@@ -60,6 +61,7 @@ interface Scripts {
   ebeSetPaused: Script;
   ebeGetResults: Script;
   ebeClaimIdempotency: Script;
+  ebeRefreshIdempotency: Script;
 }
 
 const SEP = '\x1f';
@@ -146,6 +148,7 @@ export function redisStore(options: RedisStoreOptions): Store {
   define('ebeSetPaused', SET_PAUSED, 6);
   define('ebeGetResults', GET_RESULTS, 2);
   define('ebeClaimIdempotency', CLAIM_IDEMPOTENCY, 1);
+  define('ebeRefreshIdempotency', REFRESH_IDEMPOTENCY, 1);
   const scripts = client as unknown as Redis & Scripts;
 
   // Every key under the hash tag `{prefix}` (one Redis Cluster slot for every script's keys), beside the queue's.
@@ -390,15 +393,22 @@ export function redisStore(options: RedisStoreOptions): Store {
 
     countActiveJobs: (principalId) => guard(async () => Number((await client.hget(activeKey, principalId)) ?? 0)),
 
-    claimIdempotency: (key, fingerprint, ttlMs) =>
+    claimIdempotency: (key, fingerprint, ttlMs, _scope, jobId) =>
       guard(async (): Promise<IdempotencyClaim> => {
-        const [state, response] = (await scripts.ebeClaimIdempotency(
+        const [state, extra] = (await scripts.ebeClaimIdempotency(
           idemKey(key),
           fingerprint,
           Math.max(1, Math.ceil(ttlMs)),
+          jobId ?? '',
         )) as string[];
-        if (state === 'replay') return { state, response: JSON.parse(response) as StoredResponse };
-        return { state: state as 'new' | 'in_flight' | 'mismatch' };
+        if (state === 'replay') return { state, response: JSON.parse(extra) as StoredResponse };
+        if (state === 'in_flight') return extra ? { state, jobId: extra } : { state };
+        return { state: state as 'new' | 'mismatch' };
+      }),
+
+    refreshIdempotency: (key, fingerprint, ttlMs) =>
+      guard(async () => {
+        await scripts.ebeRefreshIdempotency(idemKey(key), fingerprint, Math.max(1, Math.ceil(ttlMs)));
       }),
 
     completeIdempotency: (key, fingerprint, response, ttlMs) =>
