@@ -43,3 +43,26 @@ export async function emailCounts(ses: SesEmulator): Promise<Map<string, number>
   for (const e of await ses.emails()) for (const to of e.destination.to) emails.set(to, (emails.get(to) ?? 0) + 1);
   return emails;
 }
+
+/**
+ * Checks each entry's outcome after a fault: SUCCESS entries got exactly one email, UNKNOWN ones were in a call that
+ * `mayHaveReached` says reached SES, nothing else. `address(index)` is the entry's To address. → count per status.
+ */
+export function checkOutcomes(
+  results: readonly EntryOutcome[],
+  emails: ReadonlyMap<string, number>,
+  address: (index: number) => string,
+  mayHaveReached: (address: string) => boolean,
+  expectation: (actual: unknown, message: string) => { toBe(expected: unknown): void },
+): Record<string, number> {
+  const statuses: Record<string, number> = {};
+  for (const r of results) {
+    statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+    const to = address(r.index);
+    if (r.status === 'SUCCESS') expectation(emails.get(to), `entry ${r.index}`).toBe(1);
+    else if (r.status === 'UNKNOWN')
+      expectation(mayHaveReached(to), `UNKNOWN entry ${r.index} was in no call that may have reached SES`).toBe(true);
+    else throw new Error(`entry ${r.index} ended ${r.status}`);
+  }
+  return statuses;
+}

@@ -10,7 +10,7 @@ import { redisQueue, redisStore } from '../../src/redis.js';
 import { bulkBody } from '../helpers/bodies.js';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.js';
 import { type SesEmulator, startSesEmulator } from '../helpers/ses-emulator.js';
-import { allResults, emailCounts } from './job-audit.js';
+import { allResults, checkOutcomes, emailCounts } from './job-audit.js';
 import { type PrivateRedis, startPrivateRedis } from './private-redis.js';
 import { sleep, until } from './queue-helpers.js';
 import { REDIS_URL } from './redis-helpers.js';
@@ -115,15 +115,13 @@ describe.skipIf(!REDIS_URL)('a Redis pause and restart under two worker processe
       const results = await allResults(app, id);
       const reached = new Set(proxy.calls.flatMap((c) => c.to));
       const emails = await emailCounts(ses);
-      const statuses: Record<string, number> = {};
-      for (const r of results) {
-        statuses[r.status] = (statuses[r.status] ?? 0) + 1;
-        const address = `user${r.index}@i17.test`;
-        if (r.status === 'SUCCESS') expect(emails.get(address), `entry ${r.index}`).toBe(1);
-        else if (r.status === 'UNKNOWN')
-          expect(reached.has(address), `UNKNOWN entry ${r.index} never reached SES`).toBe(true);
-        else throw new Error(`entry ${r.index} ended ${r.status}`);
-      }
+      const statuses = checkOutcomes(
+        results,
+        emails,
+        (i) => `user${i}@i17.test`,
+        (a) => reached.has(a),
+        expect,
+      );
       console.log(
         `issue 17: ${n} entries, statuses ${JSON.stringify(statuses)}, GET /:id answered ${during.status} in ${answeredIn} ms while Redis was paused, ${proxy.calls.length} SES calls`,
       );

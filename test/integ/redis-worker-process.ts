@@ -11,6 +11,8 @@ export interface RedisWorkerConfig {
   prefix: string;
   sendRate: number;
   concurrency?: number;
+  /** The store's retentionMs (a finished job's keys expire this long after it finishes). */
+  retentionMs?: number;
 }
 
 export type RedisWorkerMessage = ChildMessage;
@@ -23,7 +25,7 @@ const ses = new SESv2Client({
   region: 'us-east-1',
   credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
 });
-const store = redisStore({ connection: config.redisUrl, prefix: config.prefix });
+const store = redisStore({ connection: config.redisUrl, prefix: config.prefix, retentionMs: config.retentionMs });
 const queue = redisQueue({ connection: config.redisUrl, prefix: config.prefix });
 const worker = createWorker({ ses, store, queue, sendRate: config.sendRate, concurrency: config.concurrency, logger });
 

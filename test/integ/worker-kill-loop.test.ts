@@ -11,7 +11,7 @@ import { bulkBody } from '../helpers/bodies.js';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.js';
 import { prng } from '../helpers/prng.js';
 import { type SesEmulator, startSesEmulator } from '../helpers/ses-emulator.js';
-import { allResults, completedJob, emailCounts } from './job-audit.js';
+import { allResults, checkOutcomes, completedJob, emailCounts } from './job-audit.js';
 import { type PrivateRedis, startPrivateRedis } from './private-redis.js';
 import { type Child, spawnChild, stopChild } from './queue-children.js';
 import { sleep, until } from './queue-helpers.js';
@@ -102,17 +102,15 @@ describe.skipIf(!REDIS_URL)('workers SIGKILLed in a loop under a 20,000-recipien
       const nearKill = new Set(
         proxy.calls.filter((c) => kills.some((k) => c.at <= k && c.at > k - IN_FLIGHT_WINDOW_MS)).flatMap((c) => c.to),
       );
-      const statuses: Record<string, number> = {};
       let duplicates = 0;
       for (const [, count] of emails) duplicates += Math.max(0, count - 1);
-      for (const r of results) {
-        statuses[r.status] = (statuses[r.status] ?? 0) + 1;
-        const address = `user${r.index}@kill.test`;
-        if (r.status === 'SUCCESS') expect(emails.get(address), `entry ${r.index}`).toBe(1);
-        else if (r.status === 'UNKNOWN')
-          expect(nearKill.has(address), `UNKNOWN entry ${r.index} was in no call just before a kill`).toBe(true);
-        else throw new Error(`entry ${r.index} ended ${r.status}`);
-      }
+      const statuses = checkOutcomes(
+        results,
+        emails,
+        (i) => `user${i}@kill.test`,
+        (a) => nearKill.has(a),
+        expect,
+      );
       console.log(
         `issue 16 kill loop: ${N} entries at ${RATE}/s, ${kills.length} SIGKILLs over ${KILL_FOR_MS / 1000} s (seed ${SEED}); ` +
           `statuses ${JSON.stringify(statuses)}; duplicate emails ${duplicates}; ${proxy.calls.length} SES calls; ` +
