@@ -60,7 +60,7 @@ const app = express().use('/bulk-email', router);
 const random = prng(6);
 const jobs: string[] = [];
 const counts = { jobs: 0, recipients: 0, cancels: 0, restarts: 0, kills: 0, errors: 0 };
-const samples: { t: number; heapMB: number; redisMB: number; keys: number; links: number }[] = [];
+const samples: { t: number; heapMB: number; redisMB: number; keys: number; links: number; jobKeys: number }[] = [];
 const started = Date.now();
 const end = started + MINUTES * 60_000;
 
@@ -87,10 +87,12 @@ async function sample() {
     redisMB: Number(MB(used)),
     keys: await probe.dbsize(),
     links: await countKeys(`{${prefix}}:s:m:*`),
+    // Live job keys (SCAN skips expired ones; DBSIZE still counts those until Redis reclaims them).
+    jobKeys: await countKeys(`{${prefix}}:s:job:*`),
   };
   samples.push(s);
   console.error(
-    `[soak] t=${s.t}s heap ${s.heapMB} MB, redis ${s.redisMB} MB, ${s.keys} keys (${s.links} message links), ${JSON.stringify(counts)}`,
+    `[soak] t=${s.t}s heap ${s.heapMB} MB, redis ${s.redisMB} MB, ${s.keys} keys (${s.links} message links, ${s.jobKeys} live job keys), ${JSON.stringify(counts)}`,
   );
 }
 
@@ -164,7 +166,7 @@ console.log(`
 Soak: ${MINUTES} min, ${RATE}/s, retention ${RETENTION_MS / 1000} s — npm run bench -- soak --minutes ${MINUTES}
 load: ${JSON.stringify(counts)}; every job final ${drainedS.toFixed(0)} s after the load stopped
 heap (web process, after gc${gc ? '' : ' — unavailable'}): first half after warm-up ${avg(warm.slice(0, half).map((s) => s.heapMB)).toFixed(1)} MB, second half ${avg(warm.slice(half).map((s) => s.heapMB)).toFixed(1)} MB
-Redis used_memory: first half ${avg(warm.slice(0, half).map((s) => s.redisMB)).toFixed(1)} MB, second half ${avg(warm.slice(half).map((s) => s.redisMB)).toFixed(1)} MB; keys other than message links ${avg(warm.slice(0, half).map((s) => s.keys - s.links)).toFixed(0)} → ${avg(warm.slice(half).map((s) => s.keys - s.links)).toFixed(0)}; message links (kept for events.retention, one per sent message) ${samples[samples.length - 1].links}
+Redis used_memory: first half ${avg(warm.slice(0, half).map((s) => s.redisMB)).toFixed(1)} MB, second half ${avg(warm.slice(half).map((s) => s.redisMB)).toFixed(1)} MB; live job keys ${avg(warm.slice(0, half).map((s) => s.jobKeys)).toFixed(0)} → ${avg(warm.slice(half).map((s) => s.jobKeys)).toFixed(0)} (DBSIZE also counts expired keys not yet reclaimed); message links (kept for events.retention, one per sent message) ${samples[samples.length - 1].links}
 after retention: ${left.length} keys in Redis, ${jobKeysLeft.length} of them a job's or an idempotency key; besides the message links: ${otherKeys.join(' ')}
 worker crashes reported: ${crashes.length}`);
 
