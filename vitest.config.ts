@@ -19,10 +19,13 @@ const shared = {
  * on the newest Node line, while every other suite runs on each line (test/run.mjs). New such suites go here.
  */
 export const TIMING = [
+  'test/integ/redis-cluster.test.ts',
   'test/integ/redis-fair-share.test.ts',
   'test/integ/redis-faults.test.ts',
   'test/integ/redis-queue-outage.test.ts',
   'test/integ/redis-queue-workers.test.ts',
+  'test/integ/web-kill.test.ts',
+  'test/integ/worker-kill-loop.test.ts',
   'test/load/**/*.test.ts',
 ];
 // Examples import the package by name, as a user would; tests run them against the sources.

@@ -252,7 +252,8 @@ export interface JobPayload {
 
 export type IdempotencyClaim =
   | { state: 'new' }
-  | { state: 'in_flight' }
+  /** `jobId`: what the claimant said it is creating (a retry answers that job if the claimant died after storing it). */
+  | { state: 'in_flight'; jobId?: string }
   | { state: 'mismatch' }
   | { state: 'replay'; response: StoredResponse };
 
@@ -389,9 +390,22 @@ export interface Store extends FeedbackStore {
   listJobs(principalId: string, query: JobListQuery): Promise<JobListPage>;
   /**
    * `scope` (optional): whose key it is (the principal id). The memory store bounds the keys it keeps per scope as
-   * well as in all, so that one principal's keys never push out another's.
+   * well as in all, so that one principal's keys never push out another's. `jobId` (optional): the job this claim is
+   * creating, kept with the claim and returned to a request that finds it in flight. `ttlMs` bounds how long a claim
+   * whose holder died blocks the key (the router claims for a few minutes, then keeps the answer 24 h).
    */
-  claimIdempotency(key: string, fingerprint: string, ttlMs: number, scope?: string): Promise<IdempotencyClaim>;
+  claimIdempotency(
+    key: string,
+    fingerprint: string,
+    ttlMs: number,
+    scope?: string,
+    jobId?: string,
+  ): Promise<IdempotencyClaim>;
+  /**
+   * Optional: extends an in-flight claim (same fingerprint, no answer yet) to `ttlMs` from now; the live holder calls
+   * it while it works so that only a dead holder's claim expires. Stores without it: a claim lasts its first TTL.
+   */
+  refreshIdempotency?(key: string, fingerprint: string, ttlMs: number): Promise<void>;
   completeIdempotency(key: string, fingerprint: string, response: StoredResponse, ttlMs: number): Promise<void>;
   releaseIdempotency(key: string): Promise<void>;
   close(): Promise<void>;

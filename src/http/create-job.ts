@@ -108,6 +108,7 @@ export function createJobHandler<P extends Principal>(ctx: RouteContext<P>) {
     }
 
     let created: JobRecord | undefined;
+    const jobId = newJobId();
     const { response, replayed } = await idempotent(
       config.store,
       principal.id,
@@ -115,11 +116,20 @@ export function createJobHandler<P extends Principal>(ctx: RouteContext<P>) {
       // The send time is part of what the key stands for (a replay with another time is a different request).
       sendAt === undefined ? read.body : { body: read.body, send_at: req.query.send_at },
       async (): Promise<StoredResponse> => {
-        const draft = newDraft(hook, newJobId(), parsed, read.bytes);
+        const draft = newDraft(hook, jobId, parsed, read.bytes);
         draft.sendAt = sendAt;
         await runSteps(steps, draft);
         created = await storeAndQueue(ctx, draft);
         return { status: 202, body: ok(acceptedView(created, ctx.engine.sending())) };
+      },
+      {
+        jobId,
+        // A request with this key stored its job, then died before answering (or has not answered yet): that job.
+        recover: async (id) => {
+          const stored = await config.store.getJob(id);
+          if (!stored || stored.principalId !== principal.id) return null;
+          return { status: 202, body: ok(acceptedView(stored, ctx.engine.sending())) };
+        },
       },
     );
     note({ 'bulk_email.outcome': replayed ? 'replayed' : 'accepted' });

@@ -50,10 +50,30 @@ export function scopedKey(principalId: string, key: string): string {
 }
 
 /**
- * Runs `create` at most once per (principal, key, body): the first request claims the key and its answer is kept
- * for 24 h; a repeat with the same body replays that answer (`replayed`), with another body → 422, while the first
- * is still running → 409 with Retry-After. A `create` that throws releases the key (nothing was created, so the
- * request may be retried). Without a key, `create` just runs.
+ * How long an in-flight claim blocks its key: a process that dies while creating leaves a claim that expires this
+ * long after its holder's last refresh (the live holder refreshes it every IDEMPOTENCY_REFRESH_MS), then a retry
+ * creates the job — unless the dead process had already stored it, which the retry finds through the claim's job id.
+ */
+export const IDEMPOTENCY_CLAIM_TTL_MS = 3 * 60 * 1000;
+export const IDEMPOTENCY_REFRESH_MS = 60 * 1000;
+
+export interface IdempotentJob {
+  /** The id the job gets if this request creates it (kept with the claim). */
+  jobId: string;
+  /**
+   * The answer for that job if it exists (its holder stored it, then died or has not answered yet), else null: the
+   * retry answers it instead of waiting for, or creating, another job.
+   */
+  recover(jobId: string): Promise<StoredResponse | null>;
+}
+
+/**
+ * Runs `create` at most once per (principal, key, body): the first request claims the key (for
+ * IDEMPOTENCY_CLAIM_TTL_MS, refreshed while it runs) and its answer is kept for 24 h; a repeat with the same body
+ * replays that answer (`replayed`), with another body → 422, while the first is still running → 409 with Retry-After
+ * (or, when `job` is given and the first request already stored its job, that job's answer, replayed). A `create`
+ * that throws releases the key (nothing was created, so the request may be retried). Without a key, `create` just
+ * runs.
  */
 export async function idempotent(
   store: Store,
@@ -61,26 +81,41 @@ export async function idempotent(
   key: string | undefined,
   body: unknown,
   create: () => Promise<StoredResponse>,
+  job?: IdempotentJob,
 ): Promise<{ response: StoredResponse; replayed: boolean }> {
   if (key === undefined) return { response: await create(), replayed: false };
   const scoped = scopedKey(principalId, key);
   const print = fingerprint(body);
-  const claim = await store.claimIdempotency(scoped, print, IDEMPOTENCY_TTL_MS, principalId);
+  const claim = await store.claimIdempotency(scoped, print, IDEMPOTENCY_CLAIM_TTL_MS, principalId, job?.jobId);
   if (claim.state === 'replay') return { response: claim.response, replayed: true };
   if (claim.state === 'mismatch') {
     throw new BulkEmailError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different body');
   }
   if (claim.state === 'in_flight') {
+    const found = job && claim.jobId !== undefined ? await job.recover(claim.jobId) : null;
+    if (found) {
+      await store.completeIdempotency(scoped, print, found, IDEMPOTENCY_TTL_MS);
+      return { response: found, replayed: true };
+    }
     throw new BulkEmailError('IDEMPOTENCY_IN_FLIGHT', 'A request with this Idempotency-Key is still being processed', {
       retryAfter: 1,
     });
   }
+  const refresh = store.refreshIdempotency
+    ? setInterval(
+        () => void store.refreshIdempotency?.(scoped, print, IDEMPOTENCY_CLAIM_TTL_MS).catch(() => undefined),
+        IDEMPOTENCY_REFRESH_MS,
+      )
+    : undefined;
+  refresh?.unref?.();
   let response: StoredResponse;
   try {
     response = await create();
   } catch (err) {
     await store.releaseIdempotency(scoped).catch(() => undefined);
     throw err;
+  } finally {
+    clearInterval(refresh);
   }
   await store.completeIdempotency(scoped, print, response, IDEMPOTENCY_TTL_MS);
   return { response, replayed: false };

@@ -124,7 +124,7 @@ const sleep = (ms: number, signal?: AbortSignal) =>
  */
 export function redisQueue(options: RedisQueueOptions): Queue {
   const { prefix, retryDelayMs, leaseMs, timeoutMs } = checkOptions(options);
-  const connection = checkConnection(options.connection, 'redisQueue', { cluster: true });
+  const connection = checkConnection(options.connection, 'redisQueue');
   const tag = `{${prefix}}`;
   const stateKey = `${tag}:state`;
   const wakeChannel = `${tag}:wake`;

@@ -95,6 +95,7 @@ interface IdempotencyRecord {
   response?: StoredResponse;
   expiresAt: number;
   scope: string;
+  jobId?: string;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -638,17 +639,23 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
       return usageByPrincipal.get(principalId)?.jobs ?? 0;
     },
 
-    async claimIdempotency(key, fingerprint, ttlMs, scope = ''): Promise<IdempotencyClaim> {
+    async claimIdempotency(key, fingerprint, ttlMs, scope = '', jobId?: string): Promise<IdempotencyClaim> {
       const now = clock.now();
       sweep(now);
       const rec = idempotency.get(key);
       if (rec && rec.expiresAt > now) {
         if (rec.fingerprint !== fingerprint) return { state: 'mismatch' };
-        return rec.response ? { state: 'replay', response: rec.response } : { state: 'in_flight' };
+        if (rec.response) return { state: 'replay', response: rec.response };
+        return rec.jobId === undefined ? { state: 'in_flight' } : { state: 'in_flight', jobId: rec.jobId };
       }
       if (rec) forgetKey(key, rec);
-      rememberKey(key, { fingerprint, expiresAt: now + ttlMs, scope });
+      rememberKey(key, { fingerprint, expiresAt: now + ttlMs, scope, ...(jobId === undefined ? {} : { jobId }) });
       return { state: 'new' };
+    },
+
+    async refreshIdempotency(key, fingerprint, ttlMs) {
+      const rec = idempotency.get(key);
+      if (rec && !rec.response && rec.fingerprint === fingerprint) rec.expiresAt = clock.now() + ttlMs;
     },
 
     async completeIdempotency(key, fingerprint, response, ttlMs) {

@@ -8,7 +8,7 @@ const ioredis = loadIoredis();
 /**
  * Where the package's own connections go: a `redis://` / `rediss://` URL, ioredis options that name a server
  * (`{ host, port }`, `{ path }` or `{ sentinels, name }`), an ioredis `Redis` instance (its options are reused; the
- * instance itself is left alone), or an ioredis `Cluster` (where the part supports it).
+ * instance itself is left alone), or an ioredis `Cluster` (its nodes and options are reused).
  */
 export type RedisConnection = RedisOptions | string | Redis | Cluster;
 
@@ -23,7 +23,7 @@ export type CheckedConnection =
   | { kind: 'cluster'; instance: Cluster };
 
 const SHAPES =
-  'a redis:// or rediss:// URL, ioredis options naming a server ({ host, port }, { path } or { sentinels, name }), or an ioredis Redis instance';
+  'a redis:// or rediss:// URL, ioredis options naming a server ({ host, port }, { path } or { sentinels, name }), an ioredis Redis instance or an ioredis Cluster';
 
 function describeValue(value: unknown): string {
   if (value === null) return 'null';
@@ -51,13 +51,10 @@ function isClusterInstance(value: object): value is Cluster {
 
 /**
  * Checks `connection` at build time: anything the package cannot use is a `TypeError` saying what to pass, never
- * replaced by ioredis's default 127.0.0.1:6379. `cluster: false` refuses a Cluster (a part whose keys span slots).
+ * replaced by ioredis's default 127.0.0.1:6379. A Cluster is used as it is: every key of the store and of the queue is
+ * under one hash tag, so each script's keys share a slot.
  */
-export function checkConnection(
-  connection: unknown,
-  who: string,
-  { cluster }: { cluster: boolean },
-): CheckedConnection {
+export function checkConnection(connection: unknown, who: string): CheckedConnection {
   if (typeof connection === 'string') {
     let url: URL | undefined;
     try {
@@ -67,12 +64,7 @@ export function checkConnection(
     }
     if (url && (url.protocol === 'redis:' || url.protocol === 'rediss:')) return { kind: 'url', url: connection };
   } else if (typeof connection === 'object' && connection !== null) {
-    if (isClusterInstance(connection)) {
-      if (cluster) return { kind: 'cluster', instance: connection };
-      throw new TypeError(
-        `${who}: Redis Cluster is not supported here yet (its keys span hash slots); pass ${SHAPES} for a standalone or Sentinel Redis`,
-      );
-    }
+    if (isClusterInstance(connection)) return { kind: 'cluster', instance: connection };
     if (isRedisInstance(connection)) return { kind: 'redis', instance: connection };
     const proto = Object.getPrototypeOf(connection);
     const o = connection as RedisOptions;

@@ -4,8 +4,8 @@
 // r recipients JSON, d delivery state) with the events retention as TTL; `…:sup:<list>` hash (address → packed
 // entry), `…:supa:<list>` zset (score 0, addresses in lex order for pages), `…:supt:<list>` zset (address by when it
 // was added, for dropping the oldest); `…:g:<windowMs>:<principal>` hash (`<bucket start>:<field>` → count);
-// `…:pause:<principal>`; `…:seen:<id>`. Scripts that derive a key from a value (the guard's, from the job's
-// principal) build it under the same hash tag, so every key a script touches is in one slot.
+// `…:pause:<principal>`; `…:seen:<id>`. Every key a script touches is passed in KEYS (the guard's too: the caller
+// reads the job's principal first), all under one hash tag, so each script runs on a Redis Cluster.
 
 /** Deletes the guard fields of buckets that started at or before `before` (epoch ms). */
 const PRUNE_GUARD = `
@@ -18,10 +18,11 @@ end
 `;
 
 /**
- * KEYS[1] job hash, KEYS[2] results hash, KEYS[3…] one message key per SUCCESS result.
- * ARGV: retentionMs, guard key prefix ('' = no guard counts), bucket start, guard TTL ms, prune before (ms), then the
- * entry index of each message key. Links each message not linked yet (the job's principal and the entry's
- * recipients, from field `r<index>` of the results hash) and counts its recipients as sent in the guard's bucket.
+ * KEYS[1] job hash, KEYS[2] results hash, KEYS[3] the principal's guard hash (any key of the tag when ARGV[2] is ''),
+ * KEYS[4…] one message key per SUCCESS result. ARGV: retentionMs, '1' to count in the guard ('' = no guard counts),
+ * bucket start, guard TTL ms, prune before (ms), then the entry index of each message key. Links each message not
+ * linked yet (the job's principal and the entry's recipients, from field `r<index>` of the results hash) and counts
+ * its recipients as sent in the guard's bucket. Every key it touches is declared (Redis Cluster).
  * → how many recipients were newly linked.
  */
 export const LINK_MESSAGES = `${PRUNE_GUARD}
@@ -30,8 +31,8 @@ local principal = redis.call('HGET', job, 'principalId')
 if not principal then return 0 end
 local jobId = redis.call('HGET', job, 'id')
 local sent = 0
-for k = 3, #KEYS do
-  local idx = ARGV[5 + k - 2]
+for k = 4, #KEYS do
+  local idx = ARGV[5 + k - 3]
   if redis.call('EXISTS', KEYS[k]) == 0 then
     local r = redis.call('HGET', res, 'r' .. idx) or '[]'
     redis.call('HSET', KEYS[k], 'j', jobId, 'i', idx, 'p', principal, 'r', r)
@@ -43,7 +44,7 @@ for k = 3, #KEYS do
   end
 end
 if sent > 0 and ARGV[2] ~= '' then
-  local g = ARGV[2] .. principal
+  local g = KEYS[3]
   if redis.call('HINCRBY', g, ARGV[3] .. ':sent', sent) == sent then pruneGuard(g, tonumber(ARGV[5])) end
   redis.call('PEXPIRE', g, ARGV[4])
 end

@@ -37,13 +37,15 @@ export interface RedisFeedback {
   methods: FeedbackStore;
   /**
    * Adds to `multi` the linking of the SUCCESS results' MessageIds (run after the results are recorded, in the same
-   * transaction); false when there is nothing to link.
+   * transaction); false when there is nothing to link. `principalId` (the job's) names the guard key the script
+   * counts in (declared to Redis, as Cluster wants); without it nothing is counted in the guard.
    */
   queueLinks(
     multi: ChainableCommander,
     keys: { job: string; results: string },
     results: readonly EntryResult[],
     options: RecordResultsOptions | undefined,
+    principalId: string | undefined,
   ): boolean;
   /** Each entry's recipients (from `start`, `count` of them) and the delivery state of each message id given. */
   pageFeedback(
@@ -247,21 +249,22 @@ export function redisFeedback(client: Redis, tag: string, now: () => number): Re
   return {
     methods,
 
-    queueLinks(multi, keys, results, options) {
+    queueLinks(multi, keys, results, options, principalId) {
       const retentionMs = options?.messageRetentionMs;
       if (!retentionMs) return false;
       const sent = results.filter((r) => r.status === 'SUCCESS' && r.messageId !== undefined);
       if (sent.length === 0) return false;
-      const windowMs = options?.guardWindowMs;
+      const windowMs = principalId === undefined ? undefined : options?.guardWindowMs;
       const at = now();
       const guard = windowMs ? guardWindow(at, windowMs) : { ttlMs: 0, pruneBefore: 0 };
       (multi as unknown as Scripts).ebeLinkMessages(
-        2 + sent.length,
+        3 + sent.length,
         keys.job,
         keys.results,
+        windowMs ? guardPrefix(windowMs) + principalId : `${tag}:g:none`,
         ...sent.map((r) => messageKey(r.messageId as string)),
         Math.ceil(retentionMs),
-        windowMs ? guardPrefix(windowMs) : '',
+        windowMs ? '1' : '',
         windowMs ? guardBucketStart(at, { windowMs }) : 0,
         guard.ttlMs,
         guard.pruneBefore,

@@ -316,17 +316,28 @@ end
 return redis.call('HGETALL', job)
 `;
 
-/** KEYS[1] idempotency hash; ARGV: fingerprint, ttlMs → { state, response? } */
+/**
+ * KEYS[1] idempotency hash (f fingerprint, r answer, j job id); ARGV: fingerprint, ttlMs, job id ('' none)
+ * → { state, response or job id? }
+ */
 export const CLAIM_IDEMPOTENCY = `
-local f = redis.call('HMGET', KEYS[1], 'f', 'r')
+local f = redis.call('HMGET', KEYS[1], 'f', 'r', 'j')
 if f[1] then
   if f[1] ~= ARGV[1] then return {'mismatch'} end
   if f[2] then return {'replay', f[2]} end
-  return {'in_flight'}
+  return {'in_flight', f[3] or ''}
 end
 redis.call('HSET', KEYS[1], 'f', ARGV[1])
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'j', ARGV[3]) end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return {'new'}
+`;
+
+/** KEYS[1] idempotency hash; ARGV: fingerprint, ttlMs. Extends a claim still in flight (no answer) with that print. */
+export const REFRESH_IDEMPOTENCY = `
+local f = redis.call('HMGET', KEYS[1], 'f', 'r')
+if f[1] == ARGV[1] and not f[2] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
+return 0
 `;
 
 /** KEYS[1] job hash, KEYS[2] results hash; ARGV: first index, limit → { entries, dflt, dfltErr, packed… } or nil */

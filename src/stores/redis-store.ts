@@ -34,14 +34,15 @@ import {
   FINISH_PENDING,
   GET_RESULTS,
   RECORD_RESULTS,
+  REFRESH_IDEMPOTENCY,
   RELEASE_ENTRIES,
   SET_PAUSED,
 } from './redis-scripts.js';
 
 export interface RedisStoreOptions {
   /**
-   * A redis:// URL, ioredis options naming a server, or an ioredis `Redis` instance; the store opens its own
-   * connection to that server. Anything else (Redis Cluster included, for now) is a TypeError at build time.
+   * A redis:// URL, ioredis options naming a server, an ioredis `Redis` instance, or an ioredis `Cluster`; the store
+   * opens its own connection to that server (or cluster). Anything else is a TypeError at build time.
    */
   connection: RedisConnection;
   /** Prefix of every key. Default `ebe`. */
@@ -69,6 +70,7 @@ interface Scripts {
   ebeSetPaused: Script;
   ebeGetResults: Script;
   ebeClaimIdempotency: Script;
+  ebeRefreshIdempotency: Script;
 }
 
 const SEP = '\x1f';
@@ -140,13 +142,14 @@ function outcome(reply: Reply): RecordOutcome {
  * members `<creation ms, 15 digits>:<id>`, all scored 0, read by lex range), `{ebe}:s:idem:<key>` hash (fingerprint,
  * response) with a TTL. The results hash also holds each entry's recipients (`r<index>`). Delivery feedback keys
  * (sent messages, suppression lists, guard counts, pauses): see redis-feedback-scripts.ts. A finished job's keys
- * expire `retentionMs` after it finishes; its payload is deleted at once. Standalone Redis or Sentinel (not Cluster yet).
+ * expire `retentionMs` after it finishes; its payload is deleted at once. Standalone Redis, Sentinel or Redis Cluster
+ * (every key in the one slot of `{<prefix>}`).
  */
 export function redisStore(options: RedisStoreOptions): Store {
   const prefix = options.prefix ?? 'ebe';
   const retentionMs = options.retentionMs ?? DAY_MS;
   const clock = options.clock ?? { now: () => Date.now() };
-  const connection = checkConnection(options.connection, 'redisStore', { cluster: false });
+  const connection = checkConnection(options.connection, 'redisStore');
   // A script whose reply a reconnect lost is not run a second time behind the caller's back (ioredis would resend
   // it): it fails after commandTimeoutMs as ambiguous, and the caller decides (claims are released, records retried).
   const client = ownClient(connection, {
@@ -169,6 +172,7 @@ export function redisStore(options: RedisStoreOptions): Store {
   define('ebeSetPaused', SET_PAUSED, 6);
   define('ebeGetResults', GET_RESULTS, 2);
   define('ebeClaimIdempotency', CLAIM_IDEMPOTENCY, 1);
+  define('ebeRefreshIdempotency', REFRESH_IDEMPOTENCY, 1);
   const scripts = client as unknown as Redis & Scripts;
 
   // Every key under the hash tag `{prefix}` (one Redis Cluster slot for every script's keys), beside the queue's.
@@ -184,6 +188,17 @@ export function redisStore(options: RedisStoreOptions): Store {
   const keysOf = (id: string) => {
     const [job, results] = jobKeys(id);
     return { job, results };
+  };
+  // A job's principal never changes: remembered (a bounded map) to name its guard key without a read per record.
+  const principals = new Map<string, string>();
+  const principalOf = async (id: string) => {
+    let principal = principals.get(id);
+    if (principal !== undefined) return principal;
+    principal = (await client.hget(jobKeys(id)[0], 'principalId')) ?? undefined;
+    if (principal === undefined) return undefined;
+    if (principals.size >= 1000) principals.delete(principals.keys().next().value as string);
+    principals.set(id, principal);
+    return principal;
   };
   /** Runs `multi`; the first command's reply, or its error. */
   const firstReply = async (multi: ReturnType<Redis['multi']>) => {
@@ -348,9 +363,11 @@ export function redisStore(options: RedisStoreOptions): Store {
         }
         try {
           // SUCCESS results are linked to their MessageIds in the same transaction: never one without the other.
+          const guarded = options?.guardWindowMs && results.some((r) => r.status === 'SUCCESS' && r.messageId);
+          const principal = guarded ? await principalOf(id) : undefined;
           const multi = client.multi();
           (multi as unknown as Scripts).ebeRecordResults(...jobKeys(id), now(), retentionMs, ...args);
-          if (feedback.queueLinks(multi, keysOf(id), results, options))
+          if (feedback.queueLinks(multi, keysOf(id), results, options, principal))
             return outcome((await firstReply(multi)) as Reply);
           // Nothing to link: the transaction is never sent (ioredis queues a multi until exec).
           return outcome((await scripts.ebeRecordResults(...jobKeys(id), now(), retentionMs, ...args)) as Reply);
@@ -439,15 +456,22 @@ export function redisStore(options: RedisStoreOptions): Store {
 
     countActiveJobs: (principalId) => guard(async () => Number((await client.hget(activeKey, principalId)) ?? 0)),
 
-    claimIdempotency: (key, fingerprint, ttlMs) =>
+    claimIdempotency: (key, fingerprint, ttlMs, _scope, jobId) =>
       guard(async (): Promise<IdempotencyClaim> => {
-        const [state, response] = (await scripts.ebeClaimIdempotency(
+        const [state, extra] = (await scripts.ebeClaimIdempotency(
           idemKey(key),
           fingerprint,
           Math.max(1, Math.ceil(ttlMs)),
+          jobId ?? '',
         )) as string[];
-        if (state === 'replay') return { state, response: JSON.parse(response) as StoredResponse };
-        return { state: state as 'new' | 'in_flight' | 'mismatch' };
+        if (state === 'replay') return { state, response: JSON.parse(extra) as StoredResponse };
+        if (state === 'in_flight') return extra ? { state, jobId: extra } : { state };
+        return { state: state as 'new' | 'mismatch' };
+      }),
+
+    refreshIdempotency: (key, fingerprint, ttlMs) =>
+      guard(async () => {
+        await scripts.ebeRefreshIdempotency(idemKey(key), fingerprint, Math.max(1, Math.ceil(ttlMs)));
       }),
 
     completeIdempotency: (key, fingerprint, response, ttlMs) =>

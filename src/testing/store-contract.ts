@@ -829,6 +829,26 @@ export function describeStoreContract(t: TestApi, name: string, makeStore: () =>
         expect(await store.claimIdempotency(k, 'fp-2', 60_000)).toEqual({ state: 'new' });
       });
 
+      it('keeps the job id a claim names and returns it to a request that finds the claim in flight', async () => {
+        const k = key();
+        expect(await store.claimIdempotency(k, 'fp', 60_000, 'scope', 'job-77')).toEqual({ state: 'new' });
+        expect(await store.claimIdempotency(k, 'fp', 60_000)).toEqual({ state: 'in_flight', jobId: 'job-77' });
+      });
+
+      it('refreshes an in-flight claim (only while it has no answer and only with its fingerprint)', async () => {
+        if (!store.refreshIdempotency) return;
+        const held = key();
+        const other = key();
+        await store.claimIdempotency(held, 'fp', 100);
+        await store.claimIdempotency(other, 'fp', 100);
+        await sleep(60);
+        await store.refreshIdempotency(held, 'fp', 60_000);
+        await store.refreshIdempotency(other, 'another print', 60_000);
+        await sleep(100);
+        expect(await store.claimIdempotency(held, 'fp', 60_000)).toEqual({ state: 'in_flight' });
+        expect(await store.claimIdempotency(other, 'fp', 60_000)).toEqual({ state: 'new' });
+      });
+
       it('forgets claims and responses after their TTL', async () => {
         const inFlight = key();
         const done = key();

@@ -7,6 +7,16 @@ import { machine } from './support/machine.js';
 import type { BenchContext, BenchResult, Row } from './support/result.js';
 import { forkChild } from './support/rpc.js';
 
+// `npm run bench -- soak [--minutes N]`: the soak (issue 16), on its own, with gc exposed for the heap samples.
+if (process.argv[2] === 'soak') {
+  const { spawnSync } = await import('node:child_process');
+  const soak = fileURLToPath(new URL('./soak.ts', import.meta.url));
+  const run = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', soak, ...process.argv.slice(3)], {
+    stdio: 'inherit',
+  });
+  process.exit(run.status ?? 1);
+}
+
 const BENCHES = [
   { id: 'send-rate', file: 'send-rate.ts', title: '1. Send-rate fidelity, single process' },
   { id: 'vs-nodemailer', file: 'vs-nodemailer.ts', title: '2. SES calls and time against nodemailer' },

@@ -10,6 +10,8 @@ import { redisQueue, redisStore } from '../../src/redis.js';
 import { bulkBody } from '../helpers/bodies.js';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.js';
 import { type SesEmulator, startSesEmulator } from '../helpers/ses-emulator.js';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+import { allResults, checkOutcomes, completedJob, emailCounts } from './job-audit.js';
 import { type PrivateRedis, startPrivateRedis } from './private-redis.js';
 import { sleep, until } from './queue-helpers.js';
 import { REDIS_URL } from './redis-helpers.js';
@@ -111,28 +113,16 @@ describe.skipIf(!REDIS_URL)('a Redis pause and restart under two worker processe
         console.error('about the leases left:', JSON.stringify(about));
         throw err;
       });
-      const results: { index: number; status: string }[] = [];
-      let cursor: string | null = null;
-      do {
-        const page: request.Response = await request(app)
-          .get(`/bulk-email/${id}/results`)
-          .query({ limit: 1000, ...(cursor ? { cursor } : {}) })
-          .expect(200);
-        results.push(...page.body.data.results);
-        cursor = page.body.data.next_cursor;
-      } while (cursor);
+      const results = await allResults(app, id);
       const reached = new Set(proxy.calls.flatMap((c) => c.to));
-      const emails = new Map<string, number>();
-      for (const e of await ses.emails()) for (const to of e.destination.to) emails.set(to, (emails.get(to) ?? 0) + 1);
-      const statuses: Record<string, number> = {};
-      for (const r of results) {
-        statuses[r.status] = (statuses[r.status] ?? 0) + 1;
-        const address = `user${r.index}@i17.test`;
-        if (r.status === 'SUCCESS') expect(emails.get(address), `entry ${r.index}`).toBe(1);
-        else if (r.status === 'UNKNOWN')
-          expect(reached.has(address), `UNKNOWN entry ${r.index} never reached SES`).toBe(true);
-        else throw new Error(`entry ${r.index} ended ${r.status}`);
-      }
+      const emails = await emailCounts(ses);
+      const statuses = checkOutcomes(
+        results,
+        emails,
+        (i) => `user${i}@i17.test`,
+        (a) => reached.has(a),
+        expect,
+      );
       console.log(
         `issue 17: ${n} entries, statuses ${JSON.stringify(statuses)}, GET /:id answered ${during.status} in ${answeredIn} ms while Redis was paused, ${proxy.calls.length} SES calls`,
       );
@@ -148,4 +138,105 @@ describe.skipIf(!REDIS_URL)('a Redis pause and restart under two worker processe
       await Promise.all([store.close(), queue.close()]);
     }
   }, 240_000);
+});
+
+// Issue 16 item 2: Redis unreachable for 10 s without a restart (every connection cut and refused by a TCP proxy),
+// under a job sent by two worker processes: 503 envelopes meanwhile, then the job completes by itself.
+describe.skipIf(!REDIS_URL)('Redis unreachable for 10 s under two worker processes (issue 16)', () => {
+  let redis: PrivateRedis;
+  let cutter: TcpProxy;
+  let ses: SesEmulator;
+  let proxy: FaultProxy;
+  const workers: Child<RedisWorkerMessage>[] = [];
+  beforeAll(async () => {
+    redis = await startPrivateRedis();
+    cutter = await startTcpProxy(redis.port);
+    ses = await startSesEmulator();
+    proxy = await startFaultProxy(ses.url);
+  });
+  afterAll(async () => {
+    await Promise.all(workers.map(stopChild));
+    await proxy?.close();
+    await ses?.close();
+    await cutter?.close();
+    await redis?.stop();
+  });
+
+  it('503 while cut off, no crash or exit, the job completes; SUCCESS emailed once, UNKNOWN only if it reached SES', async () => {
+    const n = 1500;
+    const rate = 200;
+    const prefix = 'i16-cut';
+    for (let i = 0; i < 2; i++) {
+      const config: RedisWorkerConfig = {
+        redisUrl: cutter.url,
+        sesUrl: proxy.url,
+        prefix,
+        sendRate: rate,
+        concurrency: 8,
+      };
+      workers.push(spawnChild<RedisWorkerMessage>('./redis-worker-process.ts', config));
+    }
+    await Promise.all(workers.map((w) => w.ready));
+    const store = redisStore({ connection: cutter.url, prefix });
+    const queue = redisQueue({ connection: cutter.url, prefix });
+    const router = bulkEmail({
+      ses: ses.client(),
+      sendRate: rate,
+      authenticate: () => ({ id: 'tenant-16' }),
+      store,
+      queue,
+      worker: false,
+    });
+    const app = express().use('/bulk-email', router);
+    const getJob = (id: string) => request(app).get(`/bulk-email/${id}`);
+    try {
+      const created = await request(app)
+        .post('/bulk-email')
+        .send(bulkBody(n, { domain: 'cut.test' }))
+        .expect(202);
+      const id: string = created.body.data.id;
+      await until(async () => (await getJob(id)).body.data?.counts?.sent >= 200, 20_000, 'sending under way');
+
+      cutter.cut();
+      const cutAt = Date.now();
+      const during: { status: number; ms: number; code?: string }[] = [];
+      while (Date.now() - cutAt < 10_000) {
+        const asked = Date.now();
+        const res = await getJob(id);
+        during.push({ status: res.status, ms: Date.now() - asked, code: res.body?.error?.code });
+        await sleep(1000);
+      }
+      cutter.restore();
+      const restoredAt = Date.now();
+      const done = await completedJob(app, id, 60_000);
+      const recoveryMs = Date.now() - restoredAt;
+
+      const results = await allResults(app, id);
+      const reached = new Set(proxy.calls.flatMap((c) => c.to));
+      const emails = await emailCounts(ses);
+      const statuses = checkOutcomes(
+        results,
+        emails,
+        (i) => `user${i}@cut.test`,
+        (a) => reached.has(a),
+        expect,
+      );
+      console.log(
+        `issue 16 Redis cut off 10 s: ${n} entries, statuses ${JSON.stringify(statuses)}; answers while cut ${JSON.stringify(during.map((d) => `${d.status} ${d.ms}ms`))}; completed ${recoveryMs} ms after Redis was reachable again`,
+      );
+      expect(results).toHaveLength(n);
+      expect(done.counts.pending).toBe(0);
+      // Every answer while cut off: a 503 envelope, quickly (never a hang).
+      expect(during.length).toBeGreaterThanOrEqual(5);
+      for (const d of during) {
+        expect(d).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE' });
+        expect(d.ms).toBeLessThan(3000);
+      }
+      expect(workers.flatMap((w) => w.messages.filter((m) => m.type === 'crash'))).toEqual([]);
+      expect(workers.map((w) => w.exited())).toEqual([false, false]);
+    } finally {
+      await router.close();
+      await Promise.all([store.close(), queue.close()]);
+    }
+  }, 180_000);
 });

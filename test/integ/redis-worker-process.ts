@@ -13,6 +13,8 @@ export interface RedisWorkerConfig {
   concurrency?: number;
   /** Report each call's recipients (chunk.sent events) to the parent. */
   reportSent?: boolean;
+  /** The store's retentionMs (a finished job's keys expire this long after it finishes). */
+  retentionMs?: number;
 }
 
 export type RedisWorkerMessage = ChildMessage | { type: 'sent'; pid: number; jobId: string; recipients: number };
@@ -25,7 +27,7 @@ const ses = new SESv2Client({
   region: 'us-east-1',
   credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
 });
-const store = redisStore({ connection: config.redisUrl, prefix: config.prefix });
+const store = redisStore({ connection: config.redisUrl, prefix: config.prefix, retentionMs: config.retentionMs });
 const queue = redisQueue({ connection: config.redisUrl, prefix: config.prefix });
 const worker = createWorker({
   ses,
