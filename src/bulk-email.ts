@@ -5,7 +5,10 @@ import type { ResumeOutcome } from './events/principal-guard.js';
 import { snsReceiver } from './events/sns-receiver.js';
 import { admissionLedger } from './http/admission.js';
 import type { Engine, RouteContext } from './http/context.js';
+import { WATCH_POLL_MS } from './http/events-route.js';
+import { jobWatcher } from './http/job-watch.js';
 import { buildRouter } from './http/router.js';
+import { streamLimiter } from './http/stream-limiter.js';
 import { resolveOptions } from './options.js';
 import { storedTemplateFetcher } from './render/stored-template-fetcher.js';
 import { templateCache } from './render/template-cache.js';
@@ -81,6 +84,8 @@ export function bulkEmail<P extends Principal = Principal>(options: BulkEmailOpt
         clock: config.clock,
       })
     : undefined;
+  // Aborted by close(): open event streams end (clients reconnect to another process).
+  const closing = new AbortController();
   const ctx: RouteContext<P> = {
     config,
     validator,
@@ -90,14 +95,21 @@ export function bulkEmail<P extends Principal = Principal>(options: BulkEmailOpt
     variablesOf: templateCache(),
     feedback,
     sns,
+    streams: {
+      watcher: jobWatcher(config.store, WATCH_POLL_MS, config.logger),
+      limiter: streamLimiter(config.maxStreamsPerPrincipal),
+      closing: closing.signal,
+    },
   };
   const router = buildRouter(ctx) as BulkEmailRouter;
   router.ready = rates.ready;
   router.ingest = (event) => feedback.ingest(event);
   router.resumePrincipal = (principalId) => feedback.guard.resume(principalId);
-  let closing: Promise<void> | undefined;
+  let closed: Promise<void> | undefined;
   router.close = () => {
-    closing ??= (async () => {
+    closed ??= (async () => {
+      closing.abort();
+      ctx.streams.watcher.close();
       // A queue this router consumes is closed with it: its consumer cannot be stopped on its own.
       if (config.owned.queue || config.worker) await config.queue.close();
       await sns?.close();
@@ -105,7 +117,7 @@ export function bulkEmail<P extends Principal = Principal>(options: BulkEmailOpt
       if (config.owned.store) await config.store.close();
       if (config.owned.ses) config.ses.destroy();
     })();
-    return closing;
+    return closed;
   };
   return router;
 }

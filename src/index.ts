@@ -114,6 +114,7 @@ export type {
   ErrorEnvelope,
   FailureView,
   InvalidEntry,
+  JobStreamEvent,
   JobView,
   OperationAnswers,
   PlannedCall,

@@ -62,6 +62,10 @@ export interface RouterConfig<P extends Principal = Principal> extends SenderCon
   mergeTemplateData: boolean;
   unsubscribe?: UnsubscribeOptions;
   suppression: SuppressionConfig;
+  /** Event streams (GET /:id/events) one principal may hold open in this process. */
+  maxStreamsPerPrincipal: number;
+  /** Serve GET /dashboard. */
+  dashboard: boolean;
 }
 
 export interface SuppressionConfig {
@@ -105,6 +109,8 @@ const ROUTER_KEYS = [
   'mergeTemplateData',
   'unsubscribe',
   'suppression',
+  'maxStreamsPerPrincipal',
+  'dashboard',
 ] as const;
 
 const STORE_METHODS = [
@@ -290,6 +296,11 @@ function resolveSuppression(value: unknown): SuppressionConfig {
   };
 }
 
+function booleanOption(value: unknown, name: string): boolean {
+  if (value !== undefined && typeof value !== 'boolean') fail(`option "${name}" must be true or false`);
+  return value === true;
+}
+
 export function resolveOptions<P extends Principal>(options: BulkEmailOptions<P>): RouterConfig<P> {
   if (typeof options !== 'object' || options === null) fail('bulkEmail(options) needs an options object');
   checkKeys(options, ROUTER_KEYS, 'bulkEmail');
@@ -346,5 +357,7 @@ export function resolveOptions<P extends Principal>(options: BulkEmailOptions<P>
     mergeTemplateData: options.mergeTemplateData !== false,
     unsubscribe: options.unsubscribe,
     suppression: resolveSuppression(options.suppression),
+    maxStreamsPerPrincipal: positiveNumber(options.maxStreamsPerPrincipal, 'maxStreamsPerPrincipal', 10),
+    dashboard: booleanOption(options.dashboard, 'dashboard'),
   };
 }

@@ -665,6 +665,16 @@ export interface BulkEmailOptions<P extends Principal = Principal> extends Sende
   unsubscribe?: UnsubscribeOptions;
   /** The automatic suppression list (fed by hard bounces, complaints and unsubscribes). */
   suppression?: SuppressionOptions;
+  /**
+   * Event streams (`GET /:id/events`) one principal may hold open at once in this process; one more → 429
+   * RATE_LIMITED. Default 10.
+   */
+  maxStreamsPerPrincipal?: number;
+  /**
+   * Serve `GET /dashboard`: one self-contained page (no external asset, CSP `default-src 'self'`) behind
+   * `authenticate`, showing the caller's jobs live. Default false.
+   */
+  dashboard?: boolean;
 }
 
 /** Where the send rate in force comes from: the `sendRate` option, GetAccount, or the fallback of 1/s (GetAccount failed). */

@@ -7,6 +7,7 @@ import { asyncHandler } from './async-handler.js';
 import { type RouteContext, principalOf } from './context.js';
 import { createJobHandler } from './create-job.js';
 import { errorHandler } from './error-handler.js';
+import { jobEventsHandler } from './events-route.js';
 import { unsubscribeHandler } from '../unsubscribe/handler.js';
 import { cancelHandler, getJobHandler, getResultsHandler } from './job-routes.js';
 import { snsEventsHandler } from '../events/sns-handler.js';
@@ -74,6 +75,8 @@ export function buildRouter<P extends Principal>(ctx: RouteContext<P>): Router {
   router.all('/:id', authenticated(ctx, methodNotAllowed('GET, HEAD')));
   router.get('/:id/results', asyncHandler(getResultsHandler(ctx)));
   router.all('/:id/results', authenticated(ctx, methodNotAllowed('GET, HEAD')));
+  router.get('/:id/events', asyncHandler(jobEventsHandler(ctx)));
+  router.all('/:id/events', authenticated(ctx, methodNotAllowed('GET, HEAD')));
   router.post('/:id/cancel', asyncHandler(cancelHandler(ctx)));
   router.all('/:id/cancel', authenticated(ctx, methodNotAllowed('POST')));
 

@@ -47,6 +47,7 @@ export interface OpenApiDocument {
 /** Operations whose 2xx answer is not the envelope (this document; an event stream or a page would be), by status. */
 interface RawAnswers {
   getOpenApi: '200';
+  getJobEvents: '200';
 }
 
 /** Every operation: those answering an envelope (typed in OperationAnswers) and the raw ones. */
@@ -107,7 +108,7 @@ const ERRORS = {
   },
   NOT_FOUND: {
     when: 'no such job for this principal, or no such route',
-    on: ['getJob', 'getResults', 'cancelJob', 'unsubscribe'],
+    on: ['getJob', 'getResults', 'getJobEvents', 'cancelJob', 'unsubscribe'],
   },
   METHOD_NOT_ALLOWED: { when: 'known path, wrong method (Allow header set)', on: 'all', allow: true },
   TEMPLATE_NOT_FOUND: { when: 'resolveTemplate (or SES) knows no such template', on: ['createJob'] },
@@ -127,7 +128,7 @@ const ERRORS = {
     on: ['createJob'],
   },
   RATE_LIMITED: {
-    when: 'a hook refused with rateLimited(), or the principal is at maxActiveJobs, maxQueuedRecipients or its share of the memory store',
+    when: 'a hook refused with rateLimited(), or the principal is at maxActiveJobs, maxQueuedRecipients or its share of the memory store, or holds maxStreamsPerPrincipal event streams already',
     on: 'authenticated',
     retryAfter: true,
   },
@@ -278,6 +279,28 @@ const ROUTES: RouteTable = {
       ref('parameters', 'DeliveryFilter'),
     ],
     answers: { '200': answer('One page of results', schema('ResultsPage')) },
+  },
+  getJobEvents: {
+    path: '/{id}/events',
+    method: 'get',
+    summary:
+      'The job as Server-Sent Events: `event: progress` with the job (JobView JSON in `data:`) whenever its status or counts change (at most 4 a second), `event: done` with the final job, then the stream ends; every event has an `id:` (send it back as Last-Event-ID to resume: a client that reconnects after the end gets `done` at once); a comment heartbeat every 15 s. Works whichever process runs the job. Too many open streams for the principal → 429',
+    parameters: [
+      jobId,
+      {
+        name: 'Last-Event-ID',
+        in: 'header',
+        description: 'The id of the last event received (sent by EventSource on reconnect)',
+        schema: { type: 'string', maxLength: 256 },
+      },
+    ],
+    answers: {
+      '200': raw(
+        'text/event-stream: `event: progress|done`, `id:`, `data:` one line of JobView JSON',
+        { type: 'string' },
+        'text/event-stream',
+      ),
+    },
   },
   cancelJob: {
     path: '/{id}/cancel',
