@@ -356,6 +356,11 @@ export interface Store extends FeedbackStore {
   claimIdempotency(key: string, fingerprint: string, ttlMs: number, scope?: string): Promise<IdempotencyClaim>;
   completeIdempotency(key: string, fingerprint: string, response: StoredResponse, ttlMs: number): Promise<void>;
   releaseIdempotency(key: string): Promise<void>;
+  /**
+   * The store's durable webhook outbox (the same object on every call), used when the `webhooks` option is set.
+   * memoryStore and redisStore have one; a store without it gets an in-memory outbox (lost on restart).
+   */
+  webhookOutbox?(): WebhookOutbox;
   close(): Promise<void>;
 }
 

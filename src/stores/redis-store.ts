@@ -16,6 +16,8 @@ import type {
 import { addCount, emptyCounts, isFinalStatus, PENDING, STATUS_NAMES, statusCode } from './entry-codes.js';
 import { principalLimitError } from './principal-limits.js';
 import { redisFeedback } from './redis-feedback.js';
+import { redisOutbox } from '../webhooks/redis-outbox.js';
+import type { WebhookOutbox } from '../types.js';
 import { checkConnection, closeClient, ownClient, type RedisConnection, redisGuard } from './redis-connection.js';
 import {
   CLAIM_ENTRIES,
@@ -169,8 +171,14 @@ export function redisStore(options: RedisStoreOptions): Store {
     return replies[0][1];
   };
 
+  let outbox: WebhookOutbox | undefined;
   return {
     ...feedback.methods,
+
+    webhookOutbox: () => {
+      outbox ??= redisOutbox(client, tag);
+      return outbox;
+    },
 
     createJob: (job, payload, initial, options) =>
       guard(async () => {
