@@ -10,6 +10,7 @@ import { jobWatcher } from './http/job-watch.js';
 import { buildRouter } from './http/router.js';
 import { streamLimiter } from './http/stream-limiter.js';
 import { resolveOptions } from './options.js';
+import { jobWebhooks } from './webhooks/job-webhooks.js';
 import { storedTemplateFetcher } from './render/stored-template-fetcher.js';
 import { templateCache } from './render/template-cache.js';
 import type { SendRate } from './sending/send-rate.js';
@@ -61,6 +62,8 @@ export function bulkEmail<P extends Principal = Principal>(options: BulkEmailOpt
     emit(event);
   };
 
+  // Before the sender and the feedback read config.emit: the events webhooks carry are queued from it.
+  const webhooks = jobWebhooks(config, config.worker, () => engine.sending());
   const validator = createValidator({ maxEntries: config.maxEntries });
   const sender = config.worker ? startSender(config) : undefined;
   // A web-only process still reads the account, for estimates and quota-aware admission.
@@ -95,6 +98,7 @@ export function bulkEmail<P extends Principal = Principal>(options: BulkEmailOpt
     variablesOf: templateCache(),
     feedback,
     sns,
+    webhooks,
     streams: {
       watcher: jobWatcher(config.store, WATCH_POLL_MS, config.logger),
       limiter: streamLimiter(config.maxStreamsPerPrincipal),
@@ -114,6 +118,7 @@ export function bulkEmail<P extends Principal = Principal>(options: BulkEmailOpt
       if (config.owned.queue || config.worker) await config.queue.close();
       await sns?.close();
       await engine.close();
+      await webhooks?.close();
       if (config.owned.store) await config.store.close();
       if (config.owned.ses) config.ses.destroy();
     })();

@@ -6,6 +6,7 @@ import { silentLogger } from './logger.js';
 import { inProcessQueue } from './queues/in-process-queue.js';
 import { systemClock } from './sending/clock.js';
 import { memoryStore } from './stores/memory-store.js';
+import { type WebhooksConfig, resolveWebhookOptions } from './webhooks/webhook-options.js';
 import type {
   BulkEmailEvent,
   BulkEmailOptions,
@@ -39,6 +40,8 @@ export interface SenderConfig {
   events: EventsConfig;
   /** The reputation guard; undefined when `guard: false`. */
   guard?: GuardConfig;
+  /** Webhooks out; undefined when not configured. */
+  webhooks?: WebhooksConfig;
 }
 
 export interface RouterConfig<P extends Principal = Principal> extends SenderConfig {
@@ -87,6 +90,7 @@ const SENDER_KEYS = [
   'clock',
   'events',
   'guard',
+  'webhooks',
 ] as const;
 
 const ROUTER_KEYS = [
@@ -269,6 +273,7 @@ export function resolveSenderOptions(options: SenderOptions): SenderConfig {
     owned: { ses: !sesGiven, store: options.store === undefined, queue: options.queue === undefined },
     events: resolveEventsOptions(options.events),
     guard: resolveGuardOptions(options.guard),
+    webhooks: resolveWebhookOptions(options.webhooks),
   };
 }
 

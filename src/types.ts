@@ -625,6 +625,13 @@ export interface SenderOptions {
   events?: EventsOptions;
   /** The reputation guard (default on); `false` turns it off. A worker counts sends in `guard.window`. */
   guard?: GuardOptions | false;
+  /**
+   * Signed webhooks out (Standard Webhooks v1) to each principal's endpoint: job.completed, job.failed,
+   * job.canceled, job.paused, entry.bounced, entry.complained. Events are queued in the store's durable outbox by
+   * whichever process sees them; processes that send (a router with `worker` on, or createWorker) deliver them.
+   * Give every process the same option.
+   */
+  webhooks?: WebhookOptions;
   ses?: SESv2Client | SESv2ClientConfig;
   store?: Store;
   queue?: Queue;
