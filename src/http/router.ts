@@ -12,6 +12,7 @@ import { unsubscribeHandler } from '../unsubscribe/handler.js';
 import { cancelHandler, getJobHandler, getResultsHandler } from './job-routes.js';
 import { snsEventsHandler } from '../events/sns-handler.js';
 import { addressOf } from './sender-policy.js';
+import { DASHBOARD_PATHS, dashboardHandlers } from '../dashboard/dashboard-handler.js';
 import { deleteSuppressionHandler, listSuppressionsHandler, putSuppressionHandler } from './suppression-routes.js';
 
 function methodNotAllowed(allow: string): RequestHandler {
@@ -66,6 +67,15 @@ export function buildRouter<P extends Principal>(ctx: RouteContext<P>): Router {
   router.put('/suppressions/:address', asyncHandler(putSuppressionHandler(ctx)));
   router.delete('/suppressions/:address', asyncHandler(deleteSuppressionHandler(ctx)));
   router.all('/suppressions/:address', authenticated(ctx, methodNotAllowed('PUT, DELETE')));
+
+  // The dashboard page and its assets: behind authenticate like every route (the app's cookie or header applies).
+  if (ctx.config.dashboard) {
+    const handlers = dashboardHandlers();
+    for (const [name, path] of Object.entries(DASHBOARD_PATHS) as [keyof typeof DASHBOARD_PATHS, string][]) {
+      router.get(path, authenticated(ctx, handlers[name]));
+      router.all(path, authenticated(ctx, methodNotAllowed('GET, HEAD')));
+    }
+  }
 
   // The handler authenticates before it reads the body (no body-parsing middleware in front of it).
   router.post('/', asyncHandler(createJobHandler(ctx)));

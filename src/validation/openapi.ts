@@ -48,6 +48,10 @@ export interface OpenApiDocument {
 interface RawAnswers {
   getOpenApi: '200';
   getJobEvents: '200';
+  getDashboard: '200';
+  getDashboardScript: '200';
+  getDashboardStyle: '200';
+  getDashboardIcon: '200';
 }
 
 /** Every operation: those answering an envelope (typed in OperationAnswers) and the raw ones. */
@@ -107,8 +111,18 @@ const ERRORS = {
     on: ['createJob'],
   },
   NOT_FOUND: {
-    when: 'no such job for this principal, or no such route',
-    on: ['getJob', 'getResults', 'getJobEvents', 'cancelJob', 'unsubscribe'],
+    when: 'no such job for this principal, or no such route (the dashboard routes without dashboard: true)',
+    on: [
+      'getJob',
+      'getResults',
+      'getJobEvents',
+      'cancelJob',
+      'unsubscribe',
+      'getDashboard',
+      'getDashboardScript',
+      'getDashboardStyle',
+      'getDashboardIcon',
+    ],
   },
   METHOD_NOT_ALLOWED: { when: 'known path, wrong method (Allow header set)', on: 'all', allow: true },
   TEMPLATE_NOT_FOUND: { when: 'resolveTemplate (or SES) knows no such template', on: ['createJob'] },
@@ -279,6 +293,31 @@ const ROUTES: RouteTable = {
       ref('parameters', 'DeliveryFilter'),
     ],
     answers: { '200': answer('One page of results', schema('ResultsPage')) },
+  },
+  getDashboard: {
+    path: '/dashboard',
+    method: 'get',
+    summary:
+      "With dashboard: true: the dashboard page (HTML; CSP default-src 'self'; its script and stylesheet are the three routes below, nothing external)",
+    answers: { '200': raw('The page', { type: 'string' }, 'text/html') },
+  },
+  getDashboardScript: {
+    path: '/dashboard/dashboard.js',
+    method: 'get',
+    summary: "With dashboard: true: the dashboard's script",
+    answers: { '200': raw('JavaScript module', { type: 'string' }, 'text/javascript') },
+  },
+  getDashboardStyle: {
+    path: '/dashboard/dashboard.css',
+    method: 'get',
+    summary: "With dashboard: true: the dashboard's stylesheet",
+    answers: { '200': raw('CSS', { type: 'string' }, 'text/css') },
+  },
+  getDashboardIcon: {
+    path: '/dashboard/icon.svg',
+    method: 'get',
+    summary: "With dashboard: true: the dashboard's icon",
+    answers: { '200': raw('SVG', { type: 'string' }, 'image/svg+xml') },
   },
   getJobEvents: {
     path: '/{id}/events',

@@ -10,7 +10,7 @@ import { bulkEmail, type BulkEmailRouter, type Logger, type WebhookOptions } fro
 import { bulkBody } from '../helpers/bodies.js';
 import { type SesEmulator, startSesEmulator } from '../helpers/ses-emulator.js';
 import { sesEvent } from '../helpers/ses-events.js';
-import { type Answer, type Receiver, type Received, startReceiver } from './receiver.js';
+import { type Answer, type Received, startReceiver } from './receiver.js';
 
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 const verifier = new Webhook(SECRET);
