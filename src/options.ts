@@ -1,5 +1,6 @@
 // BulkEmailOptions → internal config: defaults, unknown keys, and build-time TypeErrors that say how to fix them.
 import { SESv2Client, type SESv2ClientConfig } from '@aws-sdk/client-sesv2';
+import { parseDuration } from './events/duration.js';
 import { type EventsConfig, resolveEventsOptions, resolveGuardOptions } from './events/events-options.js';
 import type { GuardConfig } from './events/reputation-guard.js';
 import { silentLogger } from './logger.js';
@@ -59,6 +60,8 @@ export interface RouterConfig<P extends Principal = Principal> extends SenderCon
   bodyLimit: number;
   maxActiveJobs: number;
   maxQueuedRecipients: number;
+  /** Milliseconds. */
+  maxScheduleAhead: number;
   worker: boolean;
   quota: 'defer' | 'refuse';
   renderCheck: 'strict' | 'permissive' | 'off';
@@ -107,6 +110,7 @@ const ROUTER_KEYS = [
   'bodyLimit',
   'maxActiveJobs',
   'maxQueuedRecipients',
+  'maxScheduleAhead',
   'worker',
   'quota',
   'renderCheck',
@@ -129,6 +133,7 @@ const STORE_METHODS = [
   'failJob',
   'setPaused',
   'countActiveJobs',
+  'listJobs',
   'claimIdempotency',
   'completeIdempotency',
   'releaseIdempotency',
@@ -197,6 +202,20 @@ function positiveNumber(value: unknown, name: string, fallback: number, integer 
     fail(`option "${name}" must be a positive ${integer ? 'whole ' : ''}number, got ${String(value)}`);
   }
   return value;
+}
+
+const YEAR_MS = 366 * 86_400_000;
+
+/** `maxScheduleAhead`: milliseconds or a duration ('30d'), from 1 s to 366 days. Default 30 days. */
+function scheduleAhead(value: unknown): number {
+  if (value === undefined) return 30 * 86_400_000;
+  const ms = typeof value === 'number' ? value : parseDuration(value);
+  if (ms === undefined || !Number.isFinite(ms) || ms < 1000 || ms > YEAR_MS) {
+    fail(
+      `option "maxScheduleAhead" must be milliseconds or a duration such as '30d' or '72h' (units ms, s, m, h, d), from 1 s to 366 days, got ${String(value)}`,
+    );
+  }
+  return Math.floor(ms);
 }
 
 function oneOf<T extends string>(value: unknown, name: string, allowed: readonly T[], fallback: T): T {
@@ -356,6 +375,7 @@ export function resolveOptions<P extends Principal>(options: BulkEmailOptions<P>
     bodyLimit,
     maxActiveJobs: positiveNumber(options.maxActiveJobs, 'maxActiveJobs', 100),
     maxQueuedRecipients: positiveNumber(options.maxQueuedRecipients, 'maxQueuedRecipients', 1_000_000),
+    maxScheduleAhead: scheduleAhead(options.maxScheduleAhead),
     worker: options.worker !== false,
     quota: oneOf(options.quota, 'quota', ['defer', 'refuse'] as const, 'defer'),
     renderCheck: oneOf(options.renderCheck, 'renderCheck', ['strict', 'permissive', 'off'] as const, 'strict'),

@@ -269,6 +269,29 @@ export interface RecordOutcome {
   finished: boolean;
 }
 
+/** A place in a principal's job list (newest first): the job's creation time (epoch ms) and id. */
+export interface JobListPosition {
+  at: number;
+  id: string;
+}
+
+export interface JobListQuery {
+  /** Start after this job (null/undefined: from the newest). */
+  after?: JobListPosition | null;
+  /** Most jobs in the page. */
+  limit: number;
+  /** Only jobs in one of these statuses (undefined: all). */
+  statuses?: readonly JobStatus[];
+  /** With `statuses`: most jobs looked at for one page. Default 1,000. */
+  scanLimit?: number;
+}
+
+export interface JobListPage {
+  jobs: JobRecord[];
+  /** Where the next page starts; null when nothing is left. */
+  next: JobListPosition | null;
+}
+
 /** Per-principal bounds a store enforces atomically as it creates a job (`Infinity` = none). */
 export interface PrincipalLimits {
   /** Unfinished jobs one principal may have at once; one more → 429 `RATE_LIMITED`. */
@@ -349,6 +372,12 @@ export interface Store extends FeedbackStore {
   setPaused(id: string, paused: boolean, reason?: 'USER' | 'REPUTATION'): Promise<JobRecord | null>;
   /** Unfinished jobs (scheduled, queued, sending or paused) created by this principal. */
   countActiveJobs(principalId: string): Promise<number>;
+  /**
+   * One page of the principal's jobs, newest first (by `createdAt`, then id, both descending), starting after
+   * `query.after`. With `statuses`, only jobs in one of them, looking at no more than `scanLimit` jobs: a page may
+   * then hold fewer than `limit` jobs and still have a `next` position. Finished jobs stay listed while they are kept.
+   */
+  listJobs(principalId: string, query: JobListQuery): Promise<JobListPage>;
   /**
    * `scope` (optional): whose key it is (the principal id). The memory store bounds the keys it keeps per scope as
    * well as in all, so that one principal's keys never push out another's.
@@ -476,6 +505,10 @@ export type BulkEmailEvent =
   | { type: 'job.completed'; jobId: string; status: JobStatus; counts: JobCounts; at: string }
   | { type: 'job.failed'; jobId: string; error: EntryError; counts: JobCounts; at: string }
   | { type: 'job.canceled'; jobId: string; counts: JobCounts; at: string }
+  /** POST /:id/pause (reason USER); the reputation guard reports its pauses as `principal.paused`. */
+  | { type: 'job.paused'; jobId: string; principalId: string; reason: 'USER'; counts: JobCounts; at: string }
+  /** POST /:id/resume: back to `scheduled`, `queued` or `sending`. */
+  | { type: 'job.resumed'; jobId: string; principalId: string; status: JobStatus; counts: JobCounts; at: string }
   | EntryDeliveryEvent
   | EntryBouncedEvent
   | EntryComplainedEvent
@@ -668,6 +701,11 @@ export interface BulkEmailOptions<P extends Principal = Principal> extends Sende
   maxActiveJobs?: number;
   /** Recipients in one principal's unfinished jobs. Default 1,000,000. */
   maxQueuedRecipients?: number;
+  /**
+   * How far ahead `POST /?send_at=` may schedule a job: milliseconds, or a duration such as '30d' or '72h'.
+   * Default 30 days. A scheduled job counts against `maxActiveJobs` and `maxQueuedRecipients` until it finishes.
+   */
+  maxScheduleAhead?: number | string;
   /** Whether this router's process also sends. Default true. */
   worker?: boolean;
   quota?: 'defer' | 'refuse';

@@ -22,8 +22,14 @@ export interface OperationAnswers {
   getJob: { 200: JobView };
   /** `GET /:id/results` */
   getResults: { 200: ResultsPage };
+  /** `GET /`: the principal's jobs, newest first */
+  listJobs: { 200: JobsPage };
   /** `POST /:id/cancel` */
   cancelJob: { 200: JobView };
+  /** `POST /:id/pause` */
+  pauseJob: { 200: JobView };
+  /** `POST /:id/resume` */
+  resumeJob: { 200: JobView };
   /** `POST /unsubscribe/:token` */
   unsubscribe: { 200: Unsubscribed };
   /** `POST /events/sns` (with `events.sns`) */
@@ -186,6 +192,13 @@ export interface SuppressionRemoved {
   removed: boolean;
 }
 
+/** `GET /`: one page of the principal's jobs, newest first. */
+export interface JobsPage {
+  jobs: JobView[];
+  /** Pass as `?cursor=` for the next page; null on the last page. */
+  next_cursor: string | null;
+}
+
 /** `GET /:id/results`: one page, in index order. */
 export interface ResultsPage {
   results: ResultView[];
@@ -208,6 +221,8 @@ export interface DryRunPlan {
   send_rate: number | null;
   send_rate_source: SendRateSource;
   estimated_completion_at: string | null;
+  /** `?send_at=`: when the job would start (ISO 8601, UTC). */
+  send_at?: string;
 }
 
 export interface PlannedCall {

@@ -88,8 +88,14 @@ export function admit(options: {
   rate: number | undefined;
   policy: 'defer' | 'refuse';
   now: number;
+  /** A scheduled send: the estimate counts from then (work queued now is taken as done by then at `rate`). */
+  sendAt?: number;
 }): Estimate {
-  const { recipients, outstanding, remaining, rate, policy, now } = options;
+  const { recipients, rate, policy, now, sendAt } = options;
+  const wait = sendAt === undefined ? 0 : Math.max(0, sendAt - now);
+  // A job that starts a day or more from now meets a quota that is not known yet.
+  const remaining = wait >= DAY_MS ? null : options.remaining;
+  const outstanding = rate ? Math.max(0, options.outstanding - (rate * wait) / 1000) : options.outstanding;
   const left = remaining === null || remaining < 0 ? Number.POSITIVE_INFINITY : Math.max(0, remaining - outstanding);
   if (recipients > left && policy === 'refuse') {
     throw new BulkEmailError(
@@ -101,7 +107,7 @@ export function admit(options: {
   if (!rate) return {};
   let ms = ((outstanding + recipients) / rate) * 1000;
   if (recipients > left) ms = Math.max(ms, DAY_MS + ((recipients - left) / rate) * 1000);
-  return { estimatedCompletionAt: new Date(now + Math.ceil(ms)).toISOString() };
+  return { estimatedCompletionAt: new Date(now + wait + Math.ceil(ms)).toISOString() };
 }
 
 /**
@@ -130,6 +136,7 @@ export function admissionStep<P extends Principal>(ctx: RouteContext<P>): Accept
       rate: engine.sending().rate,
       policy: config.quota,
       now: config.clock.now(),
+      sendAt: draft.sendAt,
     });
     draft.estimatedCompletionAt = estimate.estimatedCompletionAt;
   };

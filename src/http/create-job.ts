@@ -17,6 +17,7 @@ import { newJobId } from './job-id.js';
 import { renderPolicyStep } from './render-policy.js';
 import { reputationStep } from './reputation-step.js';
 import { resourcesStep } from './resource-policy.js';
+import { parseSendAt } from './send-at.js';
 import { sendJson } from './send-json.js';
 import { sendersStep } from './sender-policy.js';
 import { storeAndQueue } from './store-job.js';
@@ -61,7 +62,8 @@ export function createJobHandler<P extends Principal>(ctx: RouteContext<P>) {
   async function beforeBody(req: Request) {
     const principal = await principalOf(ctx, req);
     try {
-      return { principal, key: idempotencyKey(req), dry: isDryRun(req) };
+      const sendAt = parseSendAt(req.query.send_at, config.clock.now(), config.maxScheduleAhead);
+      return { principal, key: idempotencyKey(req), dry: isDryRun(req), sendAt };
     } catch (err) {
       discardUnreadBody(req);
       throw err;
@@ -82,7 +84,7 @@ export function createJobHandler<P extends Principal>(ctx: RouteContext<P>) {
   }
 
   return async (req: Request, res: Response): Promise<void> => {
-    const { principal, key, dry } = await beforeBody(req);
+    const { principal, key, dry, sendAt } = await beforeBody(req);
     const read = await body(req);
     const parsed = parsedTemplateData();
     const problems = ctx.validator(read.body, { parsed });
@@ -92,6 +94,7 @@ export function createJobHandler<P extends Principal>(ctx: RouteContext<P>) {
     if (dry) {
       // Stores nothing, the idempotency key included: a dry run can be repeated freely.
       const draft = newDraft(hook, 'dry-run', parsed, read.bytes);
+      draft.sendAt = sendAt;
       await runSteps(steps, draft);
       sendJson(res, 200, ok(dryRunAnswer(ctx, draft)));
       return;
@@ -102,9 +105,11 @@ export function createJobHandler<P extends Principal>(ctx: RouteContext<P>) {
       config.store,
       principal.id,
       key,
-      read.body,
+      // The send time is part of what the key stands for (a replay with another time is a different request).
+      sendAt === undefined ? read.body : { body: read.body, send_at: req.query.send_at },
       async (): Promise<StoredResponse> => {
         const draft = newDraft(hook, newJobId(), parsed, read.bytes);
+        draft.sendAt = sendAt;
         await runSteps(steps, draft);
         created = await storeAndQueue(ctx, draft);
         return { status: 202, body: ok(acceptedView(created, ctx.engine.sending())) };

@@ -20,6 +20,8 @@ export interface Draft<P extends Principal = Principal> {
   initial: EntryResult[];
   /** Set by the admission step: recipients of the entries to send. */
   recipients: number;
+  /** A scheduled send (`?send_at=` in the future): epoch ms before which nothing is sent. */
+  sendAt?: number;
   /** Set by the admission step: when the job should be done. */
   estimatedCompletionAt?: string;
 }

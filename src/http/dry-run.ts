@@ -15,7 +15,7 @@ function planCalls<P extends Principal>(ctx: RouteContext<P>, draft: Draft<P>) {
 
 export function dryRunAnswer<P extends Principal>(ctx: RouteContext<P>, draft: Draft<P>): DryRunPlan {
   const sending = ctx.engine.sending();
-  return {
+  const plan: DryRunPlan = {
     dry_run: true,
     entries: draft.hook.request.BulkEmailEntries.length,
     recipients: draft.recipients,
@@ -28,4 +28,6 @@ export function dryRunAnswer<P extends Principal>(ctx: RouteContext<P>, draft: D
     send_rate_source: sending.source,
     estimated_completion_at: draft.estimatedCompletionAt ?? null,
   };
+  if (draft.sendAt !== undefined) plan.send_at = new Date(draft.sendAt).toISOString();
+  return plan;
 }

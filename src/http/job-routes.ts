@@ -1,9 +1,9 @@
-// GET /:id, GET /:id/results and POST /:id/cancel: a job as its owner sees it.
+// GET /:id, GET /:id/results, POST /:id/cancel, /:id/pause and /:id/resume: a job as its owner sees it.
 import type { Request, Response } from 'express';
 import { jobView, ok, resultView } from '../envelope.js';
 import { BulkEmailError } from '../errors.js';
 import { entryError } from '../sending/entry-errors.js';
-import type { JobRecord, Principal } from '../types.js';
+import type { JobRecord, JobStatus, Principal } from '../types.js';
 import { type RouteContext, principalOf } from './context.js';
 import { isJobId } from './job-id.js';
 import { decodeCursor, encodeCursor, parseLimit } from './pagination.js';
@@ -78,5 +78,91 @@ export function cancelHandler<P extends Principal>(ctx: RouteContext<P>) {
     config.emit({ type: 'job.canceled', jobId: job.id, counts: outcome.job.counts, at });
     config.logger.info({ jobId: job.id, counts: outcome.job.counts }, 'express-bulk-email: job canceled');
     res.json(ok(jobView(outcome.job, ctx.engine.sending())));
+  };
+}
+
+const PAUSABLE: readonly JobStatus[] = ['scheduled', 'queued', 'sending'];
+
+function notPausable(job: JobRecord): BulkEmailError {
+  const why =
+    job.status === 'paused'
+      ? 'is already paused'
+      : job.status === 'canceled'
+        ? 'has been canceled'
+        : `has already finished (${job.status})`;
+  return new BulkEmailError('NOT_PAUSABLE', `Job ${job.id} ${why}`);
+}
+
+/**
+ * Pauses a scheduled, queued or sending job: the store first (claims are refused from now on, whichever process
+ * takes the job's calls), then the queue (it hands out nothing more of the job). Calls already claimed finish.
+ */
+export function pauseHandler<P extends Principal>(ctx: RouteContext<P>) {
+  const { config } = ctx;
+  return async (req: Request, res: Response): Promise<void> => {
+    const job = await ownedJob(ctx, req);
+    if (!PAUSABLE.includes(job.status)) throw notPausable(job);
+    const paused = await config.store.setPaused(job.id, true, 'USER');
+    if (!paused) throw new BulkEmailError('NOT_FOUND', `No job ${job.id}`);
+    // Changed meanwhile (finished, canceled, or paused by another request or the reputation guard).
+    if (paused.status !== 'paused' || paused.pausedReason !== 'USER') throw notPausable(paused);
+    // If the queue cannot hold the job now, its calls are refused at the claim and the queue is paused then.
+    await config.queue.pause(job.id).catch((err: unknown) => {
+      config.logger.warn(
+        { code: 'EBE_QUEUE_PAUSE', jobId: job.id, err: err instanceof Error ? err.message : String(err) },
+        'express-bulk-email: queue.pause failed; the job is paused in the store and its calls are held when taken',
+      );
+    });
+    const at = new Date(config.clock.now()).toISOString();
+    config.emit({
+      type: 'job.paused',
+      jobId: job.id,
+      principalId: job.principalId,
+      reason: 'USER',
+      counts: paused.counts,
+      at,
+    });
+    config.logger.info({ jobId: job.id }, 'express-bulk-email: job paused');
+    res.json(ok(jobView(paused, ctx.engine.sending())));
+  };
+}
+
+/**
+ * Resumes a job its owner paused: back to `scheduled` while its send time is ahead, else `sending` (or `queued`),
+ * and the queue hands its work out again from where it stopped (the entries not yet claimed). A job the reputation
+ * guard paused is resumed by the operator (`router.resumePrincipal`), not by its owner.
+ */
+export function resumeHandler<P extends Principal>(ctx: RouteContext<P>) {
+  const { config } = ctx;
+  return async (req: Request, res: Response): Promise<void> => {
+    const job = await ownedJob(ctx, req);
+    if (job.status !== 'paused') {
+      throw new BulkEmailError('NOT_RESUMABLE', `Job ${job.id} is not paused (it is ${job.status})`);
+    }
+    if (job.pausedReason === 'REPUTATION') {
+      throw new BulkEmailError(
+        'NOT_RESUMABLE',
+        `Job ${job.id} was paused by the reputation guard (bounce or complaint rate); the operator lifts that pause`,
+      );
+    }
+    const resumed = await config.store.setPaused(job.id, false);
+    if (!resumed) throw new BulkEmailError('NOT_FOUND', `No job ${job.id}`);
+    if (resumed.status === 'paused') {
+      throw new BulkEmailError('NOT_RESUMABLE', `Job ${job.id} is not paused (it is ${resumed.status})`);
+    }
+    const sendAt = resumed.sendAt === undefined ? undefined : Date.parse(resumed.sendAt);
+    const ahead = sendAt !== undefined && sendAt > config.clock.now();
+    try {
+      await config.queue.resume(job.id, ahead ? { notBefore: sendAt } : undefined);
+    } catch (err) {
+      // The queue still holds the job: so does the store, and the caller may try again.
+      await config.store.setPaused(job.id, true, 'USER').catch(() => undefined);
+      throw err;
+    }
+    const at = new Date(config.clock.now()).toISOString();
+    const { id, principalId } = job;
+    config.emit({ type: 'job.resumed', jobId: id, principalId, status: resumed.status, counts: resumed.counts, at });
+    config.logger.info({ jobId: job.id, status: resumed.status }, 'express-bulk-email: job resumed');
+    res.json(ok(jobView(resumed, ctx.engine.sending())));
   };
 }

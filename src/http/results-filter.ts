@@ -20,8 +20,13 @@ const MAX_VALUES = 32;
 const STATUS_VALUES: readonly string[] = [...new Set(STATUS_NAMES)];
 const DELIVERY_VALUES: readonly string[] = [...DELIVERY_STATUSES, 'NONE'];
 
-/** A comma list (or repeated parameter) of known values, upper-cased; 400 naming the parameter otherwise. */
-function valuesOf(raw: unknown, name: string, known: readonly string[]): Set<string> | undefined {
+/** A comma list (or repeated parameter) of known values, upper-cased (or lower-cased); 400 naming the parameter otherwise. */
+export function valuesOf(
+  raw: unknown,
+  name: string,
+  known: readonly string[],
+  letters: 'upper' | 'lower' = 'upper',
+): Set<string> | undefined {
   if (raw === undefined) return undefined;
   const parts = Array.isArray(raw) ? raw : [raw];
   const values = new Set<string>();
@@ -30,7 +35,7 @@ function valuesOf(raw: unknown, name: string, known: readonly string[]): Set<str
       throw validationError({ path: `/${name}`, message: `${name} must be a comma-separated list` });
     }
     for (const value of part.split(',')) {
-      const v = value.trim().toUpperCase();
+      const v = letters === 'upper' ? value.trim().toUpperCase() : value.trim().toLowerCase();
       if (!known.includes(v)) {
         const shown = JSON.stringify(value.trim().slice(0, 64));
         throw validationError({ path: `/${name}`, message: `${name} ${shown} is not one of ${known.join(', ')}` });

@@ -9,7 +9,8 @@ import { createJobHandler } from './create-job.js';
 import { errorHandler } from './error-handler.js';
 import { jobEventsHandler } from './events-route.js';
 import { unsubscribeHandler } from '../unsubscribe/handler.js';
-import { cancelHandler, getJobHandler, getResultsHandler } from './job-routes.js';
+import { listJobsHandler } from './job-list.js';
+import { cancelHandler, getJobHandler, getResultsHandler, pauseHandler, resumeHandler } from './job-routes.js';
 import { snsEventsHandler } from '../events/sns-handler.js';
 import { addressOf } from './sender-policy.js';
 import { DASHBOARD_PATHS, dashboardHandlers } from '../dashboard/dashboard-handler.js';
@@ -78,8 +79,9 @@ export function buildRouter<P extends Principal>(ctx: RouteContext<P>): Router {
   }
 
   // The handler authenticates before it reads the body (no body-parsing middleware in front of it).
+  router.get('/', asyncHandler(listJobsHandler(ctx)));
   router.post('/', asyncHandler(createJobHandler(ctx)));
-  router.all('/', authenticated(ctx, methodNotAllowed('POST')));
+  router.all('/', authenticated(ctx, methodNotAllowed('GET, HEAD, POST')));
 
   router.get('/:id', asyncHandler(getJobHandler(ctx)));
   router.all('/:id', authenticated(ctx, methodNotAllowed('GET, HEAD')));
@@ -89,6 +91,10 @@ export function buildRouter<P extends Principal>(ctx: RouteContext<P>): Router {
   router.all('/:id/events', authenticated(ctx, methodNotAllowed('GET, HEAD')));
   router.post('/:id/cancel', asyncHandler(cancelHandler(ctx)));
   router.all('/:id/cancel', authenticated(ctx, methodNotAllowed('POST')));
+  router.post('/:id/pause', asyncHandler(pauseHandler(ctx)));
+  router.all('/:id/pause', authenticated(ctx, methodNotAllowed('POST')));
+  router.post('/:id/resume', asyncHandler(resumeHandler(ctx)));
+  router.all('/:id/resume', authenticated(ctx, methodNotAllowed('POST')));
 
   router.use(
     authenticated(ctx, (req, _res, next) => {

@@ -9,7 +9,9 @@ import { entryAddresses } from './suppression.js';
 /** Hands a stored job's entries to the queue as tasks of up to 50 entries (the dry run plans from the same cut). */
 export async function enqueueJob<P extends Principal>(ctx: RouteContext<P>, job: JobRecord, entries: IndexedEntry[]) {
   const tasks = cutTasks(job.id, entries, ctx.config.maxRecipientsPerCall);
-  if (tasks.length) await ctx.config.queue.add({ jobId: job.id, principalId: job.principalId, tasks });
+  if (!tasks.length) return;
+  const notBefore = job.sendAt === undefined ? undefined : Date.parse(job.sendAt);
+  await ctx.config.queue.add({ jobId: job.id, principalId: job.principalId, tasks, notBefore });
 }
 
 /** Each entry's addresses: what it is sent to (suppressed addresses removed), or, ending before sending, all of them. */
@@ -28,7 +30,7 @@ function jobRecord<P extends Principal>(draft: Draft<P>, now: number): JobRecord
   const job: JobRecord = {
     id: draft.jobId,
     principalId: draft.hook.principal.id,
-    status: entries.length === 0 ? 'completed' : 'queued',
+    status: entries.length === 0 ? 'completed' : draft.sendAt !== undefined ? 'scheduled' : 'queued',
     createdAt: at,
     updatedAt: at,
     entries: draft.hook.request.BulkEmailEntries.length,
@@ -36,6 +38,7 @@ function jobRecord<P extends Principal>(draft: Draft<P>, now: number): JobRecord
     counts: { sent: 0, failed: initial.length, pending: entries.length, canceled: 0, suppressed, unknown: 0 },
   };
   if (entries.length === 0) job.completedAt = at;
+  if (draft.sendAt !== undefined) job.sendAt = new Date(draft.sendAt).toISOString();
   if (draft.estimatedCompletionAt) job.estimatedCompletionAt = entries.length === 0 ? at : draft.estimatedCompletionAt;
   return job;
 }

@@ -43,7 +43,7 @@ export const DEFAULT_TIMING: Readonly<DispatcherTiming> = Object.freeze({
 export interface DispatcherDeps {
   ses: SESv2Client;
   store: Store;
-  queue: Pick<Queue, 'pause' | 'remove' | 'penalize'>;
+  queue: Pick<Queue, 'pause' | 'resume' | 'remove' | 'penalize'>;
   /** Total SES calls an entry may go out in, and the backoff between them. */
   retry: { attempts: number } & BackoffOptions;
   atLeastOnce: boolean;
@@ -61,6 +61,21 @@ export interface DispatcherDeps {
 }
 
 export type Dispatcher = (call: TakenCall, signal: AbortSignal) => Promise<CallOutcome>;
+
+/**
+ * After a claim refused as paused, the dispatcher paused the queue's copy of the job; if the job was resumed in
+ * between (POST /:id/resume, router.resumePrincipal), that resume reached the queue first and this pause would hold
+ * the job for good: resume the queue again. (Best effort: the store stays the authority either way.)
+ */
+function staleQueuePause(deps: Pick<DispatcherDeps, 'store' | 'queue' | 'clock'>) {
+  return async (jobId: string): Promise<void> => {
+    const job = await deps.store.getJob(jobId).catch(() => null);
+    if (!job || !(job.status === 'sending' || job.status === 'queued' || job.status === 'scheduled')) return;
+    const sendAt = job.sendAt === undefined ? undefined : Date.parse(job.sendAt);
+    const ahead = sendAt !== undefined && sendAt > deps.clock.now();
+    await deps.queue.resume(jobId, ahead ? { notBefore: sendAt } : undefined).catch(() => undefined);
+  };
+}
 
 /** Why a store write may or may not have been applied: it failed without an answer we can trust. */
 class StoreStillFailing extends Error {
@@ -83,6 +98,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   /** Job id → its prepared content (attachments decoded once per job). */
   const payloads = new Map<string, Promise<PreparedContent | null>>();
   const at = () => new Date(clock.now()).toISOString();
+  const undoStalePause = staleQueuePause(deps);
 
   function payloadFor(jobId: string): Promise<PreparedContent | null> {
     let cached = payloads.get(jobId);
@@ -293,6 +309,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     const stale = await staleEntries(call, items, claimed.stale);
     if (claimed.refused === 'paused') {
       await queue.pause(jobId);
+      await undoStalePause(jobId);
       const staleSet = new Set(claimed.stale);
       return handBack(
         'PAUSED',

@@ -28,6 +28,7 @@ import {
   emptyCounts,
   statusCode,
 } from './entry-codes.js';
+import { keyOfJob, listKey, listScan, pickPage } from './job-list.js';
 import { type MemoryFeedback, memoryFeedback } from './memory-feedback.js';
 import { type PackedStrings, packedStrings } from './packed-strings.js';
 import { memoryOutbox } from '../webhooks/memory-outbox.js';
@@ -148,6 +149,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
   const idempotency = new Map<string, IdempotencyRecord>();
   /** Per scope (principal): its idempotency keys, oldest first. */
   const keysByScope = new Map<string, Set<string>>();
+  /** Per principal: the list keys (job-list.ts) of its kept jobs, ascending. */
+  const listByPrincipal = new Map<string, string[]>();
   let nextIdempotencySweep = 0;
   const feedback: MemoryFeedback = memoryFeedback(
     {
@@ -173,9 +176,41 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
     else usageByPrincipal.delete(principalId);
   };
 
+  /** Where `key` is, or would go, in the ascending `keys`. */
+  function place(keys: readonly string[], key: string): number {
+    let lo = 0;
+    let hi = keys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (keys[mid] < key) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  function listJob(record: JobRecord): void {
+    const keys = listByPrincipal.get(record.principalId) ?? [];
+    const key = keyOfJob(record);
+    if (keys.length === 0 || keys[keys.length - 1] < key) keys.push(key);
+    else keys.splice(place(keys, key), 0, key);
+    listByPrincipal.set(record.principalId, keys);
+  }
+
+  function unlistJob(record: JobRecord): void {
+    const keys = listByPrincipal.get(record.principalId);
+    if (!keys) return;
+    const key = keyOfJob(record);
+    const at = place(keys, key);
+    if (keys[at] === key) keys.splice(at, 1);
+    if (keys.length === 0) listByPrincipal.delete(record.principalId);
+  }
+
   function drop(id: string): void {
     const job = jobs.get(id);
-    if (job) storedBytes -= job.bytes;
+    if (job) {
+      storedBytes -= job.bytes;
+      unlistJob(job.record);
+    }
     finished.delete(id);
     jobs.delete(id);
   }
@@ -458,6 +493,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
       if (isActive(stored.record) && stored.record.counts.pending > 0) checkPrincipal(job, bytes, options);
       makeRoom(bytes);
       jobs.set(job.id, stored);
+      listJob(stored.record);
       storedBytes += bytes;
       if (isActive(stored.record)) addActive(stored, 1);
       if (stored.record.counts.pending === 0 && stored.record.completedAt === undefined) {
@@ -591,6 +627,21 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
       return view(job);
     },
 
+    async listJobs(principalId, query) {
+      sweep(clock.now());
+      const keys = listByPrincipal.get(principalId) ?? [];
+      const start = query.after ? place(keys, listKey(query.after.at, query.after.id)) : keys.length;
+      const taken = keys.slice(Math.max(0, start - listScan(query) - 1), start).reverse();
+      return pickPage(
+        taken,
+        taken.map((key) => {
+          const job = jobs.get(key.slice(key.indexOf(':') + 1));
+          return job ? view(job) : null;
+        }),
+        query,
+      );
+    },
+
     async countActiveJobs(principalId) {
       sweep(clock.now());
       return usageByPrincipal.get(principalId)?.jobs ?? 0;
@@ -628,6 +679,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
       usageByPrincipal.clear();
       idempotency.clear();
       keysByScope.clear();
+      listByPrincipal.clear();
       feedback.clear();
     },
   };

@@ -152,6 +152,15 @@ for i = 9 + pairs_n * 2, #ARGV, 3 do
   redis.call('HSET', res, ARGV[i], ARGV[i + 2])
   if ARGV[i + 1] == '0' then redis.call('SADD', waitset, ARGV[i]) end
 end
+-- the job list (GET /): \`<tag>:jobs:<principal>\`, members the job's list key (all scores 0: ordered by key);
+-- the two oldest members go when their job has expired, so that the list stays about as long as the jobs kept
+local id = redis.call('HGET', job, 'id')
+local list = string.sub(active, 1, #active - 6) .. 'jobs:' .. principal
+redis.call('ZADD', list, 0, redis.call('HGET', job, 'lk'))
+local jobPrefix = string.sub(job, 1, #job - #id)
+for _, oldest in ipairs(redis.call('ZRANGE', list, 0, 1)) do
+  if redis.call('EXISTS', jobPrefix .. string.sub(oldest, 17)) == 0 then redis.call('ZREM', list, oldest) end
+end
 if ARGV[3] == '1' then
   redis.call('HINCRBY', active, principal, 1)
   redis.call('SADD', active .. ':' .. principal, redis.call('HGET', job, 'id'))

@@ -14,6 +14,7 @@ import type {
   StoredResponse,
 } from '../types.js';
 import { addCount, emptyCounts, isFinalStatus, PENDING, STATUS_NAMES, statusCode } from './entry-codes.js';
+import { keyOfJob, listKey, listScan, pickPage, positionOfKey } from './job-list.js';
 import { principalLimitError } from './principal-limits.js';
 import { redisFeedback } from './redis-feedback.js';
 import { redisOutbox } from '../webhooks/redis-outbox.js';
@@ -106,6 +107,21 @@ function toRecord(flat: Reply): JobRecord {
   return record;
 }
 
+/** Queues `add(multi, item)` for each item, runs the transaction and returns the replies (throws the first error). */
+async function execAll<T>(
+  multi: ReturnType<Redis['multi']>,
+  items: readonly T[],
+  add: (multi: ReturnType<Redis['multi']>, item: T) => void,
+): Promise<unknown[]> {
+  if (items.length === 0) return [];
+  for (const item of items) add(multi, item);
+  const replies = (await multi.exec()) ?? [];
+  return replies.map(([err, value]) => {
+    if (err) throw err;
+    return value;
+  });
+}
+
 function outcome(reply: Reply): RecordOutcome {
   return { finished: reply[0] === 1, job: toRecord(reply[1] as Reply) };
 }
@@ -115,7 +131,8 @@ function outcome(reply: Reply): RecordOutcome {
  * `{ebe}:s:job:<id>` hash (the record, counts, inFlight, dflt), `…:results` hash (index → packed result; untouched
  * entries are absent), `…:waiting` set (PENDING entries with history), `…:payload` (JSON), `…:flight` hash (entries
  * in flight → their claim token), `{ebe}:s:active` hash (principal → unfinished jobs, `\0r:principal` → their
- * recipients), `{ebe}:s:active:<principal>` set (its unfinished job ids), `{ebe}:s:idem:<key>` hash (fingerprint,
+ * recipients), `{ebe}:s:active:<principal>` set (its unfinished job ids), `{ebe}:s:jobs:<principal>` sorted set (its job list:
+ * members `<creation ms, 15 digits>:<id>`, all scored 0, read by lex range), `{ebe}:s:idem:<key>` hash (fingerprint,
  * response) with a TTL. The results hash also holds each entry's recipients (`r<index>`). Delivery feedback keys
  * (sent messages, suppression lists, guard counts, pauses): see redis-feedback-scripts.ts. A finished job's keys
  * expire `retentionMs` after it finishes; its payload is deleted at once. Standalone Redis or Sentinel (not Cluster yet).
@@ -218,6 +235,7 @@ export function redisStore(options: RedisStoreOptions): Store {
           sendAt: job.sendAt,
           sendAtMs: job.sendAt === undefined ? undefined : Date.parse(job.sendAt),
           pausedReason: job.pausedReason,
+          lk: keyOfJob(job),
           errCode: job.error?.code,
           errMessage: job.error?.message,
           entries: n,
@@ -380,6 +398,44 @@ export function redisStore(options: RedisStoreOptions): Store {
           reason,
         );
         return reply === null ? null : toRecord(reply as Reply);
+      }),
+
+    listJobs: (principalId, query) =>
+      guard(async () => {
+        const list = `${tag}:jobs:${principalId}`;
+        const from = query.after ? `(${listKey(query.after.at, query.after.id)}` : '+';
+        const keys = await client.zrevrangebylex(list, from, '-', 'LIMIT', 0, listScan(query) + 1);
+        if (keys.length === 0) return { jobs: [], next: null };
+        const hashOf = (key: string) => jobKeys(positionOfKey(key).id)[0];
+        // Filtered: read each job's status first, then whole records only for the matches a page can hold.
+        const statuses = query.statuses
+          ? await execAll(client.multi(), keys, (m, key) => m.hget(hashOf(key), 'status'))
+          : null;
+        const wanted = new Set<string>(query.statuses ?? []);
+        const gone = new Set<number>();
+        const matched: number[] = [];
+        const records: (JobRecord | null)[] = keys.map((_, i) => {
+          if (statuses && statuses[i] === null) gone.add(i);
+          else if (!statuses || wanted.has(String(statuses[i]))) matched.push(i);
+          // A stand-in that only says the status: pickPage skips those that do not match, and stops at `limit`
+          // before it reaches a match whose record was not read (enough matches are read below).
+          return statuses && statuses[i] !== null ? ({ status: statuses[i] } as JobRecord) : null;
+        });
+        let alive = 0;
+        for (let next = 0; alive <= query.limit && next < matched.length; ) {
+          const batch = matched.slice(next, next + query.limit + 1 - alive);
+          next += batch.length;
+          const hashes = await execAll(client.multi(), batch, (m, i) => m.hgetall(hashOf(keys[i])));
+          batch.forEach((i, n) => {
+            const hash = hashes[n] as Record<string, string>;
+            records[i] = hash.id ? toRecord(Object.entries(hash).flat()) : null;
+            if (records[i]) alive++;
+            else gone.add(i);
+          });
+        }
+        // Jobs that expired since they were listed leave the list (bounded: only those this page looked at).
+        if (gone.size) await client.zrem(list, ...[...gone].map((i) => keys[i]));
+        return pickPage(keys, records, query);
       }),
 
     countActiveJobs: (principalId) => guard(async () => Number((await client.hget(activeKey, principalId)) ?? 0)),

@@ -103,7 +103,7 @@ const ERRORS = {
   },
   VALIDATION_ERROR: {
     when: 'schema or semantic checks failed, or a query or path parameter is invalid; details lists every problem as { path, message }',
-    on: ['createJob', 'getResults', 'listSuppressions', 'putSuppression', 'deleteSuppression'],
+    on: ['createJob', 'getResults', 'listJobs', 'listSuppressions', 'putSuppression', 'deleteSuppression'],
   },
   UNAUTHORIZED: { when: 'authenticate gave no principal', on: 'authenticated' },
   FORBIDDEN: {
@@ -117,6 +117,8 @@ const ERRORS = {
       'getResults',
       'getJobEvents',
       'cancelJob',
+      'pauseJob',
+      'resumeJob',
       'unsubscribe',
       'getDashboard',
       'getDashboardScript',
@@ -137,6 +139,14 @@ const ERRORS = {
   },
   IDEMPOTENCY_KEY_REUSED: { when: 'the Idempotency-Key was used before with another body', on: ['createJob'] },
   NOT_CANCELABLE: { when: 'the job has already finished', on: ['cancelJob'] },
+  NOT_PAUSABLE: {
+    when: 'the job is not scheduled, queued or sending (already paused, canceled or finished)',
+    on: ['pauseJob'],
+  },
+  NOT_RESUMABLE: {
+    when: 'the job is not paused, or the reputation guard paused it (the operator lifts that with router.resumePrincipal)',
+    on: ['resumeJob'],
+  },
   SENDING_PAUSED: {
     when: "the reputation guard paused this principal (its bounce or complaint rate reached the guard's line); the operator lifts it with router.resumePrincipal",
     on: ['createJob'],
@@ -245,7 +255,12 @@ const ROUTES: RouteTable = {
     path: '/',
     method: 'post',
     summary: 'Create a bulk send (a job) from a SendBulkEmail body',
-    parameters: [ref('parameters', 'IdempotencyKey'), ref('parameters', 'Prefer'), ref('parameters', 'DryRun')],
+    parameters: [
+      ref('parameters', 'IdempotencyKey'),
+      ref('parameters', 'Prefer'),
+      ref('parameters', 'DryRun'),
+      ref('parameters', 'SendAt'),
+    ],
     requestBody: { required: true, content: json(schema('SendBulkEmailRequest')) },
     answers: {
       '200': answer(
@@ -340,6 +355,30 @@ const ROUTES: RouteTable = {
         'text/event-stream',
       ),
     },
+  },
+  listJobs: {
+    path: '/',
+    method: 'get',
+    summary:
+      "The principal's jobs, newest first, one page at a time (finished jobs while they are kept). With ?status=, a page looks at no more than 1,000 jobs: it may hold fewer than limit jobs (even none) and still have a next_cursor — follow it until null",
+    parameters: [ref('parameters', 'JobLimit'), ref('parameters', 'Cursor'), ref('parameters', 'JobStatusFilter')],
+    answers: { '200': answer('One page of jobs', schema('JobsPage')) },
+  },
+  pauseJob: {
+    path: '/{id}/pause',
+    method: 'post',
+    summary:
+      'Pause a scheduled, queued or sending job: SES calls in flight finish, nothing else is sent until it is resumed',
+    parameters: [jobId],
+    answers: { '200': answer('The job, paused (paused_reason USER)', schema('JobView')) },
+  },
+  resumeJob: {
+    path: '/{id}/resume',
+    method: 'post',
+    summary:
+      'Resume a job its owner paused, from where it stopped: back to scheduled while send_at is ahead, else sending (or queued)',
+    parameters: [jobId],
+    answers: { '200': answer('The job, resumed', schema('JobView')) },
   },
   cancelJob: {
     path: '/{id}/cancel',
@@ -510,6 +549,10 @@ const SCHEMAS: Record<string, JsonSchema> = {
     ),
     'What SES said about the outcome; the fields depend on the status',
   ),
+  JobsPage: object(['jobs', 'next_cursor'], {
+    jobs: { type: 'array', items: schema('JobView') },
+    next_cursor: { type: ['string', 'null'], description: 'Pass as ?cursor= for the next page; null on the last page' },
+  }),
   ResultsPage: object(['results', 'next_cursor'], {
     results: { type: 'array', items: schema('ResultView') },
     next_cursor: { type: ['string', 'null'], description: 'Pass as ?cursor= for the next page; null on the last page' },
@@ -545,6 +588,7 @@ const SCHEMAS: Record<string, JsonSchema> = {
       send_rate: { type: ['number', 'null'], description: 'Recipients per second; null when not known yet' },
       send_rate_source: schema('SendRateSource'),
       estimated_completion_at: { ...timestamp(), type: ['string', 'null'] },
+      send_at: { ...timestamp(), description: 'With ?send_at=: when the job would start (ISO 8601, UTC)' },
     },
     'What the job would do; nothing is stored or sent',
   ),
@@ -655,6 +699,17 @@ export function buildOpenApi(options: OpenApiOptions = {}): OpenApiDocument {
           description: 'next_cursor of the previous page',
           schema: { type: 'string' },
         },
+        JobLimit: {
+          name: 'limit',
+          in: 'query',
+          schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+        },
+        JobStatusFilter: {
+          name: 'status',
+          in: 'query',
+          description: 'Only jobs with one of these statuses (a comma-separated list of JobStatus values)',
+          schema: { type: 'string', examples: ['sending,paused', 'scheduled'] },
+        },
         StatusFilter: {
           name: 'status',
           in: 'query',
@@ -680,6 +735,13 @@ export function buildOpenApi(options: OpenApiOptions = {}): OpenApiDocument {
           in: 'query',
           description: 'Run every check and hook, store and send nothing, answer 200 with the plan',
           schema: { type: 'boolean', default: false },
+        },
+        SendAt: {
+          name: 'send_at',
+          in: 'query',
+          description:
+            "Schedule the job: an RFC 3339 time with an offset (Z or ±hh:mm), at most maxScheduleAhead ahead (default 30 days). The job is 'scheduled' until then; a time up to 60 s in the past means now; earlier, later than allowed, or without an offset → 400",
+          schema: { type: 'string', format: 'date-time', examples: ['2030-01-31T09:00:00+01:00'] },
         },
         IdempotencyKey: {
           name: 'Idempotency-Key',

@@ -9,8 +9,8 @@ export type JobWebhookType = 'job.completed' | 'job.failed' | 'job.canceled' | '
 
 export interface JobWebhooks {
   /**
-   * Queues a job event for the job's principal (`data`: the job as GET /:id shows it). Job ends, cancels and guard
-   * pauses are queued on their own; a route that pauses a job calls `jobEvent('job.paused', job)`.
+   * Queues a job event for the job's principal (`data`: the job as GET /:id shows it). Job ends, cancels, the
+   * owner's pauses (the `job.paused` event of POST /:id/pause) and guard pauses are queued on their own.
    */
   jobEvent(type: JobWebhookType, job: JobRecord): Promise<void>;
   /** Stops delivering (attempts in flight are put back) after the events being queued are in the outbox. */
@@ -70,6 +70,15 @@ export function jobWebhooks(
           // A cancel with calls in flight ends when they do: that end queues the webhook (once, with final counts).
           if (!job || (type === 'job.canceled' && !job.completedAt)) return;
           await jobEvent(type, job, atOf(event.at));
+        });
+        return;
+      }
+      case 'job.paused': {
+        // POST /:id/pause (the owner's pause)
+        const { jobId } = event;
+        track(event.type, async () => {
+          const job = await store.getJob(jobId);
+          if (job?.status === 'paused') await jobEvent('job.paused', job, atOf(event.at));
         });
         return;
       }

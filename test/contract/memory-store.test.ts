@@ -42,6 +42,17 @@ describe('memoryStore', () => {
     expect(await store.getJob('open')).not.toBeNull();
   });
 
+  it('a job dropped after its retention leaves the job list', async () => {
+    let now = 0;
+    const store = memoryStore({ clock: { now: () => now }, retentionMs: 10_000 });
+    await store.createJob(job('done'), { content: { DefaultContent: {} } }, []);
+    await store.createJob(job('open'), { content: { DefaultContent: {} } }, []);
+    await store.finishPending('done', { status: 'CANCELED', cancel: true });
+    expect((await store.listJobs('p', { limit: 10 })).jobs.map((j) => j.id).sort()).toEqual(['done', 'open']);
+    now = 10_000;
+    expect((await store.listJobs('p', { limit: 10 })).jobs.map((j) => j.id)).toEqual(['open']);
+  });
+
   it('makes room by dropping the oldest finished jobs, and refuses when every job is unfinished', async () => {
     const store = memoryStore({ maxJobs: 2 });
     const content = { content: { DefaultContent: {} } };

@@ -611,6 +611,78 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
       });
     });
 
+    describe('listJobs', () => {
+      /** `n` jobs of PRINCIPAL created one second apart (oldest first); `at` ms of the first. */
+      async function series(n: number, at = Date.parse('2026-01-01T00:00:00.000Z')) {
+        const jobs: JobRecord[] = [];
+        for (let i = 0; i < n; i++) {
+          const createdAt = new Date(at + i * 1000).toISOString();
+          jobs.push(await created(1, [], { createdAt, updatedAt: createdAt }));
+        }
+        return jobs;
+      }
+      const ids = (jobs: JobRecord[]) => jobs.map((j) => j.id);
+
+      it("lists only the principal's jobs, newest first, as records", async () => {
+        const jobs = await series(3);
+        await created(1, [], { principalId: `other-${randomUUID()}` });
+        const page = await store.listJobs(PRINCIPAL, { limit: 10 });
+        expect(ids(page.jobs)).toEqual(ids(jobs).reverse());
+        expect(page.next).toBeNull();
+        expect(page.jobs[0]).toMatchObject({ principalId: PRINCIPAL, status: 'queued', entries: 1 });
+        expect(await store.listJobs(`nobody-${randomUUID()}`, { limit: 10 })).toEqual({ jobs: [], next: null });
+      });
+
+      it('pages with `after`, every job exactly once, and no next position after the last page', async () => {
+        const jobs = await series(7);
+        // two jobs in the same millisecond are ordered by id
+        const at = new Date(Date.parse(jobs[6].createdAt) + 1000).toISOString();
+        jobs.push(await created(1, [], { createdAt: at, updatedAt: at }));
+        jobs.push(await created(1, [], { createdAt: at, updatedAt: at }));
+        const seen: string[] = [];
+        let after = null;
+        for (let page = 0; page < 10; page++) {
+          const got: Awaited<ReturnType<Store['listJobs']>> = await store.listJobs(PRINCIPAL, { after, limit: 3 });
+          seen.push(...ids(got.jobs));
+          after = got.next;
+          if (!after) break;
+          expect(got.jobs).toHaveLength(3);
+        }
+        expect(after).toBeNull();
+        expect(seen).toHaveLength(9);
+        expect(new Set(seen).size).toBe(9);
+        const sameMs = [jobs[7].id, jobs[8].id].sort().reverse();
+        expect(seen.slice(0, 2)).toEqual(sameMs);
+        expect(seen.slice(2)).toEqual(ids(jobs.slice(0, 7)).reverse());
+        // exactly `limit` jobs left: the page ends without a next position
+        const last = await store.listJobs(PRINCIPAL, { limit: 9 });
+        expect(last.jobs).toHaveLength(9);
+        expect(last.next).toBeNull();
+      });
+
+      it('filters by status, looking at no more than scanLimit jobs per page', async () => {
+        const jobs = await series(6);
+        await store.setPaused(jobs[1].id, true);
+        await store.setPaused(jobs[4].id, true);
+        await store.finishPending(jobs[2].id, { status: 'CANCELED', cancel: true });
+        const paused = await store.listJobs(PRINCIPAL, { limit: 10, statuses: ['paused'] });
+        expect(ids(paused.jobs)).toEqual([jobs[4].id, jobs[1].id]);
+        expect(paused.jobs.every((j) => j.status === 'paused')).toBe(true);
+        const two = await store.listJobs(PRINCIPAL, { limit: 10, statuses: ['paused', 'canceled'] });
+        expect(ids(two.jobs)).toEqual([jobs[4].id, jobs[2].id, jobs[1].id]);
+        // a scan of 3 sees jobs 5, 4, 3: one match, and a position to go on from
+        const first = await store.listJobs(PRINCIPAL, { limit: 2, statuses: ['paused'], scanLimit: 3 });
+        expect(ids(first.jobs)).toEqual([jobs[4].id]);
+        expect(first.next).toEqual({ at: Date.parse(jobs[3].createdAt), id: jobs[3].id });
+        const query = { after: first.next, limit: 2, statuses: ['paused' as const], scanLimit: 3 };
+        const rest = await store.listJobs(PRINCIPAL, query);
+        expect(ids(rest.jobs)).toEqual([jobs[1].id]);
+        expect(rest.next).toBeNull();
+        const none = await store.listJobs(PRINCIPAL, { limit: 10, statuses: ['failed'] });
+        expect(none).toEqual({ jobs: [], next: null });
+      });
+    });
+
     describe('countActiveJobs', () => {
       it('counts queued and sending jobs per principal', async () => {
         const principal = `p-${randomUUID()}`;

@@ -8,6 +8,7 @@ import { describeStoreContract } from '../contract/store-contract.js';
 import { deleteKeys, REDIS_URL, uniquePrefix } from './redis-helpers.js';
 
 const prefix = uniquePrefix('store');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function job(id: string, entries = 2): JobRecord {
   const at = new Date().toISOString();
@@ -50,6 +51,39 @@ describe.skipIf(!REDIS_URL)('redisStore', () => {
         expect(ttl).toBeLessThanOrEqual(60_000);
       }
       expect(await redis.exists(`{${prefix}}:s:job:ttl:payload`)).toBe(0);
+    } finally {
+      await store.close();
+      redis.disconnect();
+    }
+  });
+
+  it('keeps the job list under the hash tag; expired jobs leave it (when listed, and two at a time on create)', async () => {
+    const store = redisStore({ connection: REDIS_URL as string, prefix, retentionMs: 300 });
+    const redis = new Redis(REDIS_URL as string);
+    const principalId = `lister-${Date.now()}`;
+    const list = `{${prefix}}:s:jobs:${principalId}`;
+    const mine = (id: string) => ({ ...job(id, 1), principalId });
+    try {
+      for (const id of ['l1', 'l2', 'l3', 'l4']) {
+        await store.createJob(mine(id), { content: { DefaultContent: {} } }, []);
+        await store.finishPending(id, { status: 'CANCELED', cancel: true });
+      }
+      expect(await redis.zcard(list)).toBe(4);
+      await sleep(400); // retention 300 ms: the jobs' keys expire
+      // a page looks at limit + 1 members (l4, l3): both gone, so they leave the list
+      expect(await store.listJobs(principalId, { limit: 1 })).toEqual({
+        jobs: [],
+        next: { at: expect.any(Number), id: 'l4' },
+      });
+      expect(await redis.zrange(list, '0', '-1')).toEqual([
+        expect.stringMatching(/:l1$/),
+        expect.stringMatching(/:l2$/),
+      ]);
+      // creating a job drops the two oldest members whose jobs are gone
+      await store.createJob(mine('l5'), { content: { DefaultContent: {} } }, []);
+      expect(await redis.zrange(list, '0', '-1')).toEqual([expect.stringMatching(/:l5$/)]);
+      const page = await store.listJobs(principalId, { limit: 5 });
+      expect(page.jobs.map((j) => j.id)).toEqual(['l5']);
     } finally {
       await store.close();
       redis.disconnect();

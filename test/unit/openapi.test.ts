@@ -149,7 +149,16 @@ describe('buildOpenApi', () => {
         const param = resolveRef(doc, p);
         return `${param.in}:${param.name}`;
       });
-    expect(names('/', 'post')).toEqual(['header:Idempotency-Key', 'header:Prefer', 'query:dry_run']);
+    expect(names('/', 'post')).toEqual(['header:Idempotency-Key', 'header:Prefer', 'query:dry_run', 'query:send_at']);
+    expect(names('/', 'get')).toEqual(['query:limit', 'query:cursor', 'query:status']);
+    expect(names('/{id}/pause', 'post')).toEqual(['path:id']);
+    expect(names('/{id}/resume', 'post')).toEqual(['path:id']);
+    expect(resolveRef(doc, { $ref: '#/components/parameters/JobLimit' }).schema).toEqual({
+      type: 'integer',
+      minimum: 1,
+      maximum: 100,
+      default: 20,
+    });
     expect(names('/{id}/results', 'get')).toEqual([
       'path:id',
       'query:limit',

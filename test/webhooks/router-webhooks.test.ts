@@ -187,3 +187,16 @@ describe('webhooks out through the router', () => {
     expect(reasons.some((r) => /private|loopback|not allowed|refused/i.test(r))).toBe(true);
   });
 });
+
+describe('job.paused', () => {
+  it('POST /:id/pause posts job.paused with the paused job', async () => {
+    const { receiver, app } = await setup([{ status: 200 }], { events: ['job.paused'] }, 10);
+    const created = await request(app).post('/bulk-email').set('x-user', 'hooked').send(bulkBody(100)).expect(202);
+    const id = created.body.data.id;
+    await request(app).post(`/bulk-email/${id}/pause`).set('x-user', 'hooked').expect(200);
+    const [r] = await receiver.waitFor(1);
+    const payload = verified(r);
+    expect(payload).toMatchObject({ type: 'job.paused', data: { id, status: 'paused', paused_reason: 'USER' } });
+    await request(app).post(`/bulk-email/${id}/cancel`).set('x-user', 'hooked').expect(200);
+  });
+});

@@ -104,7 +104,12 @@ async function setup(options: SetupOptions = {}) {
     const answer = await script(call);
     return { BulkEmailEntryResults: answer.results, $metadata: { httpStatusCode: 200, requestId: answer.requestId } };
   });
-  const queue = { pause: vi.fn(async () => {}), remove: vi.fn(async () => {}), penalize: vi.fn(async () => {}) };
+  const queue = {
+    pause: vi.fn(async () => {}),
+    resume: vi.fn(async () => {}),
+    remove: vi.fn(async () => {}),
+    penalize: vi.fn(async () => {}),
+  };
   const events: BulkEmailEvent[] = [];
   const logs: Array<[string, object, string | undefined]> = [];
   const logger: Logger = {
@@ -472,6 +477,21 @@ describe('dispatcher: the job changed under the call', () => {
     expect(out.reason).toBe('PAUSED');
     expect(out.entries).toHaveLength(3);
     expect(t.queue.pause).toHaveBeenCalledWith(JOB);
+    expect(t.queue.resume).not.toHaveBeenCalled();
+    expect(t.calls).toHaveLength(0);
+  });
+
+  it('paused, then resumed before the queue heard of the pause: the queue is resumed again', async () => {
+    const t = await setup();
+    await t.store.setPaused(JOB, true);
+    // The owner resumes while this call's claim is being refused: the store says sending when the dispatcher looks.
+    t.queue.pause.mockImplementationOnce(async () => {
+      await t.store.setPaused(JOB, false);
+    });
+    const out = again(await t.run());
+    expect(out.reason).toBe('PAUSED');
+    expect(t.queue.pause).toHaveBeenCalledWith(JOB);
+    expect(t.queue.resume).toHaveBeenCalledWith(JOB, undefined);
     expect(t.calls).toHaveLength(0);
   });
 
