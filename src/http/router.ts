@@ -13,7 +13,8 @@ import { listJobsHandler } from './job-list.js';
 import { cancelHandler, getJobHandler, getResultsHandler, pauseHandler, resumeHandler } from './job-routes.js';
 import { snsEventsHandler } from '../events/sns-handler.js';
 import { addressOf } from './sender-policy.js';
-import { DASHBOARD_PATHS, dashboardHandlers } from '../dashboard/dashboard-handler.js';
+import { DASHBOARD_PATHS } from '../dashboard/dashboard-paths.js';
+import type { DashboardHandlers } from '../dashboard/dashboard-handler.js';
 import { deleteSuppressionHandler, listSuppressionsHandler, putSuppressionHandler } from './suppression-routes.js';
 
 function methodNotAllowed(allow: string): RequestHandler {
@@ -71,9 +72,20 @@ export function buildRouter<P extends Principal>(ctx: RouteContext<P>): Router {
 
   // The dashboard page and its assets: behind authenticate like every route (the app's cookie or header applies).
   if (ctx.config.dashboard) {
-    const handlers = dashboardHandlers();
+    // Loaded only when enabled: its assets are `?raw` imports (inlined by the build; Vite in tests).
+    let handlers: Promise<DashboardHandlers> | undefined;
+    const load = () => {
+      handlers ??= import('../dashboard/dashboard-handler.js').then((m) => m.dashboardHandlers());
+      return handlers;
+    };
     for (const [name, path] of Object.entries(DASHBOARD_PATHS) as [keyof typeof DASHBOARD_PATHS, string][]) {
-      router.get(path, authenticated(ctx, handlers[name]));
+      router.get(
+        path,
+        asyncHandler(async (req, res, next) => {
+          await principalOf(ctx, req);
+          (await load())[name](req, res, next);
+        }),
+      );
       router.all(path, authenticated(ctx, methodNotAllowed('GET, HEAD')));
     }
   }
