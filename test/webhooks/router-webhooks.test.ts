@@ -6,7 +6,13 @@ import express from 'express';
 import request from 'supertest';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { bulkEmail, type BulkEmailRouter, type Logger, type WebhookOptions } from '../../src/index.js';
+import {
+  type BulkEmailOptions,
+  bulkEmail,
+  type BulkEmailRouter,
+  type Logger,
+  type WebhookOptions,
+} from '../../src/index.js';
 import { bulkBody } from '../helpers/bodies.js';
 import { type SesEmulator, startSesEmulator } from '../helpers/ses-emulator.js';
 import { sesEvent } from '../helpers/ses-events.js';
@@ -33,7 +39,12 @@ interface Logged {
   obj: Record<string, unknown>;
 }
 
-async function setup(answers: Answer[], webhooks: Partial<WebhookOptions> = {}, sendRate = 200) {
+async function setup(
+  answers: Answer[],
+  webhooks: Partial<WebhookOptions> = {},
+  sendRate = 200,
+  extra: Partial<BulkEmailOptions> = {},
+) {
   const receiver = await startReceiver(answers);
   open.push(receiver);
   const logs: Logged[] = [];
@@ -50,6 +61,7 @@ async function setup(answers: Answer[], webhooks: Partial<WebhookOptions> = {}, 
       allowPrivate: true,
       ...webhooks,
     },
+    ...extra,
   });
   open.push(router);
   const app = express();
@@ -197,6 +209,34 @@ describe('job.paused', () => {
     const [r] = await receiver.waitFor(1);
     const payload = verified(r);
     expect(payload).toMatchObject({ type: 'job.paused', data: { id, status: 'paused', paused_reason: 'USER' } });
+    await request(app).post(`/bulk-email/${id}/cancel`).set('x-user', 'hooked').expect(200);
+  });
+
+  it('the reputation guard pausing the principal posts job.paused for its sending job (paused_reason REPUTATION)', async () => {
+    const { receiver, app, router } = await setup([{ status: 200 }], { events: ['job.paused'] }, 2, {
+      guard: { bounceRate: 0.01, minMessages: 1 },
+    });
+    const created = await request(app).post('/bulk-email').set('x-user', 'hooked').send(bulkBody(120)).expect(202);
+    const id = created.body.data.id;
+    let sent: { index: number; message_id?: string }[] = [];
+    for (let i = 0; i < 100 && !sent.some((r) => r.message_id); i++) {
+      const page = await request(app).get(`/bulk-email/${id}/results?status=SUCCESS`).set('x-user', 'hooked');
+      sent = page.body.data.results;
+      if (!sent.length) await sleep(50);
+    }
+    const first = sent.find((r) => r.message_id);
+    expect(first).toBeDefined();
+    await router.ingest(
+      sesEvent('bounce-permanent', {
+        messageId: String(first?.message_id),
+        recipients: [`user${first?.index}@example.com`],
+      }),
+    );
+    const [r] = await receiver.waitFor(1);
+    expect(verified(r)).toMatchObject({
+      type: 'job.paused',
+      data: { id, status: 'paused', paused_reason: 'REPUTATION' },
+    });
     await request(app).post(`/bulk-email/${id}/cancel`).set('x-user', 'hooked').expect(200);
   });
 });
