@@ -1296,7 +1296,18 @@ export function hostilePath(job: string): fc.Arbitrary<{ method: string; path: s
   const query = fc
     .array(
       fc.tuple(
-        fc.constantFrom('limit', 'cursor', 'limit[]', 'cursor[a]', 'dry_run', '__proto__', 'constructor[prototype]'),
+        fc.constantFrom(
+          'limit',
+          'cursor',
+          'limit[]',
+          'cursor[a]',
+          'dry_run',
+          'status',
+          'status[]',
+          'send_at',
+          '__proto__',
+          'constructor[prototype]',
+        ),
         value,
       ),
       { maxLength: 4 },
@@ -1309,6 +1320,8 @@ export function hostilePath(job: string): fc.Arbitrary<{ method: string; path: s
     '/:id',
     '/:id/results',
     '/:id/cancel',
+    '/:id/pause',
+    '/:id/resume',
     '/:id/:id',
     '/:id/results/:id',
     '/:id/cancel/',

@@ -145,6 +145,21 @@ describe('scheduled send (?send_at=)', () => {
     expect(h.calls.flatMap((c) => c.BulkEmailEntries ?? [])).toHaveLength(3);
   });
 
+  it('Idempotency-Key: the same send time replays the job, another send time is a different request', async () => {
+    h = httpApp();
+    const first = at(Date.now() + HOUR);
+    const created = await post(first).set('Idempotency-Key', 'k1').send(bulkBody(2)).expect(202);
+    const replay = await post(first).set('Idempotency-Key', 'k1').send(bulkBody(2)).expect(202);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(replay.body.data.id).toBe(created.body.data.id);
+    const other = await post(at(Date.now() + 2 * HOUR))
+      .set('Idempotency-Key', 'k1')
+      .send(bulkBody(2))
+      .expect(422);
+    expect(other.body.error.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect((await get('')).body.data.jobs).toHaveLength(1);
+  });
+
   it('maxScheduleAhead takes milliseconds or a duration, and says how to fix a bad one', () => {
     const base = { authenticate: () => ({ id: 'a' }), sendRate: 1 };
     for (const bad of ['soon', 0, -1, '400d', 500]) {
