@@ -1,10 +1,10 @@
-// Build: two entries (main and ./redis), ESM + CJS, declarations for each condition; `?raw` imports inlined as text.
+// Build: three entries (main, ./redis, ./testing), ESM + CJS, declarations for each condition; `?raw` imports inlined as text.
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', redis: 'src/redis.ts' },
+  entry: { index: 'src/index.ts', redis: 'src/redis.ts', testing: 'src/testing/index.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   target: 'node22', // the oldest supported Node.js line (engines, .ci/node-versions)
@@ -14,7 +14,7 @@ export default defineConfig({
   splitting: false,
   // import.meta.url in the CJS build (ioredis-peer.ts loads ioredis with createRequire).
   shims: true,
-  external: ['express', '@aws-sdk/client-sesv2', 'ioredis'],
+  external: ['express', '@aws-sdk/client-sesv2', 'ioredis', '@opentelemetry/api'],
   esbuildPlugins: [
     {
       // The dashboard's script and stylesheet are real files in src/dashboard/assets, imported as `…?raw` (as Vite

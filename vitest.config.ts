@@ -19,6 +19,7 @@ const shared = {
  * on the newest Node line, while every other suite runs on each line (test/run.mjs). New such suites go here.
  */
 export const TIMING = [
+  'test/integ/redis-fair-share.test.ts',
   'test/integ/redis-faults.test.ts',
   'test/integ/redis-queue-outage.test.ts',
   'test/integ/redis-queue-workers.test.ts',
@@ -26,6 +27,7 @@ export const TIMING = [
 ];
 // Examples import the package by name, as a user would; tests run them against the sources.
 const self = [
+  { find: /^express-bulk-email\/testing$/, replacement: new URL('./src/testing/index.ts', import.meta.url).pathname },
   { find: /^express-bulk-email\/redis$/, replacement: new URL('./src/redis.ts', import.meta.url).pathname },
   { find: /^express-bulk-email$/, replacement: new URL('./src/index.ts', import.meta.url).pathname },
 ];

@@ -14,7 +14,8 @@ import { jobWebhooks } from './webhooks/job-webhooks.js';
 import { storedTemplateFetcher } from './render/stored-template-fetcher.js';
 import { templateCache } from './render/template-cache.js';
 import type { SendRate } from './sending/send-rate.js';
-import type { BulkEmailEvent, Principal, BulkEmailOptions } from './types.js';
+import { sendStats } from './sending/send-stats.js';
+import type { BulkEmailEvent, Principal, BulkEmailOptions, SendStats } from './types.js';
 import { createValidator } from './validation/validator.js';
 import { readSendRate, startSender } from './worker.js';
 
@@ -34,6 +35,12 @@ export interface BulkEmailRouter extends Router {
    * guard paused resume (jobs the owner paused stay paused).
    */
   resumePrincipal(principalId: string): Promise<ResumeOutcome>;
+  /**
+   * Fair share as it stands: the send rate and, per principal with jobs in the queue, its waiting recipients, jobs,
+   * lag (how long its oldest ready work has waited), weight and share of the rate. With the Redis queue it covers
+   * every web instance and worker.
+   */
+  stats(): Promise<SendStats>;
 }
 
 /** How long a per-entry ACCOUNT_DAILY_QUOTA_EXCEEDED makes admission treat the quota as spent. */
@@ -110,6 +117,7 @@ export function bulkEmail<P extends Principal = Principal>(options: BulkEmailOpt
   router.ingest = (event) => feedback.ingest(event);
   router.resumePrincipal = (principalId) => feedback.guard.resume(principalId);
   let closed: Promise<void> | undefined;
+  router.stats = () => sendStats(config.queue, config.clock, rates.rate());
   router.close = () => {
     closed ??= (async () => {
       closing.abort();

@@ -6,8 +6,10 @@ import type { GuardConfig } from './events/reputation-guard.js';
 import { silentLogger } from './logger.js';
 import { inProcessQueue } from './queues/in-process-queue.js';
 import { systemClock } from './sending/clock.js';
+import { MAX_ATTEMPTS } from './stores/entry-codes.js';
 import { memoryStore } from './stores/memory-store.js';
 import { type WebhooksConfig, resolveWebhookOptions } from './webhooks/webhook-options.js';
+import { type Telemetry, resolveTelemetry } from './telemetry/telemetry.js';
 import type {
   BulkEmailEvent,
   BulkEmailOptions,
@@ -18,6 +20,7 @@ import type {
   RetryOptions,
   SenderOptions,
   Store,
+  TelemetryOptions,
   UnsubscribeOptions,
 } from './types.js';
 
@@ -43,6 +46,8 @@ export interface SenderConfig {
   guard?: GuardConfig;
   /** Webhooks out; undefined when not configured. */
   webhooks?: WebhooksConfig;
+  /** OpenTelemetry spans and metrics (a pass-through when off or when @opentelemetry/api is not installed). */
+  telemetry: Telemetry;
 }
 
 export interface RouterConfig<P extends Principal = Principal> extends SenderConfig {
@@ -53,6 +58,7 @@ export interface RouterConfig<P extends Principal = Principal> extends SenderCon
   validate?: BulkEmailOptions<P>['validate'];
   resolveTemplate?: BulkEmailOptions<P>['resolveTemplate'];
   suppress?: BulkEmailOptions<P>['suppress'];
+  weight?: BulkEmailOptions<P>['weight'];
   maxEntries: number;
   /** Most recipients in one SES call (Infinity: only SES's 50 entries per call). */
   maxRecipientsPerCall: number;
@@ -94,6 +100,7 @@ const SENDER_KEYS = [
   'events',
   'guard',
   'webhooks',
+  'telemetry',
 ] as const;
 
 const ROUTER_KEYS = [
@@ -105,6 +112,7 @@ const ROUTER_KEYS = [
   'validate',
   'resolveTemplate',
   'suppress',
+  'weight',
   'maxEntries',
   'maxRecipientsPerCall',
   'bodyLimit',
@@ -192,6 +200,11 @@ function optionalFunction(options: Record<string, unknown>, name: string): void 
   if (options[name] !== undefined && typeof options[name] !== 'function') fail(`option "${name}" must be a function`);
 }
 
+function atMost(value: number, max: number, name: string): number {
+  if (value > max) fail(`option "${name}" may be at most ${max} (the stores record up to ${max} attempts per entry)`);
+  return value;
+}
+
 function positiveNumber(value: unknown, name: string, fallback: number, integer = true): number {
   if (value === undefined) return fallback;
   if (
@@ -259,6 +272,7 @@ export function resolveSenderOptions(options: SenderOptions): SenderConfig {
   const retry = options.retry ?? {};
   if (typeof retry !== 'object') fail('option "retry" must be an object { attempts, baseDelayMs, maxDelayMs }');
   checkKeys(retry, ['attempts', 'baseDelayMs', 'maxDelayMs'], 'retry');
+  const telemetry = checkTelemetry(options.telemetry);
   const sesGiven = isSesClient(options.ses);
   const onEvent = options.onEvent;
   const emit = (event: BulkEmailEvent) => {
@@ -278,7 +292,7 @@ export function resolveSenderOptions(options: SenderOptions): SenderConfig {
     queue: options.queue ?? inProcessQueue(),
     sendRate,
     retry: {
-      attempts: positiveNumber(retry.attempts, 'retry.attempts', 6),
+      attempts: atMost(positiveNumber(retry.attempts, 'retry.attempts', 6), MAX_ATTEMPTS, 'retry.attempts'),
       baseDelayMs: positiveNumber(retry.baseDelayMs, 'retry.baseDelayMs', 200, false),
       maxDelayMs: positiveNumber(retry.maxDelayMs, 'retry.maxDelayMs', 20_000, false),
     },
@@ -293,7 +307,21 @@ export function resolveSenderOptions(options: SenderOptions): SenderConfig {
     events: resolveEventsOptions(options.events),
     guard: resolveGuardOptions(options.guard),
     webhooks: resolveWebhookOptions(options.webhooks),
+    telemetry: resolveTelemetry(telemetry),
   };
+}
+
+function checkTelemetry(value: unknown): TelemetryOptions | false | undefined {
+  if (value === undefined || value === false) return value;
+  if (typeof value !== 'object' || value === null)
+    fail('option "telemetry" must be false or an object { tracerProvider?, meterProvider? }');
+  checkKeys(value, ['tracerProvider', 'meterProvider'], 'telemetry');
+  const { tracerProvider, meterProvider } = value as TelemetryOptions;
+  if (tracerProvider !== undefined)
+    checkMethods(tracerProvider, ['getTracer'], 'telemetry.tracerProvider', 'a TracerProvider');
+  if (meterProvider !== undefined)
+    checkMethods(meterProvider, ['getMeter'], 'telemetry.meterProvider', 'a MeterProvider');
+  return value as TelemetryOptions;
 }
 
 export function checkSenderKeys(options: object): void {
@@ -334,7 +362,7 @@ export function resolveOptions<P extends Principal>(options: BulkEmailOptions<P>
       'option "authenticate" is required: a function (req) => principal | null. For a local demo pass authenticate: allowAnonymous()',
     );
   }
-  for (const hook of ['authorize', 'senders', 'resources', 'validate', 'resolveTemplate', 'suppress'])
+  for (const hook of ['authorize', 'senders', 'resources', 'validate', 'resolveTemplate', 'suppress', 'weight'])
     optionalFunction(o, hook);
   if (options.unsubscribe !== undefined) {
     const u = options.unsubscribe;
@@ -366,6 +394,7 @@ export function resolveOptions<P extends Principal>(options: BulkEmailOptions<P>
     validate: options.validate,
     resolveTemplate: options.resolveTemplate,
     suppress: options.suppress,
+    weight: options.weight,
     maxEntries: positiveNumber(options.maxEntries, 'maxEntries', 10_000),
     maxRecipientsPerCall: positiveNumber(
       options.maxRecipientsPerCall,

@@ -137,6 +137,15 @@ export type SuppressHook<P extends Principal = Principal> = (
   addresses: string[],
   ctx: HookContext<P>,
 ) => MaybePromise<Iterable<string> | null | undefined>;
+/**
+ * This principal's share of the send rate relative to the others with work waiting (default 1): weight 2 gets twice
+ * the recipients per second of weight 1 while both have work. A positive finite number; `undefined`/`null` = 1;
+ * anything else is logged (EBE_WEIGHT_INVALID) and counts as 1; values are clamped to [0.001, 1000].
+ */
+export type WeightHook<P extends Principal = Principal> = (
+  principal: P,
+  ctx: HookContext<P>,
+) => MaybePromise<number | null | undefined>;
 
 /* ------------------------------------------------------------------ jobs and results */
 
@@ -434,6 +443,7 @@ export type CallOutcome =
 
 export type CallConsumer = (call: TakenCall, signal: AbortSignal) => Promise<CallOutcome>;
 
+/** One principal's waiting work, as the queue sees it (`Queue.stats()`). */
 export interface QueueStats {
   principalId: string;
   /** Recipients in ready (not paused, not scheduled later) work. */
@@ -442,6 +452,33 @@ export interface QueueStats {
   /** Epoch ms: since when the principal's oldest ready work waits (its oldest ready job's ready time); null if none. */
   oldestWaitingSince: number | null;
   weight: number;
+}
+
+/** One principal with work in the queue, as `router.stats()` and `worker.stats()` report it. */
+export interface PrincipalStats {
+  principalId: string;
+  /** Recipients in its ready work (not paused, not scheduled later, not in an SES call right now). */
+  waitingRecipients: number;
+  /** Its jobs with ready work. */
+  jobs: number;
+  /** ISO time since which its oldest ready work waits (when that job was queued, resumed or came due); null if none. */
+  oldestWaitingSince: string | null;
+  /** How long that is, in ms (its lag); 0 when nothing of it is ready. */
+  lagMs: number;
+  /** Its weight (the `weight` option's latest answer; 1 by default). */
+  weight: number;
+  /** Its share of the send rate now: its weight ÷ the weights of every principal with ready work (0 if none ready). */
+  share: number;
+}
+
+/** The queue's state per principal: `router.stats()`, `worker.stats()`. */
+export interface SendStats {
+  /** ISO time of the reading. */
+  at: string;
+  /** Recipients per second in force (shared by every principal). */
+  sendRate: number;
+  /** Principals with jobs in the queue, the longest waiting first. */
+  principals: PrincipalStats[];
 }
 
 /**
@@ -679,6 +716,20 @@ export interface SenderOptions {
   onEvent?: (event: BulkEmailEvent) => void;
   logger?: Logger;
   clock?: Clock;
+  /**
+   * OpenTelemetry spans and metrics (needs the optional peer `@opentelemetry/api`). Default: the API's global
+   * providers when the package is installed, nothing when it is not; `false` turns it off.
+   */
+  telemetry?: TelemetryOptions | false;
+}
+
+/**
+ * Where spans and metrics go. Typed structurally, so that the package's types need no OpenTelemetry install: pass a
+ * `TracerProvider` / `MeterProvider` from `@opentelemetry/api` or an SDK. A provider left out is the API's global one.
+ */
+export interface TelemetryOptions {
+  tracerProvider?: { getTracer(name: string, version?: string): unknown };
+  meterProvider?: { getMeter(name: string, version?: string): unknown };
 }
 
 export interface BulkEmailOptions<P extends Principal = Principal> extends SenderOptions {
@@ -690,6 +741,12 @@ export interface BulkEmailOptions<P extends Principal = Principal> extends Sende
   validate?: ValidateHook<P>;
   resolveTemplate?: ResolveTemplateHook<P>;
   suppress?: SuppressHook<P>;
+  /**
+   * Fair share between principals: while several principals have work waiting, the send rate is shared between them
+   * in proportion to their weights (default: equal shares); a principal alone gets the whole rate. Asked once per
+   * accepted job (the latest answer for a principal wins, in every worker).
+   */
+  weight?: WeightHook<P>;
   maxEntries?: number;
   /**
    * Most recipients in one SES call (default: no cap beyond SES's 50 entries). Calls are full by default: SES meters

@@ -4,7 +4,8 @@ import { type SenderConfig, checkSenderKeys, resolveSenderOptions } from './opti
 import { guardCalls } from './sending/call-guard.js';
 import { DEFAULT_TIMING, createDispatcher } from './sending/dispatcher.js';
 import { type SendRate, createSendRate } from './sending/send-rate.js';
-import type { Queue, SenderOptions, Store } from './types.js';
+import { sendStats } from './sending/send-stats.js';
+import type { Queue, SendStats, SenderOptions, Store } from './types.js';
 
 export interface Sender {
   /** The send rate and 24-hour quota as last read from the account. */
@@ -55,7 +56,9 @@ export function startSender(config: SenderConfig): Sender {
     timing: DEFAULT_TIMING,
     random: Math.random,
     feedback: { messageRetentionMs: config.events.retentionMs, guardWindowMs: config.guard?.windowMs },
+    telemetry: config.telemetry,
   });
+  const unwatch = config.telemetry.watchQueue(queue, clock);
   const consumer = guardCalls(dispatch, {
     store,
     clock,
@@ -78,6 +81,7 @@ export function startSender(config: SenderConfig): Sender {
     sendRate,
     ready,
     close: async () => {
+      unwatch();
       sendRate.close();
       await ready.catch(() => undefined);
     },
@@ -94,6 +98,8 @@ export interface Worker {
   ready: Promise<void>;
   /** Recipients per second in force now (the configured rate, or the account's). */
   rate(): number;
+  /** Per principal with jobs in the shared queue: waiting recipients, jobs, lag, weight, share (as `router.stats()`). */
+  stats(): Promise<SendStats>;
   /** Graceful: finishes the calls in flight, hands the rest of its work back to the queue, closes what it created. */
   close(): Promise<void>;
 }
@@ -122,6 +128,7 @@ export function createWorker(options: WorkerOptions): Worker {
   return {
     ready: sender.ready,
     rate: () => sender.sendRate.rate(),
+    stats: () => sendStats(config.queue, config.clock, sender.sendRate.rate()),
     close: () => {
       closing ??= (async () => {
         await config.queue.close();

@@ -1,6 +1,7 @@
 // Quota-aware admission and the completion estimate: what this router has accepted but not yet seen finish.
 import { BulkEmailError } from '../errors.js';
 import { countRecipients } from '../sending/recipients.js';
+import { LIMIT_RETRY_AFTER_SECONDS } from '../stores/principal-limits.js';
 import type { Principal, Store } from '../types.js';
 import type { RouteContext } from './context.js';
 import type { AcceptStep } from './draft.js';
@@ -111,7 +112,7 @@ export function admit(options: {
 }
 
 /**
- * The accept step: counts the recipients to send, refuses a job that alone is over `maxQueuedRecipients` (413) or
+ * The accept step: counts the recipients to send, refuses a job that alone is over `maxQueuedRecipients` (429) or
  * that the quota cannot take (`quota: 'refuse'`, 429), and estimates when it will be done. (The per-principal limits are checked by the store as it creates the job, in the
  * same atomic step that counts it.)
  */
@@ -122,10 +123,11 @@ export function admissionStep<P extends Principal>(ctx: RouteContext<P>): Accept
     for (const item of draft.entries) recipients += countRecipients(item.entry);
     draft.recipients = recipients;
     if (recipients > config.maxQueuedRecipients) {
-      // Never admissible, however long the principal waits: not a 429.
+      // The contract's answer to the limit (429), with a message that says waiting will not help this job.
       throw new BulkEmailError(
-        'PAYLOAD_TOO_LARGE',
-        `This job has ${recipients} recipients, more than one principal may have queued at once (maxQueuedRecipients ${config.maxQueuedRecipients}); split it into smaller jobs`,
+        'RATE_LIMITED',
+        `This job has ${recipients} recipients, more than one principal may have queued at once (maxQueuedRecipients ${config.maxQueuedRecipients}); split it into jobs of at most ${config.maxQueuedRecipients} recipients`,
+        { retryAfter: LIMIT_RETRY_AFTER_SECONDS },
       );
     }
     await engine.ready;

@@ -3,12 +3,13 @@ import type { Request, Response } from 'express';
 import { acceptedView, ok } from '../envelope.js';
 import { validationError } from '../errors.js';
 import { warnVisibly } from '../logger.js';
+import type { SpanNote } from '../telemetry/telemetry.js';
 import type { HookContext, JobRecord, Principal, SendBulkEmailRequest, StoredResponse } from '../types.js';
 import { unsubscribeStep } from '../unsubscribe/sign-entries.js';
 import { parsedTemplateData } from '../validation/semantic-checks.js';
 import { admissionStep } from './admission.js';
 import { discardUnreadBody, readJsonBody } from './body.js';
-import { type RouteContext, principalOf } from './context.js';
+import { principalOf, type RouteContext } from './context.js';
 import { type AcceptStep, newDraft, runSteps } from './draft.js';
 import { dryRunAnswer } from './dry-run.js';
 import { authorizeStep, resolveTemplateStep, validateHookStep } from './hooks.js';
@@ -83,12 +84,17 @@ export function createJobHandler<P extends Principal>(ctx: RouteContext<P>) {
     return read;
   }
 
-  return async (req: Request, res: Response): Promise<void> => {
+  /** One POST / (in a telemetry span when OpenTelemetry is on: counts and the job id, never addresses). */
+  const handle = async (req: Request, res: Response, note: SpanNote): Promise<void> => {
     const { principal, key, dry, sendAt } = await beforeBody(req);
     const read = await body(req);
     const parsed = parsedTemplateData();
     const problems = ctx.validator(read.body, { parsed });
     if (problems.length) throw validationError(problems);
+    note({
+      'bulk_email.entries': (read.body as SendBulkEmailRequest).BulkEmailEntries.length,
+      'bulk_email.dry_run': dry,
+    });
     const hook: HookContext<P> = { principal, request: read.body as SendBulkEmailRequest, req };
 
     if (dry) {
@@ -96,6 +102,7 @@ export function createJobHandler<P extends Principal>(ctx: RouteContext<P>) {
       const draft = newDraft(hook, 'dry-run', parsed, read.bytes);
       draft.sendAt = sendAt;
       await runSteps(steps, draft);
+      note({ 'bulk_email.outcome': 'dry_run' });
       sendJson(res, 200, ok(dryRunAnswer(ctx, draft)));
       return;
     }
@@ -115,6 +122,10 @@ export function createJobHandler<P extends Principal>(ctx: RouteContext<P>) {
         return { status: 202, body: ok(acceptedView(created, ctx.engine.sending())) };
       },
     );
+    note({ 'bulk_email.outcome': replayed ? 'replayed' : 'accepted' });
+    if (created) {
+      note({ 'bulk_email.job.id': created.id, 'bulk_email.recipients': created.recipients });
+    }
     if (replayed) {
       res.setHeader('Idempotent-Replayed', 'true');
       sendJson(res, response.status, response.body);
@@ -123,4 +134,5 @@ export function createJobHandler<P extends Principal>(ctx: RouteContext<P>) {
     if (await answerAfterWait(ctx, req, res, (created as JobRecord).id)) return;
     sendJson(res, response.status, response.body);
   };
+  return (req: Request, res: Response): Promise<void> => config.telemetry.accept((note) => handle(req, res, note));
 }

@@ -1,17 +1,55 @@
 // The last steps of POST /: store the job (the store checks the principal's limits) and hand its entries to the queue.
 import { cutTasks } from '../sending/chunk.js';
 import { entryError } from '../sending/entry-errors.js';
+import { isWeight, shareWeight } from '../sending/fair-share.js';
 import type { IndexedEntry, JobRecord, Principal } from '../types.js';
 import type { RouteContext } from './context.js';
 import type { Draft } from './draft.js';
 import { entryAddresses } from './suppression.js';
 
-/** Hands a stored job's entries to the queue as tasks of up to 50 entries (the dry run plans from the same cut). */
-export async function enqueueJob<P extends Principal>(ctx: RouteContext<P>, job: JobRecord, entries: IndexedEntry[]) {
+/**
+ * Hands a stored job's entries to the queue as tasks of up to 50 entries (the dry run plans from the same cut), with
+ * the principal's weight when the `weight` option gives one.
+ */
+export async function enqueueJob<P extends Principal>(
+  ctx: RouteContext<P>,
+  job: JobRecord,
+  entries: IndexedEntry[],
+  weight?: number,
+) {
   const tasks = cutTasks(job.id, entries, ctx.config.maxRecipientsPerCall);
   if (!tasks.length) return;
   const notBefore = job.sendAt === undefined ? undefined : Date.parse(job.sendAt);
-  await ctx.config.queue.add({ jobId: job.id, principalId: job.principalId, tasks, notBefore });
+  await ctx.config.queue.add({
+    jobId: job.id,
+    principalId: job.principalId,
+    tasks,
+    notBefore,
+    ...(weight === undefined ? {} : { weight }),
+  });
+}
+
+/**
+ * The principal's share weight from the `weight` option (undefined without it): null/undefined counts as 1; anything
+ * but a positive finite number is logged and counts as 1 (a bad weight must not stop a tenant's mail); clamped to
+ * [0.001, 1000]. A hook that throws fails the request, before anything is stored, as every other hook does.
+ */
+export async function weightOf<P extends Principal>(
+  ctx: RouteContext<P>,
+  draft: Draft<P>,
+): Promise<number | undefined> {
+  const hook = ctx.config.weight;
+  if (!hook) return undefined;
+  const value: unknown = await hook(draft.hook.principal, draft.hook);
+  if (value === undefined || value === null) return 1;
+  if (!isWeight(value)) {
+    ctx.config.logger.warn(
+      { code: 'EBE_WEIGHT_INVALID', principalId: draft.hook.principal.id, weight: String(value) },
+      'express-bulk-email: weight() must return a positive finite number (or nothing for 1); this job counts with weight 1',
+    );
+    return 1;
+  }
+  return shareWeight(value);
 }
 
 /** Each entry's addresses: what it is sent to (suppressed addresses removed), or, ending before sending, all of them. */
@@ -54,13 +92,14 @@ export async function storeAndQueue<P extends Principal>(ctx: RouteContext<P>, d
   const { BulkEmailEntries: _entries, ...content } = draft.request;
   const limits = { maxActiveJobs: config.maxActiveJobs, maxQueuedRecipients: config.maxQueuedRecipients };
   const addresses = entryRecipients(draft);
+  const weight = draft.entries.length ? await weightOf(ctx, draft) : undefined;
   await config.store.createJob(job, { content }, draft.initial, {
     limits,
     bytes: draft.bytes,
     recipients: addresses,
   });
   try {
-    if (draft.entries.length) await enqueueJob(ctx, job, draft.entries);
+    if (draft.entries.length) await enqueueJob(ctx, job, draft.entries, weight);
   } catch (err) {
     await config.store.failJob(job.id, entryError('JOB_NOT_QUEUED')).catch(() => undefined);
     throw err;

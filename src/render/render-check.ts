@@ -1,9 +1,9 @@
 // renderCheck(): before a job exists, find entries whose template data lacks a variable the template needs.
+import { requestedTemplateName } from '../templates/template-source.js';
 import { type DetailList, detailList, MAX_DETAILS, templateNotFound, type ValidationDetail } from '../errors.js';
 import type { EmailTemplateContent, SendBulkEmailRequest, Template } from '../types.js';
 import { isJsonObjectText } from '../validation/json-object-text.js';
 import type { ParsedTemplateData } from '../validation/semantic-checks.js';
-import { storedTemplateName } from './stored-template-fetcher.js';
 import type { TemplateVariablesOf } from './template-cache.js';
 import { defaultsCoverAll, hasVariables, missingVariables, parseTemplateData } from './template-data.js';
 import { type TemplateVariables, templateVariables, type VariableRef } from './template-variables.js';
@@ -93,7 +93,7 @@ async function contentOf(
   template: Template,
   fetch: RenderCheckOptions['fetchStoredTemplate'],
 ): Promise<{ content: EmailTemplateContent; inline: boolean } | { skipped: string; error?: unknown } | undefined> {
-  const name = storedTemplateName(template);
+  const name = requestedTemplateName(template);
   if (name === undefined) return undefined;
   if (!fetch) return { skipped: `stored template "${name}" not checked: no fetchStoredTemplate` };
   let content: EmailTemplateContent | null;

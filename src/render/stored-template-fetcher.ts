@@ -1,6 +1,6 @@
 // storedTemplateFetcher(): loads a stored template's content with GetEmailTemplate, once per name, cached for a while.
 import { GetEmailTemplateCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
-import type { Clock, EmailTemplateContent, Template } from '../types.js';
+import type { Clock, EmailTemplateContent } from '../types.js';
 
 export type FetchStoredTemplate = (name: string) => Promise<EmailTemplateContent | null>;
 
@@ -12,16 +12,6 @@ export interface StoredTemplateFetcherOptions {
   /** Most template names cached at once (oldest dropped first). Default 1,000. */
   maxNames?: number;
   clock?: Pick<Clock, 'now'>;
-}
-
-/** The stored template a `Template` names: `TemplateName`, else the name after `:template/` in `TemplateArn`. */
-export function storedTemplateName(template: Template): string | undefined {
-  if (template.TemplateName) return template.TemplateName;
-  const arn = template.TemplateArn;
-  if (!arn) return undefined;
-  const at = arn.indexOf(':template/');
-  const name = at < 0 ? '' : arn.slice(at + ':template/'.length);
-  return name || undefined;
 }
 
 function isNotFound(err: unknown): boolean {

@@ -1,35 +1,10 @@
 // Pure classification of SES outcomes: per-entry statuses and whole-call errors → what the dispatcher does next.
 import type { EntryError, EntryStatus, SesEntryStatus } from '../types.js';
 import { type EntryErrorCode, entryError, scrub } from './entry-errors.js';
+import { type EntryKind, SES_STATUS_HANDLING } from './statuses.js';
 
-/**
- * - success: final, never sent again;
- * - retry: sent again after backoff while attempts remain, then final;
- * - final: final for that entry;
- * - fatal: final, and no later call of the job can succeed: the job fails at once;
- * - hold: SES paused sending: back to PENDING, tried again later, the attempt not counted;
- * - quota: the 24-hour quota is spent: held like `hold` until GetAccount says it freed.
- */
-export type EntryKind = 'success' | 'retry' | 'final' | 'fatal' | 'hold' | 'quota';
 export type ErrorKind = 'throttle' | 'retry' | 'unknown' | 'fatal' | 'hold' | 'quota' | 'final';
-
-/** Every SES per-entry status and how the engine handles it: the one table (the README's, too). */
-export const SES_STATUS_HANDLING: Readonly<Record<SesEntryStatus, EntryKind>> = Object.freeze({
-  SUCCESS: 'success',
-  MESSAGE_REJECTED: 'final',
-  INVALID_PARAMETER: 'final',
-  ACCOUNT_THROTTLED: 'retry',
-  TRANSIENT_FAILURE: 'retry',
-  FAILED: 'retry',
-  MAIL_FROM_DOMAIN_NOT_VERIFIED: 'fatal',
-  CONFIGURATION_SET_NOT_FOUND: 'fatal',
-  TEMPLATE_NOT_FOUND: 'fatal',
-  ACCOUNT_SUSPENDED: 'fatal',
-  INVALID_SENDING_POOL_NAME: 'fatal',
-  ACCOUNT_SENDING_PAUSED: 'hold',
-  CONFIGURATION_SET_SENDING_PAUSED: 'hold',
-  ACCOUNT_DAILY_QUOTA_EXCEEDED: 'quota',
-});
+export { type EntryKind, SES_STATUS_HANDLING } from './statuses.js';
 
 /**
  * Where a failed call got to, attached to the error (under SEND_STAGE) by sendBulkEmailCall:

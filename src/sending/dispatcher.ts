@@ -21,6 +21,7 @@ import { classifyError } from './classify.js';
 import { entryError } from './entry-errors.js';
 import { jobEndEvent } from './job-end.js';
 import { type CallEntry, type CallPlan, planFromAnswer, planFromError } from './outcomes.js';
+import { NO_TELEMETRY, type SpanNote, type Telemetry } from '../telemetry/telemetry.js';
 import { sendTracker } from './send-tracker.js';
 import { type PreparedContent, prepareContent, type SesCallResult, sendBulkEmailCall } from './ses-call.js';
 
@@ -58,6 +59,8 @@ export interface DispatcherDeps {
   random: () => number;
   /** Link SUCCESS entries' MessageIds for delivery events (and count sends for the guard) as results are recorded. */
   feedback?: RecordResultsOptions;
+  /** Spans for SES calls, recipients by final status, throttles (default: none). */
+  telemetry?: Telemetry;
 }
 
 export type Dispatcher = (call: TakenCall, signal: AbortSignal) => Promise<CallOutcome>;
@@ -94,6 +97,7 @@ const plain = ({ index, entry, attempts }: CallEntry): IndexedEntry => ({ index,
 
 export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const { ses, store, queue, clock, logger, emit, timing } = deps;
+  const telemetry = deps.telemetry ?? NO_TELEMETRY;
   const tracker = sendTracker();
   /** Job id → its prepared content (attachments decoded once per job). */
   const payloads = new Map<string, Promise<PreparedContent | null>>();
@@ -141,9 +145,22 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     logger.info({ jobId, status: job.status, counts: job.counts }, 'express-bulk-email: job finished');
   }
 
-  async function record(jobId: string, results: EntryResult[]): Promise<void> {
+  /** Stores results; `sent` (the entries they are for) lets telemetry count the recipients of final ones. */
+  async function record(jobId: string, results: EntryResult[], sent: readonly CallEntry[]): Promise<void> {
     if (results.length === 0) return;
     settled(jobId, await persist('recordResults', jobId, () => store.recordResults(jobId, results, deps.feedback)));
+    if (telemetry.enabled) countFinal(results, sent);
+  }
+
+  function countFinal(results: EntryResult[], sent: readonly CallEntry[]): void {
+    const byIndex = new Map(sent.map((i) => [i.index, i]));
+    const byStatus = new Map<string, number>();
+    for (const r of results) {
+      const item = byIndex.get(r.index);
+      if (r.status === 'PENDING' || !item) continue;
+      byStatus.set(r.status, (byStatus.get(r.status) ?? 0) + recipientsOf([item]));
+    }
+    for (const [status, n] of byStatus) telemetry.recipients(status, n);
   }
 
   async function failJob(call: TakenCall, error: EntryError): Promise<void> {
@@ -195,6 +212,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     await record(
       call.task.jobId,
       found.map((i) => ({ index: i.index, status: 'UNKNOWN', error, attempts: i.attempts + 1 })),
+      found,
     );
     return [];
   }
@@ -220,8 +238,37 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     );
   }
 
-  /** Sends `items` (attempts already counted) and turns the outcome into a plan. */
-  async function send(call: TakenCall, content: PreparedContent, items: CallEntry[]): Promise<CallPlan> {
+  /** Sends `items` (attempts already counted) in a telemetry span and turns the outcome into a plan. */
+  function send(call: TakenCall, content: PreparedContent, items: CallEntry[]): Promise<CallPlan> {
+    const facts = {
+      jobId: call.task.jobId,
+      chunk: call.task.chunk,
+      entries: items.length,
+      recipients: recipientsOf(items),
+      attempt: maxAttempts(items),
+    };
+    return telemetry.sesCall(facts, async (note) => {
+      const plan = await sendAndPlan(call, content, items, note);
+      const { succeeded, failed, retrying } = plan.counts;
+      note({
+        'bulk_email.outcome': succeeded === items.length ? 'sent' : succeeded > 0 ? 'partial' : 'not_sent',
+        'bulk_email.succeeded': succeeded,
+        'bulk_email.failed': failed,
+        'bulk_email.retrying': retrying,
+        'bulk_email.held': plan.held.length,
+        'bulk_email.throttled': plan.throttled,
+      });
+      if (plan.throttled) telemetry.throttled();
+      return plan;
+    });
+  }
+
+  async function sendAndPlan(
+    call: TakenCall,
+    content: PreparedContent,
+    items: CallEntry[],
+    note: SpanNote,
+  ): Promise<CallPlan> {
     const attemptsAllowed = deps.retry.attempts;
     let answer: SesCallResult;
     try {
@@ -242,6 +289,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         },
         'express-bulk-email: SES call failed',
       );
+      note({ 'error.type': c.code, 'aws.request_id': c.requestId, 'http.response.status_code': c.httpStatus });
       const plan = planFromError(items, c, attemptsAllowed, deps.atLeastOnce);
       chunkSent(call, items, plan, c.requestId);
       return plan;
@@ -252,6 +300,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         'express-bulk-email: SES returned a different number of results than entries',
       );
     }
+    note({ 'aws.request_id': answer.requestId });
     const plan = planFromAnswer(items, answer.results, attemptsAllowed);
     chunkSent(call, items, plan, answer.requestId);
     return plan;
@@ -330,7 +379,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     // 4. Record (retried until stored: the results are known). A job-fatal outcome fails the job first, so that the
     //    call's own results cannot complete it before it is marked failed.
     if (plan.fatal) await failJob(call, plan.fatal);
-    await record(jobId, plan.results);
+    await record(jobId, plan.results, toSend);
     if (plan.fatal) return DONE;
     if (plan.throttled) await queue.penalize().catch(() => undefined);
     return leftover(call, plan);

@@ -35,9 +35,18 @@ export function fairShareState(): FairShareState {
   return { virtualTime: 0, principals: new Map(), active: new Set() };
 }
 
-/** Keeps only what matters: a weight must be a positive finite number (anything else counts as 1). */
+/** Weights are kept within these bounds (so that k / weight stays a sane number of recipients). */
+export const MIN_WEIGHT = 0.001;
+export const MAX_WEIGHT = 1000;
+
+/** True for what a weight may be: a positive finite number. */
+export function isWeight(weight: unknown): weight is number {
+  return typeof weight === 'number' && Number.isFinite(weight) && weight > 0;
+}
+
+/** Keeps only what matters: a positive finite number, clamped to [MIN_WEIGHT, MAX_WEIGHT] (anything else counts as 1). */
 export function shareWeight(weight: number | undefined): number {
-  return typeof weight === 'number' && Number.isFinite(weight) && weight > 0 ? weight : 1;
+  return isWeight(weight) ? Math.min(MAX_WEIGHT, Math.max(MIN_WEIGHT, weight)) : 1;
 }
 
 /** The principal to serve next among `ready` (principal → weight), or undefined when none is ready. */

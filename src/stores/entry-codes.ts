@@ -1,39 +1,36 @@
 // Entry statuses as small integer codes (shared by the memory and Redis stores) and how each one counts.
 import { STATUS_TWINS } from '../sending/classify.js';
+import { ENTRY_STATUSES } from '../sending/statuses.js';
 import type { EntryStatus, JobCounts, JobStatus } from '../types.js';
 
 /** Code 0 = waiting, 1 = in flight (reported as PENDING); every other code is a final status. */
-export const PENDING = 0;
+export const PENDING = ENTRY_STATUSES.PENDING.code;
 export const IN_FLIGHT = 1;
-export const SUCCESS = 2;
-export const CANCELED = 3;
-export const SUPPRESSED = 4;
-export const UNKNOWN = 5;
+export const SUCCESS = ENTRY_STATUSES.SUCCESS.code;
+export const CANCELED = ENTRY_STATUSES.CANCELED.code;
+export const SUPPRESSED = ENTRY_STATUSES.SUPPRESSED.code;
+export const UNKNOWN = ENTRY_STATUSES.UNKNOWN.code;
 
-/** Index = code. Never reorder: the Redis store persists these codes. */
-export const STATUS_NAMES: readonly EntryStatus[] = [
-  'PENDING',
-  'PENDING', // IN_FLIGHT, shown as PENDING
-  'SUCCESS',
-  'CANCELED',
-  'SUPPRESSED',
-  'UNKNOWN',
-  'MESSAGE_REJECTED',
-  'MAIL_FROM_DOMAIN_NOT_VERIFIED',
-  'CONFIGURATION_SET_NOT_FOUND',
-  'TEMPLATE_NOT_FOUND',
-  'ACCOUNT_SUSPENDED',
-  'ACCOUNT_THROTTLED',
-  'ACCOUNT_DAILY_QUOTA_EXCEEDED',
-  'INVALID_SENDING_POOL_NAME',
-  'ACCOUNT_SENDING_PAUSED',
-  'CONFIGURATION_SET_SENDING_PAUSED',
-  'INVALID_PARAMETER',
-  'TRANSIENT_FAILURE',
-  'FAILED',
-];
+/** Index = code (from the one status table; never renumber: the Redis store persists these codes). */
+export const STATUS_NAMES: readonly EntryStatus[] = (() => {
+  const names: EntryStatus[] = [];
+  for (const [name, { code }] of Object.entries(ENTRY_STATUSES)) names[code] = name as EntryStatus;
+  names[IN_FLIGHT] = 'PENDING'; // in flight, shown as PENDING
+  return Object.freeze(names);
+})();
 
-export const FAILED = STATUS_NAMES.length - 1;
+export const FAILED = ENTRY_STATUSES.FAILED.code;
+
+/**
+ * The most SES calls an entry's result records (both stores; the memory store keeps one byte per entry). The
+ * `retry.attempts` option may not exceed it, so a count never saturates in practice.
+ */
+export const MAX_ATTEMPTS = 255;
+
+/** A result's `attempts` as stored: a whole number in 0 … MAX_ATTEMPTS. */
+export function clampAttempts(n: number): number {
+  return Math.max(0, Math.min(MAX_ATTEMPTS, Math.floor(n) || 0));
+}
 const CODES: ReadonlyMap<string, number> = new Map<string, number>([
   ...STATUS_NAMES.map((name, code) => [name, code] as const).filter(([, code]) => code !== IN_FLIGHT),
 ]);

@@ -20,6 +20,7 @@ import type {
 import {
   addCount,
   CANCELED,
+  clampAttempts,
   FAILED,
   IN_FLIGHT,
   isFinalStatus,
@@ -76,7 +77,7 @@ interface StoredJob {
   bytes: number;
   /** Entry status codes (see entry-codes.ts). */
   codes: Uint8Array;
-  /** Attempts per entry, saturating at 255; created with the first non-zero count (a waiting job has none). */
+  /** Attempts per entry (clampAttempts: at most MAX_ATTEMPTS = 255, one byte); created with the first non-zero count (a waiting job has none). */
   attempts?: Uint8Array;
   /** Created with the first message id: a job still waiting holds none. */
   messageIds?: PackedStrings;
@@ -377,8 +378,6 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
     idempotency.set(key, rec);
     keys.add(key);
   }
-
-  const clampAttempts = (n: number) => Math.max(0, Math.min(255, Math.floor(n) || 0));
 
   function apply(job: StoredJob, result: EntryResult): boolean {
     const { index } = result;

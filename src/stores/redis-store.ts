@@ -13,13 +13,21 @@ import type {
   Store,
   StoredResponse,
 } from '../types.js';
-import { addCount, emptyCounts, isFinalStatus, PENDING, STATUS_NAMES, statusCode } from './entry-codes.js';
+import {
+  addCount,
+  clampAttempts,
+  emptyCounts,
+  isFinalStatus,
+  PENDING,
+  STATUS_NAMES,
+  statusCode,
+} from './entry-codes.js';
 import { keyOfJob, listKey, listScan, pickPage, positionOfKey } from './job-list.js';
 import { principalLimitError } from './principal-limits.js';
-import { redisFeedback } from './redis-feedback.js';
 import { redisOutbox } from '../webhooks/redis-outbox.js';
 import type { WebhookOutbox } from '../types.js';
 import { checkConnection, closeClient, ownClient, type RedisConnection, redisGuard } from './redis-connection.js';
+import { redisFeedback } from './redis-feedback.js';
 import {
   CLAIM_ENTRIES,
   CLAIM_IDEMPOTENCY,
@@ -79,7 +87,6 @@ function unpackError(fields: string[], status: string): EntryError | undefined {
     return fields[0] === '' && fields[1] === '' ? undefined : { code: fields[0], message: fields.slice(1).join(' ') };
   return fields.length === 1 && fields[0] !== '' ? { code: status, message: fields[0] } : undefined;
 }
-const clampAttempts = (n: number) => Math.max(0, Math.min(1_000_000, Math.floor(n) || 0));
 
 function toRecord(flat: Reply): JobRecord {
   const h: Record<string, string> = {};

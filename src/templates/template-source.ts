@@ -1,15 +1,19 @@
 // What the template resolvers share: the stored-template name a request asks for, and the inline Template they return.
 import type { EmailTemplateContent, Template } from '../types.js';
 
+const MARK = ':template/';
+
 /**
  * The stored-template name a request's Template refers to: `TemplateName`, else the part of `TemplateArn` after
- * `:template/` (as SES and its emulator read it). `undefined` when it names none.
+ * `:template/` (as SES and its emulator read it). `undefined` when it names none — an empty name included
+ * (`…:template/` names no template; it must not find one stored under ""). The one parser of template ARNs.
  */
 export function requestedTemplateName(template: Template): string | undefined {
-  if (typeof template.TemplateName === 'string') return template.TemplateName;
+  if (typeof template.TemplateName === 'string' && template.TemplateName !== '') return template.TemplateName;
   const arn = template.TemplateArn;
-  const at = typeof arn === 'string' ? arn.indexOf(':template/') : -1;
-  return at >= 0 ? (arn as string).slice(at + ':template/'.length) : undefined;
+  const at = typeof arn === 'string' ? arn.indexOf(MARK) : -1;
+  const name = at >= 0 ? (arn as string).slice(at + MARK.length) : '';
+  return name === '' ? undefined : name;
 }
 
 /** The complete inline Template: the found content, with the request's data, headers and attachments kept. */

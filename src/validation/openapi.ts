@@ -14,10 +14,11 @@
 // What catches a slip: test/unit/openapi.test.ts (every route the Express router registers is in the document),
 // test/helpers/check-responses.ts (every response the test suites receive matches the document; an undocumented
 // status fails), test/unit/wire-types.test.ts (each schema here equals its exported type).
-// Job and entry statuses come from JOB_STATUS / ENTRY_STATUS below, typed by JobStatus / EntryStatus in src/types.ts.
+// Job statuses come from JOB_STATUS below (typed by JobStatus); entry statuses from the one table in src/sending/statuses.ts.
+import { STATUS_MEANING } from '../sending/statuses.js';
 import { ERROR_STATUS, type ErrorCode } from '../errors.js';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../events/ses-event.js';
-import type { EntryStatus, JobStatus, SuppressionReason } from '../types.js';
+import type { JobStatus, SuppressionReason } from '../types.js';
 import type { OperationAnswers } from '../wire-types.js';
 import { type JsonSchema, type SendBulkEmailSchema, sendBulkEmailSchema } from './schema.js';
 
@@ -98,7 +99,7 @@ const ERRORS = {
     on: ['createJob', 'snsEvents'],
   },
   PAYLOAD_TOO_LARGE: {
-    when: "the body is over the size limit, or the job alone is over maxQueuedRecipients or one principal's share of the memory store",
+    when: "the body is over the size limit, or the job alone needs more than one principal's share of the memory store",
     on: ['createJob', 'snsEvents'],
   },
   VALIDATION_ERROR: {
@@ -152,7 +153,7 @@ const ERRORS = {
     on: ['createJob'],
   },
   RATE_LIMITED: {
-    when: 'a hook refused with rateLimited(), or the principal is at maxActiveJobs, maxQueuedRecipients or its share of the memory store, or holds maxStreamsPerPrincipal event streams already',
+    when: 'a hook refused with rateLimited(), or the principal is at maxActiveJobs, maxQueuedRecipients or its share of the memory store, or the job alone has more recipients than maxQueuedRecipients (split it), or the principal holds maxStreamsPerPrincipal event streams already',
     on: 'authenticated',
     retryAfter: true,
   },
@@ -185,27 +186,7 @@ const JOB_STATUS = {
   canceled: 'canceled; entries not yet handed to SES are CANCELED',
 } satisfies Record<JobStatus, string>;
 
-const ENTRY_STATUS = {
-  SUCCESS: 'accepted by SES (message_id set)',
-  MESSAGE_REJECTED: 'SES refused the content',
-  MAIL_FROM_DOMAIN_NOT_VERIFIED: 'the sender is not verified',
-  CONFIGURATION_SET_NOT_FOUND: 'no such configuration set',
-  TEMPLATE_NOT_FOUND: 'no such stored template',
-  ACCOUNT_SUSPENDED: 'the SES account is suspended',
-  ACCOUNT_THROTTLED: 'throttled after every retry',
-  ACCOUNT_DAILY_QUOTA_EXCEEDED: 'the 24-hour quota was reached',
-  INVALID_SENDING_POOL_NAME: 'the configuration set names a missing IP pool',
-  ACCOUNT_SENDING_PAUSED: 'account sending is paused',
-  CONFIGURATION_SET_SENDING_PAUSED: 'configuration set sending is paused',
-  INVALID_PARAMETER: 'SES found this entry invalid (or its template data lacks a variable)',
-  TRANSIENT_FAILURE: 'a temporary SES failure, after every retry',
-  FAILED: 'failed (see error.code)',
-  PENDING: 'not sent yet',
-  CANCELED: 'canceled before it was sent',
-  SUPPRESSED:
-    'skipped: every recipient is suppressed; error.code says why: SUPPRESSED (the suppress hook), SUPPRESSED_BOUNCE, SUPPRESSED_COMPLAINT, SUPPRESSED_UNSUBSCRIBE or SUPPRESSED_MANUAL (the suppression list)',
-  UNKNOWN: 'SES may or may not have sent it (outcome lost); never resent silently',
-} satisfies Record<EntryStatus, string>;
+const ENTRY_STATUS = STATUS_MEANING;
 
 const DELIVERY_STATUS = {
   DELIVERED: 'the receiving server accepted it',

@@ -103,6 +103,7 @@ export const run: Bench = async ({ quick, redisUrl }) => {
       'package: bulkEmail({ worker: false, sendRate: 1000, store: memoryStore({ maxJobs: 10_000_000 }), queue: droppingQueue() }). droppingQueue (test/bench/support/queues.ts) implements Queue with distributed: true and drops the chunk tasks, so nothing is sent and every accepted job stays queued — a backlog, as under any sustained load above the send rate.',
       'package, no backlog: the same with finishingQueue(store), which ends each job at once (store.finishPending), as an infinitely fast sender would. package + redisStore: droppingQueue with redisStore() (full runs with REDIS_URL only).',
       'bare: express.json({ limit: "20mb" }) and res.status(202).json({...}).',
+      "OpenTelemetry: the package uses the API's global providers when @opentelemetry/api is installed (a devDependency here, so no-op providers); BENCH_TELEMETRY=off passes telemetry: false. Bench 7 measures the span alone.",
     ],
   };
 };

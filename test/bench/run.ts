@@ -13,7 +13,8 @@ const BENCHES = [
   { id: 'accept-path', file: 'accept-path.ts', title: '3. Accept path (POST /) against a bare Express route' },
   { id: 'big-job', file: 'big-job.ts', title: '4. Big job and memory per stored entry' },
   { id: 'multi-worker', file: 'multi-worker.ts', title: '5. Several worker processes through Redis' },
-  { id: 'fair-share', file: 'fair-share.ts', title: '6. Fair share between principals, single process' },
+  { id: 'fair-share', file: 'fair-share.ts', title: '6. Fair share between principals' },
+  { id: 'telemetry', file: 'telemetry-overhead.ts', title: '7. OpenTelemetry overhead per accepted request' },
 ];
 
 const quick = process.env.BENCH_QUICK === '1' || process.env.BENCH_QUICK === 'true';

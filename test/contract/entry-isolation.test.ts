@@ -33,6 +33,17 @@ describe('entry points', () => {
     expect(reached.has('ioredis')).toBe(false);
   });
 
+  it('index.ts loads @opentelemetry/api only on demand (require at build time, an optional peer)', () => {
+    const text = readFileSync(resolve(src, 'telemetry/telemetry.ts'), 'utf8');
+    expect(text).toMatch(/load\('@opentelemetry\/api'\)/);
+    expect(text).not.toMatch(/^import (?!type)[^;]*'@opentelemetry\/api'/m);
+  });
+
+  it('testing/index.ts ships no test runner: the suites take its functions', () => {
+    const reached = packagesReached('testing/index.ts');
+    expect([...reached].filter((p) => /vitest|jest|mocha/.test(p))).toEqual([]);
+  });
+
   it('redis.ts is where it comes from', () => {
     const reached = packagesReached('redis.ts');
     expect(reached.has('ioredis')).toBe(true);

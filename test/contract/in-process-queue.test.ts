@@ -1,9 +1,11 @@
-// The in-process queue against the shared Queue contract.
+// The in-process queue against the shared Queue and pacing contracts.
 import { describe, expect, it } from 'vitest';
+import * as vitest from 'vitest';
 import { inProcessQueue } from '../../src/queues/in-process-queue.js';
-import { describeQueueContract } from './queue-contract.js';
+import { describePacingContract, describeQueueContract } from '../../src/testing/index.js';
 
-describeQueueContract('in-process', () => inProcessQueue({ retryDelayMs: 50 }));
+describeQueueContract(vitest, 'in-process', () => inProcessQueue({ retryDelayMs: 50 }));
+describePacingContract(vitest, 'in-process', () => inProcessQueue());
 
 describe('inProcessQueue', () => {
   it('is not distributed', () => {

@@ -1,9 +1,10 @@
 // The memory webhook outbox passes the outbox contract, and refuses messages beyond its bound.
 import { expect, it } from 'vitest';
+import * as vitest from 'vitest';
 import { memoryOutbox } from '../../src/webhooks/memory-outbox.js';
-import { describeWebhookOutboxContract } from './webhook-outbox-contract.js';
+import { describeWebhookOutboxContract } from '../../src/testing/index.js';
 
-describeWebhookOutboxContract('memory', () => memoryOutbox());
+describeWebhookOutboxContract(vitest, 'memory', () => memoryOutbox());
 
 it('memoryOutbox({ maxMessages }) refuses the message past the bound', async () => {
   const outbox = memoryOutbox({ maxMessages: 2 });

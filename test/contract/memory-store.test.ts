@@ -1,12 +1,13 @@
 // The memory store against the shared Store contract, plus its own retention and capacity rules (jobs, bytes, keys).
 import { describe, expect, it } from 'vitest';
+import * as vitest from 'vitest';
 import { memoryStore } from '../../src/stores/memory-store.js';
 import type { JobRecord } from '../../src/types.js';
-import { describeFeedbackContract } from './feedback-contract.js';
-import { describeStoreContract } from './store-contract.js';
+import { describeFeedbackContract } from '../../src/testing/index.js';
+import { describeStoreContract } from '../../src/testing/index.js';
 
-describeStoreContract('memory', () => memoryStore());
-describeFeedbackContract('memory', () => memoryStore());
+describeStoreContract(vitest, 'memory', () => memoryStore());
+describeFeedbackContract(vitest, 'memory', () => memoryStore());
 
 function job(id: string, entries = 1, principalId = 'p'): JobRecord {
   const at = new Date(0).toISOString();

@@ -3,7 +3,8 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { redisStore } from '../../src/redis.js';
 import { REDIS_URL, deleteKeys, uniquePrefix } from '../integ/redis-helpers.js';
-import { describeWebhookOutboxContract } from './webhook-outbox-contract.js';
+import * as vitest from 'vitest';
+import { describeWebhookOutboxContract } from '../../src/testing/index.js';
 
 const prefixes: string[] = [];
 afterAll(async () => {
@@ -11,7 +12,7 @@ afterAll(async () => {
 });
 
 describe.skipIf(!REDIS_URL)('redis outbox', () => {
-  describeWebhookOutboxContract('redis', () => {
+  describeWebhookOutboxContract(vitest, 'redis', () => {
     const prefix = uniquePrefix('outbox');
     prefixes.push(prefix);
     const store = redisStore({ connection: REDIS_URL as string, prefix });

@@ -92,6 +92,7 @@ describe('planning jobs through the SES emulator', () => {
     const prefixes: string[] = [];
     const workers: Child<RedisWorkerMessage>[] = [];
     const routers: BulkEmailRouter[] = [];
+    // biome-ignore lint/suspicious/noDuplicateTestHooks: the hook of a nested describe (describe.skipIf), not the outer one's
     afterAll(async () => {
       await Promise.all(workers.map(stopChild));
       await Promise.all(routers.map((r) => r.close()));

@@ -173,7 +173,7 @@ describe('hooks', () => {
     await request(h.app).post('/bulk-email').set('x-user', 'b').send(bulkBody(1)).expect(202);
   });
 
-  it('maxQueuedRecipients → 429 while the principal has that many queued; a job over it on its own → 413', async () => {
+  it('maxQueuedRecipients → 429 while the principal has that many queued; a job over it on its own → 429 saying to split it', async () => {
     // Nobody consumes the queue, so the first job stays queued (the engine would send 8 recipients in one call at once).
     h = httpApp({ maxQueuedRecipients: 10, queue: parkedQueue(), worker: false });
     await request(h.app).post('/bulk-email').set('x-user', 'a').send(bulkBody(8)).expect(202);
@@ -181,9 +181,12 @@ describe('hooks', () => {
     expect(busy.body.error.code).toBe('RATE_LIMITED');
     expect(Number(busy.headers['retry-after'])).toBeGreaterThan(0);
     await request(h.app).post('/bulk-email').set('x-user', 'b').send(bulkBody(3)).expect(202);
-    const never = await request(h.app).post('/bulk-email').set('x-user', 'c').send(bulkBody(11)).expect(413);
-    expect(never.body.error.message).toMatch(/11 recipients, more than one principal may have queued at once/);
-    await request(h.app).post('/bulk-email?dry_run=true').set('x-user', 'c').send(bulkBody(11)).expect(413);
+    const never = await request(h.app).post('/bulk-email').set('x-user', 'c').send(bulkBody(11)).expect(429);
+    expect(never.body.error.code).toBe('RATE_LIMITED');
+    expect(never.body.error.message).toMatch(
+      /11 recipients, more than one principal may have queued at once.*split it/,
+    );
+    await request(h.app).post('/bulk-email?dry_run=true').set('x-user', 'c').send(bulkBody(11)).expect(429);
   });
 });
 

@@ -1,7 +1,8 @@
-// redisQueue against the shared Queue contract (the suite the in-process queue passes), plus what only it does.
+// redisQueue against the shared Queue and pacing contracts (the suites the in-process queue passes), plus what only it does.
 import { afterAll, describe, expect, it } from 'vitest';
+import * as vitest from 'vitest';
 import { redisQueue } from '../../src/redis.js';
-import { describeQueueContract } from '../contract/queue-contract.js';
+import { describePacingContract, describeQueueContract } from '../../src/testing/index.js';
 import { deleteQueueKeys } from './queue-helpers.js';
 import { REDIS_URL, uniquePrefix } from './redis-helpers.js';
 
@@ -15,10 +16,15 @@ describe.skipIf(!REDIS_URL)('redisQueue', () => {
   });
 
   // Queues made with the same name share their work (one prefix); every test gets its own.
-  describeQueueContract('redis', (name) => {
+  describeQueueContract(vitest, 'redis', (name) => {
     const prefix = `${base}-${name}`;
     prefixes.add(prefix);
     return redisQueue({ connection: url, prefix, retryDelayMs: 100 });
+  });
+  describePacingContract(vitest, 'redis', (name) => {
+    const prefix = `${base}-${name}`;
+    prefixes.add(prefix);
+    return redisQueue({ connection: url, prefix });
   });
 
   it('is distributed', async () => {

@@ -1,10 +1,11 @@
 // The Redis store against the shared Store contract, plus key expiry, sharing between instances and outages.
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
+import * as vitest from 'vitest';
 import { redisStore } from '../../src/redis.js';
 import type { JobRecord } from '../../src/types.js';
-import { describeFeedbackContract } from '../contract/feedback-contract.js';
-import { describeStoreContract } from '../contract/store-contract.js';
+import { describeFeedbackContract } from '../../src/testing/index.js';
+import { describeStoreContract } from '../../src/testing/index.js';
 import { deleteKeys, REDIS_URL, uniquePrefix } from './redis-helpers.js';
 
 const prefix = uniquePrefix('store');
@@ -19,8 +20,8 @@ function job(id: string, entries = 2): JobRecord {
 describe.skipIf(!REDIS_URL)('redisStore', () => {
   afterAll(() => deleteKeys(prefix));
 
-  describeStoreContract('redis', () => redisStore({ connection: REDIS_URL as string, prefix }));
-  describeFeedbackContract('redis', () => redisStore({ connection: REDIS_URL as string, prefix }));
+  describeStoreContract(vitest, 'redis', () => redisStore({ connection: REDIS_URL as string, prefix }));
+  describeFeedbackContract(vitest, 'redis', () => redisStore({ connection: REDIS_URL as string, prefix }));
 
   it('accepts an ioredis instance and shares state between store instances', async () => {
     const instance = new Redis(REDIS_URL as string);

@@ -11,9 +11,11 @@ export interface RedisWorkerConfig {
   prefix: string;
   sendRate: number;
   concurrency?: number;
+  /** Report each call's recipients (chunk.sent events) to the parent. */
+  reportSent?: boolean;
 }
 
-export type RedisWorkerMessage = ChildMessage;
+export type RedisWorkerMessage = ChildMessage | { type: 'sent'; pid: number; jobId: string; recipients: number };
 
 const config = JSON.parse(process.argv[2] ?? '{}') as RedisWorkerConfig;
 const pid = process.pid;
@@ -25,7 +27,19 @@ const ses = new SESv2Client({
 });
 const store = redisStore({ connection: config.redisUrl, prefix: config.prefix });
 const queue = redisQueue({ connection: config.redisUrl, prefix: config.prefix });
-const worker = createWorker({ ses, store, queue, sendRate: config.sendRate, concurrency: config.concurrency, logger });
+const worker = createWorker({
+  ses,
+  store,
+  queue,
+  sendRate: config.sendRate,
+  concurrency: config.concurrency,
+  logger,
+  onEvent: config.reportSent
+    ? (e) => {
+        if (e.type === 'chunk.sent') report({ type: 'sent', pid, jobId: e.jobId, recipients: e.recipients });
+      }
+    : undefined,
+});
 
 let closing = false;
 async function shutdown(): Promise<void> {

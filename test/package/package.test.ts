@@ -36,6 +36,14 @@ const MAIN_EXPORTS = [
   'folderTemplates',
 ];
 const REDIS_EXPORTS = ['redisStore', 'redisQueue', 'bullmqQueue'];
+const TESTING_EXPORTS = [
+  'describeStoreContract',
+  'describeFeedbackContract',
+  'describeQueueContract',
+  'describePacingContract',
+  'describeWebhookOutboxContract',
+  'jobRecord',
+];
 const NODE_ENV = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', NODE_OPTIONS: '' };
 
 function files(path: string): string[] {
@@ -108,6 +116,22 @@ function runJson(dir: string, name: string, source: string): Record<string, unkn
 const PROBE = `
   const report = {};
   const describe = (mod, names) => Object.fromEntries(names.map((n) => [n, typeof mod[n]]));
+  // A stand-in test runner that only registers: how many tests each contract suite declares from the built entry.
+  const registered = (testing, main) => {
+    const names = [];
+    const t = {
+      describe: (_name, fn) => fn(),
+      it: (name) => names.push(name),
+      expect: Object.assign(() => ({}), { any: () => ({}) }),
+      beforeEach: () => undefined,
+      afterEach: () => undefined,
+    };
+    testing.describeStoreContract(t, 'memory', () => main.memoryStore());
+    testing.describeFeedbackContract(t, 'memory', () => main.memoryStore());
+    testing.describeQueueContract(t, 'in-process', () => main.inProcessQueue());
+    testing.describePacingContract(t, 'in-process', () => main.inProcessQueue());
+    return names.length;
+  };
 `;
 
 describe('the packed package, installed in a fresh folder', () => {
@@ -135,7 +159,7 @@ describe('the packed package, installed in a fresh folder', () => {
       relative(join(dir, 'node_modules/express-bulk-email'), f),
     );
     expect(shipped.filter((f) => !/^(dist\/|README\.md$|package\.json$|LICENSE)/.test(f))).toEqual([]);
-    for (const entry of ['.', './redis']) {
+    for (const entry of ['.', './redis', './testing']) {
       for (const condition of ['import', 'require']) {
         const target = pkg.exports[entry][condition];
         expect(
@@ -182,6 +206,12 @@ describe('the packed package, installed in a fresh folder', () => {
       report.main = describe(main, ${JSON.stringify(MAIN_EXPORTS)});
       report.optionalAfterMain = optional();
       report.mainFile = resolved.find((u) => u.includes('express-bulk-email/dist/'));
+      const testing = await import('express-bulk-email/testing');
+      await settle();
+      report.testing = describe(testing, ${JSON.stringify(TESTING_EXPORTS)});
+      report.testingFile = resolved.find((u) => u.includes('express-bulk-email/dist/testing'));
+      report.testsRegistered = registered(testing, main);
+      report.optionalAfterTesting = optional();
       const redis = await import('express-bulk-email/redis');
       await settle();
       report.redis = describe(redis, ${JSON.stringify(REDIS_EXPORTS)});
@@ -193,6 +223,10 @@ describe('the packed package, installed in a fresh folder', () => {
     expect(report.redis).toEqual(Object.fromEntries(REDIS_EXPORTS.map((n) => [n, 'function'])));
     expect(report.mainFile).toMatch(/dist\/index\.js$/);
     expect(report.optionalAfterMain).toBe(0);
+    expect(report.testing).toEqual(Object.fromEntries(TESTING_EXPORTS.map((n) => [n, 'function'])));
+    expect(report.testingFile).toMatch(/dist\/testing\.js$/);
+    expect(report.testsRegistered).toBeGreaterThan(50);
+    expect(report.optionalAfterTesting).toBe(0);
     // The probe works: the redis entry does load them.
     expect(report.optionalAfterRedis).toBeGreaterThan(0);
   });
@@ -207,6 +241,10 @@ describe('the packed package, installed in a fresh folder', () => {
       report.main = describe(main, ${JSON.stringify(MAIN_EXPORTS)});
       report.mainFile = require.resolve('express-bulk-email');
       report.optionalAfterMain = optional();
+      const testing = require('express-bulk-email/testing');
+      report.testing = describe(testing, ${JSON.stringify(TESTING_EXPORTS)});
+      report.testingFile = require.resolve('express-bulk-email/testing');
+      report.testsRegistered = registered(testing, main);
       const redis = require('express-bulk-email/redis');
       report.redis = describe(redis, ${JSON.stringify(REDIS_EXPORTS)});
       report.optionalAfterRedis = optional();
@@ -216,6 +254,9 @@ describe('the packed package, installed in a fresh folder', () => {
     expect(report.redis).toEqual(Object.fromEntries(REDIS_EXPORTS.map((n) => [n, 'function'])));
     expect(report.mainFile).toMatch(/dist\/index\.cjs$/);
     expect(report.optionalAfterMain).toBe(0);
+    expect(report.testing).toEqual(Object.fromEntries(TESTING_EXPORTS.map((n) => [n, 'function'])));
+    expect(report.testingFile).toMatch(/dist\/testing\.cjs$/);
+    expect(report.testsRegistered).toBeGreaterThan(50);
     expect(report.optionalAfterRedis).toBeGreaterThan(0);
   });
 
@@ -296,6 +337,7 @@ describe('the packed package, installed in a fresh folder', () => {
         type Envelope, type JobView, type ResultsPage,
       } from 'express-bulk-email';
       import { bullmqQueue, redisQueue, redisStore } from 'express-bulk-email/redis';
+      import { describeStoreContract, describePacingContract, type TestApi } from 'express-bulk-email/testing';
 
       interface Member extends Principal { role: 'admin' | 'user' }
       const options: BulkEmailOptions<Member> = {
@@ -332,6 +374,12 @@ describe('the packed package, installed in a fresh folder', () => {
       const page = JSON.parse('{}') as Envelope<ResultsPage>;
       const cursor: string | null = page.success ? page.data.next_cursor : null;
       bulkEmail({ authenticate: allowAnonymous() });
+      // Another driver's author runs the contract suites with their runner's functions.
+      const runner = {} as TestApi;
+      describeStoreContract(runner, 'mine', () => memoryStore());
+      describePacingContract(runner, 'mine', () => inProcessQueue());
+      // @ts-expect-error the suites take the runner's functions first
+      describeStoreContract('mine', () => memoryStore());
       // The types are real, not any: each of these must be an error.
       // @ts-expect-error authenticate is required
       bulkEmail({});
@@ -381,6 +429,8 @@ describe('the packed package, installed in a fresh folder', () => {
     expect(listed.some((f) => f.endsWith('dist/index.d.cts'))).toBe(true);
     expect(listed.some((f) => f.endsWith('dist/redis.d.ts'))).toBe(true);
     expect(listed.some((f) => f.endsWith('dist/redis.d.cts'))).toBe(true);
+    expect(listed.some((f) => f.endsWith('dist/testing.d.ts'))).toBe(true);
+    expect(listed.some((f) => f.endsWith('dist/testing.d.cts'))).toBe(true);
   });
 
   /** tsc on a two-line consumer of both entries under other module settings; returns its errors. */
@@ -389,6 +439,8 @@ describe('the packed package, installed in a fresh folder', () => {
       join(dir, `${name}.ts`),
       `import { bulkEmail, allowAnonymous, type BulkEmailRouter } from 'express-bulk-email';
        import { redisStore } from 'express-bulk-email/redis';
+       import { describeQueueContract, type TestApi } from 'express-bulk-email/testing';
+       export const suite = (t: TestApi) => describeQueueContract(t, 'mine', () => { throw new Error('unused'); });
        export const router: BulkEmailRouter = bulkEmail({ authenticate: allowAnonymous(), store: redisStore({ connection: 'redis://x' }) });`,
     );
     writeFileSync(

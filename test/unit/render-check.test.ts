@@ -4,7 +4,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { isBulkEmailError } from '../../src/errors.js';
 import { renderCheck } from '../../src/render/render-check.js';
-import { storedTemplateFetcher, storedTemplateName } from '../../src/render/stored-template-fetcher.js';
+import { storedTemplateFetcher } from '../../src/render/stored-template-fetcher.js';
+import { requestedTemplateName as storedTemplateName } from '../../src/templates/template-source.js';
 import { templateVariables } from '../../src/render/template-variables.js';
 import type { BulkEmailEntry, SendBulkEmailRequest, Template } from '../../src/types.js';
 

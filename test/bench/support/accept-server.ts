@@ -37,6 +37,7 @@ if (mode === 'bare') {
       store,
       queue,
       worker: false,
+      ...(process.env.BENCH_TELEMETRY === 'off' ? { telemetry: false as const } : {}),
       sendRate: 1000,
       maxActiveJobs: unbounded,
       maxQueuedRecipients: unbounded,

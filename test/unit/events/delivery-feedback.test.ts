@@ -4,7 +4,7 @@ import { deliveryFeedback } from '../../../src/events/delivery-feedback.js';
 import { DEFAULT_GUARD } from '../../../src/events/reputation-guard.js';
 import { memoryStore } from '../../../src/stores/memory-store.js';
 import type { BulkEmailEvent, Logger, Store } from '../../../src/types.js';
-import { jobRecord } from '../../contract/store-contract.js';
+import { jobRecord } from '../../../src/testing/index.js';
 import { eventBridge, sesEvent } from '../../helpers/ses-events.js';
 
 const DAY = 86_400_000;

@@ -1,8 +1,8 @@
 // describeFeedbackContract(): the delivery-feedback part every Store must show (sent messages, suppression, guard, pauses).
 import { randomUUID } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { DeliveryUpdate } from '../../src/events/ses-event.js';
-import type { EntryResult, Store, SuppressedAddress } from '../../src/types.js';
+import type { TestApi } from './test-api.js';
+import type { DeliveryUpdate } from '../events/ses-event.js';
+import type { EntryResult, Store, SuppressedAddress } from '../types.js';
 import { jobRecord } from './store-contract.js';
 
 const DAY = 86_400_000;
@@ -32,7 +32,8 @@ const suppression = (address: string, at = '2026-12-01T12:00:00.000Z'): Suppress
   messageId: `m-${address}`,
 });
 
-export function describeFeedbackContract(name: string, makeStore: () => Store | Promise<Store>): void {
+export function describeFeedbackContract(t: TestApi, name: string, makeStore: () => Store | Promise<Store>): void {
+  const { afterEach, beforeEach, describe, expect, it } = t;
   describe(`Store contract, delivery feedback: ${name}`, () => {
     let store: Store;
     let principal: string;

@@ -1,7 +1,7 @@
 // describeStoreContract(): the behaviour every Store must show (memory, Redis, or an app's own).
 import { randomUUID } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { EntryResult, JobPayload, JobRecord, Store } from '../../src/types.js';
+import type { TestApi } from './test-api.js';
+import type { EntryResult, JobPayload, JobRecord, Store } from '../types.js';
 
 const payload: JobPayload = {
   content: {
@@ -38,14 +38,15 @@ const TOKEN = 'lease-1';
 const OTHER = 'lease-2';
 const err = (code: string, message = code.toLowerCase()) => ({ code, message });
 
-function expectConsistent(job: JobRecord | null): asserts job is JobRecord {
+function expectConsistent(expect: TestApi['expect'], job: JobRecord | null): asserts job is JobRecord {
   expect(job).not.toBeNull();
   const c = (job as JobRecord).counts;
   expect(c.sent + c.failed + c.pending + c.canceled).toBe((job as JobRecord).entries);
   expect(c.suppressed + c.unknown).toBeLessThanOrEqual(c.failed);
 }
 
-export function describeStoreContract(name: string, makeStore: () => Store | Promise<Store>): void {
+export function describeStoreContract(t: TestApi, name: string, makeStore: () => Store | Promise<Store>): void {
+  const { afterEach, beforeEach, describe, expect, it } = t;
   describe(`Store contract: ${name}`, () => {
     let store: Store;
     /** Unique per test: a shared store (Redis) keeps other tests' jobs. */
@@ -68,7 +69,7 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
       it('stores a job and its payload, and answers null for unknown ids', async () => {
         const job = await created(5, [], { estimatedCompletionAt: '2030-01-01T00:00:00.000Z' });
         const got = await store.getJob(job.id);
-        expectConsistent(got);
+        expectConsistent(expect, got);
         expect(got).toMatchObject({
           id: job.id,
           principalId: PRINCIPAL,
@@ -88,7 +89,7 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
       it('returns copies: changing a returned job changes nothing stored', async () => {
         const job = await created(2);
         const got = await store.getJob(job.id);
-        expectConsistent(got);
+        expectConsistent(expect, got);
         got.status = 'completed';
         got.counts.sent = 99;
         expect(await store.getJob(job.id)).toMatchObject({ status: 'queued', counts: { sent: 0, pending: 2 } });
@@ -105,11 +106,22 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
           },
         ]);
         const got = await store.getJob(job.id);
-        expectConsistent(got);
+        expectConsistent(expect, got);
         expect(got.counts).toEqual({ sent: 0, failed: 2, pending: 2, canceled: 0, suppressed: 1, unknown: 0 });
         const results = await store.getResults(job.id, -1, 10);
         expect(results.map((r) => r.status)).toEqual(['PENDING', 'SUPPRESSED', 'PENDING', 'INVALID_PARAMETER']);
         expect(results[3].error).toEqual(err('INVALID_PARAMETER', 'missing variable name'));
+      });
+
+      it('records attempts up to 255 exactly (the bound retry.attempts keeps to)', async () => {
+        const job = await created(3);
+        await store.recordResults(job.id, [
+          { index: 0, status: 'MESSAGE_REJECTED', attempts: 255 },
+          { index: 1, status: 'TRANSIENT_FAILURE', attempts: 254 },
+          { index: 2, status: 'PENDING', attempts: 7 },
+        ]);
+        const results = await store.getResults(job.id, -1, 10);
+        expect(results.map((r) => r.attempts)).toEqual([255, 254, 7]);
       });
 
       it('stores a job whose every entry is final at creation as completed', async () => {
@@ -118,7 +130,7 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
           { index: 1, status: 'SUPPRESSED', attempts: 0 },
         ]);
         const got = await store.getJob(job.id);
-        expectConsistent(got);
+        expectConsistent(expect, got);
         expect(got.status).toBe('completed');
         expect(got.completedAt).toBeDefined();
         expect(await store.countActiveJobs(PRINCIPAL)).toBe(0);
@@ -163,7 +175,7 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
         const claim = await store.claimEntries(job.id, [0, 1, 2], TOKEN);
         expect(claim).toEqual({ claimed: [0, 1, 2], stale: [] });
         const got = await store.getJob(job.id);
-        expectConsistent(got);
+        expectConsistent(expect, got);
         expect(got.status).toBe('sending');
         expect(got.counts.pending).toBe(5);
         expect((await store.getResults(job.id, -1, 5)).map((r) => r.status)).toEqual(Array(5).fill('PENDING'));
@@ -188,7 +200,7 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
           { index: 0, status: 'UNKNOWN', error: err('WORKER_STOPPED', 'worker died'), attempts: 1 },
           { index: 1, status: 'UNKNOWN', error: err('WORKER_STOPPED', 'worker died'), attempts: 1 },
         ]);
-        expectConsistent(out.job);
+        expectConsistent(expect, out.job);
         expect(out.job.counts).toMatchObject({ failed: 2, unknown: 2, pending: 2 });
       });
 
@@ -205,7 +217,7 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
           },
         ]);
         expect(out.finished).toBe(false);
-        expectConsistent(out.job);
+        expectConsistent(expect, out.job);
         expect(out.job.counts).toMatchObject({ sent: 1, failed: 1, pending: 1 });
         expect(await store.getResults(job.id, -1, 2)).toEqual([
           { index: 0, status: 'SUCCESS', messageId: 'msg-0', attempts: 2 },
@@ -302,7 +314,7 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
         expect(first.finished).toBe(false);
         const last = await store.recordResults(job.id, [{ index: 2, status: 'TRANSIENT_FAILURE', attempts: 6 }]);
         expect(last.finished).toBe(true);
-        expectConsistent(last.job);
+        expectConsistent(expect, last.job);
         expect(last.job.status).toBe('completed');
         expect(last.job.completedAt).toBeDefined();
         expect(last.job.counts).toMatchObject({ sent: 2, failed: 1, pending: 0 });
@@ -329,7 +341,7 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
         const outcomes = await Promise.all([...writes, ...duplicates]);
         expect(outcomes.filter((o) => o.finished)).toHaveLength(1);
         const got = await store.getJob(job.id);
-        expectConsistent(got);
+        expectConsistent(expect, got);
         expect(got).toMatchObject({ status: 'completed', counts: { sent: 200, pending: 0 } });
       });
     });
@@ -342,7 +354,7 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
         const canceled = await store.finishPending(job.id, { status: 'CANCELED', cancel: true });
         expect(canceled).not.toBeNull();
         expect(canceled?.finished).toBe(false);
-        expectConsistent(canceled?.job ?? null);
+        expectConsistent(expect, canceled?.job ?? null);
         expect(canceled?.job).toMatchObject({ status: 'canceled', counts: { sent: 1, canceled: 3, pending: 2 } });
         expect(canceled?.job.completedAt).toBeUndefined();
         expect((await store.getResults(job.id, -1, 6)).map((r) => r.status)).toEqual([
@@ -361,7 +373,7 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
           { index: 2, status: 'PENDING', error: err('ACCOUNT_THROTTLED', 'throttled'), attempts: 1 },
         ]);
         expect(last.finished).toBe(true);
-        expectConsistent(last.job);
+        expectConsistent(expect, last.job);
         expect(last.job).toMatchObject({ status: 'canceled', counts: { sent: 2, canceled: 4, pending: 0 } });
         expect(last.job.completedAt).toBeDefined();
         expect((await store.getResults(job.id, 1, 1))[0].status).toBe('CANCELED');
@@ -395,7 +407,7 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
           error: err('MAIL_FROM_DOMAIN_NOT_VERIFIED', 'MAIL FROM domain is not verified'),
         });
         expect(out?.finished).toBe(false);
-        expectConsistent(out?.job ?? null);
+        expectConsistent(expect, out?.job ?? null);
         expect(out?.job).toMatchObject({ status: 'sending', counts: { failed: 4, pending: 1 } });
         const results = await store.getResults(job.id, -1, 5);
         expect(results[1].status).toBe('PENDING');
@@ -428,7 +440,7 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
         expect(await store.claimEntries(job.id, [0, 1, 2], TOKEN)).toEqual({ claimed: [0, 1, 2], stale: [] });
         expect(await store.claimEntries(job.id, [1, 2], OTHER)).toEqual({ claimed: [], stale: [1, 2] });
         const got = await store.getJob(job.id);
-        expectConsistent(got);
+        expectConsistent(expect, got);
         expect(got.counts.pending).toBe(3);
       });
 
@@ -466,7 +478,7 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
         await store.finishPending(job.id, { status: 'CANCELED', error: err('CANCELED'), cancel: true });
         expect(await store.releaseEntries(job.id, TOKEN)).toBe(2);
         const got = await store.getJob(job.id);
-        expectConsistent(got);
+        expectConsistent(expect, got);
         expect(got).toMatchObject({ status: 'canceled', counts: { canceled: 3, pending: 0 } });
         expect(got.completedAt).toBeDefined();
       });
@@ -506,7 +518,7 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
         const error = err('SES_CREDENTIALS', 'SES refused the credentials');
         const out = await store.failJob(job.id, error);
         expect(out?.finished).toBe(false);
-        expectConsistent(out?.job ?? null);
+        expectConsistent(expect, out?.job ?? null);
         expect(out?.job).toMatchObject({ status: 'failed', error, counts: { failed: 3, pending: 2 } });
         expect(await store.countActiveJobs(PRINCIPAL)).toBe(0);
         const results = await store.getResults(job.id, -1, 5);
@@ -519,7 +531,7 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
         expect((await store.getResults(job.id, -1, 1))[0]).toEqual({ index: 0, status: 'FAILED', error, attempts: 1 });
         const last = await store.recordResults(job.id, [success(1)]);
         expect(last.finished).toBe(true);
-        expectConsistent(last.job);
+        expectConsistent(expect, last.job);
         expect(last.job).toMatchObject({ status: 'failed', error, counts: { sent: 1, failed: 4, pending: 0 } });
         expect(last.job.completedAt).toBeDefined();
         expect((await store.getJob(job.id))?.error).toEqual(error);
@@ -844,7 +856,7 @@ export function describeStoreContract(name: string, makeStore: () => Store | Pro
       }
       expect(finished).toBe(1);
       const got = await store.getJob(job.id);
-      expectConsistent(got);
+      expectConsistent(expect, got);
       expect(got).toMatchObject({ status: 'completed', counts: { sent: 9_999, failed: 1, suppressed: 1, pending: 0 } });
       const all: EntryResult[] = [];
       for (let after = -1; ; ) {

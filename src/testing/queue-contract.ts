@@ -1,19 +1,11 @@
 // describeQueueContract(): the behaviour every Queue must show (in-process, Redis, or an app's own), in real time.
 import { randomUUID } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
-import type {
-  CallConsumer,
-  CallOutcome,
-  ChunkTask,
-  IndexedEntry,
-  Queue,
-  QueuedWork,
-  TakenCall,
-} from '../../src/types.js';
+import type { TestApi } from './test-api.js';
+import type { CallConsumer, CallOutcome, ChunkTask, IndexedEntry, Queue, QueuedWork, TakenCall } from '../types.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until(check: () => boolean, timeoutMs = 10_000, what = 'the condition'): Promise<void> {
+export async function until(check: () => boolean, timeoutMs = 10_000, what = 'the condition'): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
@@ -22,7 +14,7 @@ async function until(check: () => boolean, timeoutMs = 10_000, what = 'the condi
 }
 
 /** `recipients` addresses per entry, `entries` entries per task, indexes counting on from `from`. */
-function tasksOf(jobId: string, count: number, { entries = 1, recipients = 1, from = 0 } = {}): ChunkTask[] {
+export function tasksOf(jobId: string, count: number, { entries = 1, recipients = 1, from = 0 } = {}): ChunkTask[] {
   let index = from;
   return Array.from({ length: count }, (_, chunk) => ({
     jobId,
@@ -35,7 +27,7 @@ function tasksOf(jobId: string, count: number, { entries = 1, recipients = 1, fr
   }));
 }
 
-function work(
+export function work(
   principalId: string,
   count: number,
   shape: Parameters<typeof tasksOf>[2] = {},
@@ -51,7 +43,7 @@ interface Seen extends TakenCall {
 }
 
 /** A consumer that records each call and answers `done` (or what `answer` says) at once. */
-function recorder(answer?: (call: TakenCall, n: number) => CallOutcome | Promise<CallOutcome>) {
+export function recorder(answer?: (call: TakenCall, n: number) => CallOutcome | Promise<CallOutcome>) {
   const seen: Seen[] = [];
   const consumer: CallConsumer = async (call) => {
     seen.push({ ...call, takenAt: Date.now() });
@@ -68,7 +60,12 @@ const range = (n: number, from = 0) => Array.from({ length: n }, (_, i) => from 
  * `makeQueue(name)`: queues made with the same name share their work when the queue is distributed. A consumer
  * that throws must get the call again within a few seconds (configure the retry delay low).
  */
-export function describeQueueContract(name: string, makeQueue: (name: string) => Queue | Promise<Queue>): void {
+export function describeQueueContract(
+  t: TestApi,
+  name: string,
+  makeQueue: (name: string) => Queue | Promise<Queue>,
+): void {
+  const { afterEach, describe, expect, it } = t;
   describe(`Queue contract: ${name}`, () => {
     const open: Queue[] = [];
     const make = async (queueName = `q-${randomUUID()}`) => {

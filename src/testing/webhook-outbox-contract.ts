@@ -1,6 +1,6 @@
 // The contract every webhook outbox passes (memory now, Redis later): leases, due order, reschedule, disable.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { WebhookMessage, WebhookOutbox } from '../../src/types.js';
+import type { TestApi } from './test-api.js';
+import type { WebhookMessage, WebhookOutbox } from '../types.js';
 
 function message(id: string, nextAt: number, url = 'https://hooks.example.com/a'): WebhookMessage {
   return {
@@ -16,9 +16,11 @@ function message(id: string, nextAt: number, url = 'https://hooks.example.com/a'
 }
 
 export function describeWebhookOutboxContract(
+  t: TestApi,
   name: string,
   create: () => Promise<WebhookOutbox> | WebhookOutbox,
 ): void {
+  const { afterEach, beforeEach, describe, expect, it } = t;
   describe(`webhook outbox contract: ${name}`, () => {
     let outbox: WebhookOutbox;
     beforeEach(async () => {
