@@ -5,8 +5,12 @@ import type { ResumeOutcome } from './events/principal-guard.js';
 import { snsReceiver } from './events/sns-receiver.js';
 import { admissionLedger } from './http/admission.js';
 import type { Engine, RouteContext } from './http/context.js';
+import { WATCH_POLL_MS } from './http/events-route.js';
+import { jobWatcher } from './http/job-watch.js';
 import { buildRouter } from './http/router.js';
+import { streamLimiter } from './http/stream-limiter.js';
 import { resolveOptions } from './options.js';
+import { jobWebhooks } from './webhooks/job-webhooks.js';
 import { storedTemplateFetcher } from './render/stored-template-fetcher.js';
 import { templateCache } from './render/template-cache.js';
 import type { SendRate } from './sending/send-rate.js';
@@ -65,6 +69,8 @@ export function bulkEmail<P extends Principal = Principal>(options: BulkEmailOpt
     emit(event);
   };
 
+  // Before the sender and the feedback read config.emit: the events webhooks carry are queued from it.
+  const webhooks = jobWebhooks(config, config.worker, () => engine.sending());
   const validator = createValidator({ maxEntries: config.maxEntries });
   const sender = config.worker ? startSender(config) : undefined;
   // A web-only process still reads the account, for estimates and quota-aware admission.
@@ -88,6 +94,8 @@ export function bulkEmail<P extends Principal = Principal>(options: BulkEmailOpt
         clock: config.clock,
       })
     : undefined;
+  // Aborted by close(): open event streams end (clients reconnect to another process).
+  const closing = new AbortController();
   const ctx: RouteContext<P> = {
     config,
     validator,
@@ -97,23 +105,32 @@ export function bulkEmail<P extends Principal = Principal>(options: BulkEmailOpt
     variablesOf: templateCache(),
     feedback,
     sns,
+    webhooks,
+    streams: {
+      watcher: jobWatcher(config.store, WATCH_POLL_MS, config.logger),
+      limiter: streamLimiter(config.maxStreamsPerPrincipal),
+      closing: closing.signal,
+    },
   };
   const router = buildRouter(ctx) as BulkEmailRouter;
   router.ready = rates.ready;
   router.ingest = (event) => feedback.ingest(event);
   router.resumePrincipal = (principalId) => feedback.guard.resume(principalId);
+  let closed: Promise<void> | undefined;
   router.stats = () => sendStats(config.queue, config.clock, rates.rate());
-  let closing: Promise<void> | undefined;
   router.close = () => {
-    closing ??= (async () => {
+    closed ??= (async () => {
+      closing.abort();
+      ctx.streams.watcher.close();
       // A queue this router consumes is closed with it: its consumer cannot be stopped on its own.
       if (config.owned.queue || config.worker) await config.queue.close();
       await sns?.close();
       await engine.close();
+      await webhooks?.close();
       if (config.owned.store) await config.store.close();
       if (config.owned.ses) config.ses.destroy();
     })();
-    return closing;
+    return closed;
   };
   return router;
 }

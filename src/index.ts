@@ -121,6 +121,7 @@ export type {
   ErrorEnvelope,
   FailureView,
   InvalidEntry,
+  JobStreamEvent,
   JobsPage,
   JobView,
   OperationAnswers,

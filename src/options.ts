@@ -8,6 +8,7 @@ import { inProcessQueue } from './queues/in-process-queue.js';
 import { systemClock } from './sending/clock.js';
 import { MAX_ATTEMPTS } from './stores/entry-codes.js';
 import { memoryStore } from './stores/memory-store.js';
+import { type WebhooksConfig, resolveWebhookOptions } from './webhooks/webhook-options.js';
 import { type Telemetry, resolveTelemetry } from './telemetry/telemetry.js';
 import type {
   BulkEmailEvent,
@@ -43,6 +44,8 @@ export interface SenderConfig {
   events: EventsConfig;
   /** The reputation guard; undefined when `guard: false`. */
   guard?: GuardConfig;
+  /** Webhooks out; undefined when not configured. */
+  webhooks?: WebhooksConfig;
   /** OpenTelemetry spans and metrics (a pass-through when off or when @opentelemetry/api is not installed). */
   telemetry: Telemetry;
 }
@@ -71,6 +74,10 @@ export interface RouterConfig<P extends Principal = Principal> extends SenderCon
   mergeTemplateData: boolean;
   unsubscribe?: UnsubscribeOptions;
   suppression: SuppressionConfig;
+  /** Event streams (GET /:id/events) one principal may hold open in this process. */
+  maxStreamsPerPrincipal: number;
+  /** Serve GET /dashboard. */
+  dashboard: boolean;
 }
 
 export interface SuppressionConfig {
@@ -92,6 +99,7 @@ const SENDER_KEYS = [
   'clock',
   'events',
   'guard',
+  'webhooks',
   'telemetry',
 ] as const;
 
@@ -117,6 +125,8 @@ const ROUTER_KEYS = [
   'mergeTemplateData',
   'unsubscribe',
   'suppression',
+  'maxStreamsPerPrincipal',
+  'dashboard',
 ] as const;
 
 const STORE_METHODS = [
@@ -296,6 +306,7 @@ export function resolveSenderOptions(options: SenderOptions): SenderConfig {
     owned: { ses: !sesGiven, store: options.store === undefined, queue: options.queue === undefined },
     events: resolveEventsOptions(options.events),
     guard: resolveGuardOptions(options.guard),
+    webhooks: resolveWebhookOptions(options.webhooks),
     telemetry: resolveTelemetry(telemetry),
   };
 }
@@ -335,6 +346,11 @@ function resolveSuppression(value: unknown): SuppressionConfig {
     scope: oneOf(scope, 'suppression.scope', ['principal', 'account'] as const, 'principal'),
     maxAddresses: max,
   };
+}
+
+function booleanOption(value: unknown, name: string): boolean {
+  if (value !== undefined && typeof value !== 'boolean') fail(`option "${name}" must be true or false`);
+  return value === true;
 }
 
 export function resolveOptions<P extends Principal>(options: BulkEmailOptions<P>): RouterConfig<P> {
@@ -395,5 +411,7 @@ export function resolveOptions<P extends Principal>(options: BulkEmailOptions<P>
     mergeTemplateData: options.mergeTemplateData !== false,
     unsubscribe: options.unsubscribe,
     suppression: resolveSuppression(options.suppression),
+    maxStreamsPerPrincipal: positiveNumber(options.maxStreamsPerPrincipal, 'maxStreamsPerPrincipal', 10),
+    dashboard: booleanOption(options.dashboard, 'dashboard'),
   };
 }

@@ -408,6 +408,11 @@ export interface Store extends FeedbackStore {
   refreshIdempotency?(key: string, fingerprint: string, ttlMs: number): Promise<void>;
   completeIdempotency(key: string, fingerprint: string, response: StoredResponse, ttlMs: number): Promise<void>;
   releaseIdempotency(key: string): Promise<void>;
+  /**
+   * The store's durable webhook outbox (the same object on every call), used when the `webhooks` option is set.
+   * memoryStore and redisStore have one; a store without it gets an in-memory outbox (lost on restart).
+   */
+  webhookOutbox?(): WebhookOutbox;
   close(): Promise<void>;
 }
 
@@ -704,6 +709,13 @@ export interface SenderOptions {
   events?: EventsOptions;
   /** The reputation guard (default on); `false` turns it off. A worker counts sends in `guard.window`. */
   guard?: GuardOptions | false;
+  /**
+   * Signed webhooks out (Standard Webhooks v1) to each principal's endpoint: job.completed, job.failed,
+   * job.canceled, job.paused, entry.bounced, entry.complained. Events are queued in the store's durable outbox by
+   * whichever process sees them; processes that send (a router with `worker` on, or createWorker) deliver them.
+   * Give every process the same option.
+   */
+  webhooks?: WebhookOptions;
   ses?: SESv2Client | SESv2ClientConfig;
   store?: Store;
   queue?: Queue;
@@ -774,6 +786,16 @@ export interface BulkEmailOptions<P extends Principal = Principal> extends Sende
   unsubscribe?: UnsubscribeOptions;
   /** The automatic suppression list (fed by hard bounces, complaints and unsubscribes). */
   suppression?: SuppressionOptions;
+  /**
+   * Event streams (`GET /:id/events`) one principal may hold open at once in this process; one more → 429
+   * RATE_LIMITED. Default 10.
+   */
+  maxStreamsPerPrincipal?: number;
+  /**
+   * Serve `GET /dashboard`: one self-contained page (no external asset, CSP `default-src 'self'`) behind
+   * `authenticate`, showing the caller's jobs live. Default false.
+   */
+  dashboard?: boolean;
 }
 
 /** Where the send rate in force comes from: the `sendRate` option, GetAccount, or the fallback of 1/s (GetAccount failed). */

@@ -42,6 +42,17 @@ export interface OperationAnswers {
   deleteSuppression: { 200: SuppressionRemoved };
 }
 
+/**
+ * One event of `GET /:id/events` (text/event-stream, not an envelope): `event:` is `progress` while the job runs and
+ * `done` once (then the stream ends); `data:` is the job as `GET /:id` shows it; `id:` is what to send back as
+ * `Last-Event-ID`.
+ */
+export interface JobStreamEvent {
+  event: 'progress' | 'done';
+  id: string;
+  data: JobView;
+}
+
 /** Any `data` a successful answer carries. */
 export type ResponseData = {
   [Op in keyof OperationAnswers]: OperationAnswers[Op][keyof OperationAnswers[Op]];

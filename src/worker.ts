@@ -1,4 +1,5 @@
 // The sending side: the send-rate source, the dispatcher and its guard, the queue consumer; createWorker() for other processes.
+import { jobWebhooks } from './webhooks/job-webhooks.js';
 import { type SenderConfig, checkSenderKeys, resolveSenderOptions } from './options.js';
 import { guardCalls } from './sending/call-guard.js';
 import { DEFAULT_TIMING, createDispatcher } from './sending/dispatcher.js';
@@ -117,6 +118,11 @@ export function createWorker(options: WorkerOptions): Worker {
       'express-bulk-email: createWorker needs the same `queue` as the web processes, e.g. a Redis queue',
     );
   const config = resolveSenderOptions(options);
+  // Before the sender reads config.emit; this process sends, so it delivers the outbox too.
+  const webhooks = jobWebhooks(config, true, () => ({
+    rate: sender.sendRate.rate(),
+    source: sender.sendRate.source(),
+  }));
   const sender = startSender(config);
   let closing: Promise<void> | undefined;
   return {
@@ -127,6 +133,7 @@ export function createWorker(options: WorkerOptions): Worker {
       closing ??= (async () => {
         await config.queue.close();
         await sender.close();
+        await webhooks?.close();
         if (config.owned.ses) config.ses.destroy();
       })();
       return closing;

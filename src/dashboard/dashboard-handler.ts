@@ -5,13 +5,7 @@ import style from './assets/dashboard.css?raw';
 import script from './assets/dashboard.js?raw';
 import icon from './assets/icon.svg?raw';
 
-/** Where each handler belongs, relative to the router's mount path (register them before `/:id`). */
-export const DASHBOARD_PATHS = {
-  page: '/dashboard',
-  script: '/dashboard/dashboard.js',
-  style: '/dashboard/dashboard.css',
-  icon: '/dashboard/icon.svg',
-} as const;
+export { DASHBOARD_PATHS } from './dashboard-paths.js';
 
 /**
  * Same-origin everything, nothing inline, no framing (the buttons act on jobs), no <base> or form tricks, and Trusted

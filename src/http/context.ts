@@ -10,6 +10,9 @@ import type { TemplateVariablesOf } from '../render/template-cache.js';
 import type { Admission } from './admission.js';
 import type { RequestValidator } from '../validation/validator.js';
 import { discardUnreadBody } from './body.js';
+import type { JobWatcher } from './job-watch.js';
+import type { StreamLimiter } from './stream-limiter.js';
+import type { JobWebhooks } from '../webhooks/job-webhooks.js';
 
 export interface Engine {
   /** Recipients per second the senders use now, and where that figure comes from. */
@@ -34,6 +37,13 @@ export interface RouteContext<P extends Principal = Principal> {
   feedback: DeliveryFeedback;
   /** POST /events/sns's receiver, when `events.sns` is set. */
   sns?: SnsReceiver;
+  /**
+   * Webhooks out, when the `webhooks` option is set: `webhooks?.jobEvent('job.paused', job)` queues a job event
+   * (job ends, cancels and guard pauses are queued on their own).
+   */
+  webhooks?: JobWebhooks;
+  /** GET /:id/events: one shared store poll per watched job, and the per-principal stream count. */
+  streams: { watcher: JobWatcher; limiter: StreamLimiter; closing: AbortSignal };
 }
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.

@@ -13,7 +13,7 @@ import { filteredPage, parseResultsFilter } from './results-filter.js';
  * The job if this principal owns it; NOT_FOUND otherwise (never FORBIDDEN: ids are not confirmed to others). An id
  * that could not have been issued is NOT_FOUND without asking the store (`x:payload` must not reach a Redis key).
  */
-async function ownedJob<P extends Principal>(ctx: RouteContext<P>, req: Request): Promise<JobRecord> {
+export async function ownedJob<P extends Principal>(ctx: RouteContext<P>, req: Request): Promise<JobRecord> {
   const principal = await principalOf(ctx, req);
   const id = String(req.params.id);
   const job = isJobId(id) ? await ctx.config.store.getJob(id) : null;

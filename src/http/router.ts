@@ -7,11 +7,14 @@ import { asyncHandler } from './async-handler.js';
 import { type RouteContext, principalOf } from './context.js';
 import { createJobHandler } from './create-job.js';
 import { errorHandler } from './error-handler.js';
+import { jobEventsHandler } from './events-route.js';
 import { unsubscribeHandler } from '../unsubscribe/handler.js';
 import { listJobsHandler } from './job-list.js';
 import { cancelHandler, getJobHandler, getResultsHandler, pauseHandler, resumeHandler } from './job-routes.js';
 import { snsEventsHandler } from '../events/sns-handler.js';
 import { addressOf } from './sender-policy.js';
+import { DASHBOARD_PATHS } from '../dashboard/dashboard-paths.js';
+import type { DashboardHandlers } from '../dashboard/dashboard-handler.js';
 import { deleteSuppressionHandler, listSuppressionsHandler, putSuppressionHandler } from './suppression-routes.js';
 
 function methodNotAllowed(allow: string): RequestHandler {
@@ -67,6 +70,26 @@ export function buildRouter<P extends Principal>(ctx: RouteContext<P>): Router {
   router.delete('/suppressions/:address', asyncHandler(deleteSuppressionHandler(ctx)));
   router.all('/suppressions/:address', authenticated(ctx, methodNotAllowed('PUT, DELETE')));
 
+  // The dashboard page and its assets: behind authenticate like every route (the app's cookie or header applies).
+  if (ctx.config.dashboard) {
+    // Loaded only when enabled: its assets are `?raw` imports (inlined by the build; Vite in tests).
+    let handlers: Promise<DashboardHandlers> | undefined;
+    const load = () => {
+      handlers ??= import('../dashboard/dashboard-handler.js').then((m) => m.dashboardHandlers());
+      return handlers;
+    };
+    for (const [name, path] of Object.entries(DASHBOARD_PATHS) as [keyof typeof DASHBOARD_PATHS, string][]) {
+      router.get(
+        path,
+        asyncHandler(async (req, res, next) => {
+          await principalOf(ctx, req);
+          (await load())[name](req, res, next);
+        }),
+      );
+      router.all(path, authenticated(ctx, methodNotAllowed('GET, HEAD')));
+    }
+  }
+
   // The handler authenticates before it reads the body (no body-parsing middleware in front of it).
   router.get('/', asyncHandler(listJobsHandler(ctx)));
   router.post('/', asyncHandler(createJobHandler(ctx)));
@@ -76,6 +99,8 @@ export function buildRouter<P extends Principal>(ctx: RouteContext<P>): Router {
   router.all('/:id', authenticated(ctx, methodNotAllowed('GET, HEAD')));
   router.get('/:id/results', asyncHandler(getResultsHandler(ctx)));
   router.all('/:id/results', authenticated(ctx, methodNotAllowed('GET, HEAD')));
+  router.get('/:id/events', asyncHandler(jobEventsHandler(ctx)));
+  router.all('/:id/events', authenticated(ctx, methodNotAllowed('GET, HEAD')));
   router.post('/:id/cancel', asyncHandler(cancelHandler(ctx)));
   router.all('/:id/cancel', authenticated(ctx, methodNotAllowed('POST')));
   router.post('/:id/pause', asyncHandler(pauseHandler(ctx)));

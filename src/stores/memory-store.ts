@@ -3,6 +3,7 @@ import { BulkEmailError } from '../errors.js';
 import { entryError } from '../sending/entry-errors.js';
 import type {
   Clock,
+  WebhookOutbox,
   CreateJobOptions,
   EntryClaim,
   EntryError,
@@ -31,6 +32,7 @@ import {
 import { keyOfJob, listKey, listScan, pickPage } from './job-list.js';
 import { type MemoryFeedback, memoryFeedback } from './memory-feedback.js';
 import { type PackedStrings, packedStrings } from './packed-strings.js';
+import { memoryOutbox } from '../webhooks/memory-outbox.js';
 import { type PrincipalUsage, LIMIT_RETRY_AFTER_SECONDS, principalLimitError } from './principal-limits.js';
 
 export interface MemoryStoreOptions {
@@ -459,8 +461,14 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
     }
   }
 
+  let outbox: WebhookOutbox | undefined;
   return {
     ...feedback.methods,
+
+    webhookOutbox: () => {
+      outbox ??= memoryOutbox();
+      return outbox;
+    },
 
     async createJob(job, payload, initial, options) {
       const now = clock.now();

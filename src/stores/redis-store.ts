@@ -24,6 +24,8 @@ import {
 } from './entry-codes.js';
 import { keyOfJob, listKey, listScan, pickPage, positionOfKey } from './job-list.js';
 import { principalLimitError } from './principal-limits.js';
+import { redisOutbox } from '../webhooks/redis-outbox.js';
+import type { WebhookOutbox } from '../types.js';
 import { checkConnection, closeClient, ownClient, type RedisConnection, redisGuard } from './redis-connection.js';
 import { redisFeedback } from './redis-feedback.js';
 import {
@@ -208,8 +210,14 @@ export function redisStore(options: RedisStoreOptions): Store {
     return replies[0][1];
   };
 
+  let outbox: WebhookOutbox | undefined;
   return {
     ...feedback.methods,
+
+    webhookOutbox: () => {
+      outbox ??= redisOutbox(client, tag);
+      return outbox;
+    },
 
     createJob: (job, payload, initial, options) =>
       guard(async () => {

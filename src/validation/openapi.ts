@@ -48,6 +48,11 @@ export interface OpenApiDocument {
 /** Operations whose 2xx answer is not the envelope (this document; an event stream or a page would be), by status. */
 interface RawAnswers {
   getOpenApi: '200';
+  getJobEvents: '200';
+  getDashboard: '200';
+  getDashboardScript: '200';
+  getDashboardStyle: '200';
+  getDashboardIcon: '200';
 }
 
 /** Every operation: those answering an envelope (typed in OperationAnswers) and the raw ones. */
@@ -107,8 +112,20 @@ const ERRORS = {
     on: ['createJob'],
   },
   NOT_FOUND: {
-    when: 'no such job for this principal, or no such route',
-    on: ['getJob', 'getResults', 'cancelJob', 'pauseJob', 'resumeJob', 'unsubscribe'],
+    when: 'no such job for this principal, or no such route (the dashboard routes without dashboard: true)',
+    on: [
+      'getJob',
+      'getResults',
+      'getJobEvents',
+      'cancelJob',
+      'pauseJob',
+      'resumeJob',
+      'unsubscribe',
+      'getDashboard',
+      'getDashboardScript',
+      'getDashboardStyle',
+      'getDashboardIcon',
+    ],
   },
   METHOD_NOT_ALLOWED: { when: 'known path, wrong method (Allow header set)', on: 'all', allow: true },
   TEMPLATE_NOT_FOUND: { when: 'resolveTemplate (or SES) knows no such template', on: ['createJob'] },
@@ -136,7 +153,7 @@ const ERRORS = {
     on: ['createJob'],
   },
   RATE_LIMITED: {
-    when: 'a hook refused with rateLimited(), or the principal is at maxActiveJobs, maxQueuedRecipients or its share of the memory store, or the job alone has more recipients than maxQueuedRecipients (split it)',
+    when: 'a hook refused with rateLimited(), or the principal is at maxActiveJobs, maxQueuedRecipients or its share of the memory store, or the job alone has more recipients than maxQueuedRecipients (split it), or the principal holds maxStreamsPerPrincipal event streams already',
     on: 'authenticated',
     retryAfter: true,
   },
@@ -272,6 +289,53 @@ const ROUTES: RouteTable = {
       ref('parameters', 'DeliveryFilter'),
     ],
     answers: { '200': answer('One page of results', schema('ResultsPage')) },
+  },
+  getDashboard: {
+    path: '/dashboard',
+    method: 'get',
+    summary:
+      "With dashboard: true: the dashboard page (HTML; CSP default-src 'self'; its script and stylesheet are the three routes below, nothing external)",
+    answers: { '200': raw('The page', { type: 'string' }, 'text/html') },
+  },
+  getDashboardScript: {
+    path: '/dashboard/dashboard.js',
+    method: 'get',
+    summary: "With dashboard: true: the dashboard's script",
+    answers: { '200': raw('JavaScript module', { type: 'string' }, 'text/javascript') },
+  },
+  getDashboardStyle: {
+    path: '/dashboard/dashboard.css',
+    method: 'get',
+    summary: "With dashboard: true: the dashboard's stylesheet",
+    answers: { '200': raw('CSS', { type: 'string' }, 'text/css') },
+  },
+  getDashboardIcon: {
+    path: '/dashboard/icon.svg',
+    method: 'get',
+    summary: "With dashboard: true: the dashboard's icon",
+    answers: { '200': raw('SVG', { type: 'string' }, 'image/svg+xml') },
+  },
+  getJobEvents: {
+    path: '/{id}/events',
+    method: 'get',
+    summary:
+      'The job as Server-Sent Events: `event: progress` with the job (JobView JSON in `data:`) whenever its status or counts change (at most 4 a second), `event: done` with the final job, then the stream ends; every event has an `id:` (send it back as Last-Event-ID to resume: a client that reconnects after the end gets `done` at once); a comment heartbeat every 15 s. Works whichever process runs the job. Too many open streams for the principal → 429',
+    parameters: [
+      jobId,
+      {
+        name: 'Last-Event-ID',
+        in: 'header',
+        description: 'The id of the last event received (sent by EventSource on reconnect)',
+        schema: { type: 'string', maxLength: 256 },
+      },
+    ],
+    answers: {
+      '200': raw(
+        'text/event-stream: `event: progress|done`, `id:`, `data:` one line of JobView JSON',
+        { type: 'string' },
+        'text/event-stream',
+      ),
+    },
   },
   listJobs: {
     path: '/',

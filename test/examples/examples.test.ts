@@ -3,6 +3,7 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { createApp as apiKeyApp } from '../../examples/api-key-auth/app.js';
 import { createApp as basicApp } from '../../examples/basic/app.js';
+import { createApp as dashboardApp } from '../../examples/dashboard/app.js';
 import { createApp as sesEventsApp } from '../../examples/ses-events/app.js';
 import { postSampleEvents } from '../../examples/ses-events/sample-events.js';
 import { createApp as folderApp } from '../../examples/templates-from-folder/app.js';
@@ -113,6 +114,34 @@ describe('examples', () => {
       expect(resumed.body.data).toEqual({ wasPaused: false, jobIds: [] });
     } finally {
       server.close();
+      await close();
+    }
+  });
+
+  it('dashboard: the session cookie from /login opens the dashboard and the API; nothing without it', async () => {
+    const { app, close } = dashboardApp({ ses: ses.client(), sendRate: 200, sessionSecret: 'test-secret' });
+    try {
+      await request(app).get('/bulk-email/dashboard').expect(401);
+      await request(app).post('/login').type('form').send({ user: 'alice', password: 'nope' }).expect(401);
+      const login = await request(app).post('/login').type('form').send({ user: 'alice', password: 'alice-password' });
+      expect(login.status).toBe(303);
+      const cookie = String(login.headers['set-cookie']).split(';')[0];
+      const page = await request(app).get('/bulk-email/dashboard').set('Cookie', cookie).expect(200);
+      expect(page.headers['content-security-policy']).toMatch(/^default-src 'self'/);
+      const job = await request(app)
+        .post('/bulk-email')
+        .set('Cookie', cookie)
+        .set('Prefer', 'wait=20')
+        .send(bulkBody(5))
+        .expect(200);
+      const list = await request(app).get('/bulk-email').set('Cookie', cookie).expect(200);
+      expect(list.body.data.jobs.map((j: { id: string }) => j.id)).toEqual([job.body.data.id]);
+      // Another user's session sees none of alice's jobs; a forged cookie is no session.
+      const bob = await request(app).post('/login').type('form').send({ user: 'bob', password: 'bob-password' });
+      const bobCookie = String(bob.headers['set-cookie']).split(';')[0];
+      expect((await request(app).get('/bulk-email').set('Cookie', bobCookie).expect(200)).body.data.jobs).toEqual([]);
+      await request(app).get('/bulk-email').set('Cookie', 'session=alice.forged').expect(401);
+    } finally {
       await close();
     }
   });

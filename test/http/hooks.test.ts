@@ -183,7 +183,9 @@ describe('hooks', () => {
     await request(h.app).post('/bulk-email').set('x-user', 'b').send(bulkBody(3)).expect(202);
     const never = await request(h.app).post('/bulk-email').set('x-user', 'c').send(bulkBody(11)).expect(429);
     expect(never.body.error.code).toBe('RATE_LIMITED');
-    expect(never.body.error.message).toMatch(/11 recipients, more than one principal may have queued at once.*split it/);
+    expect(never.body.error.message).toMatch(
+      /11 recipients, more than one principal may have queued at once.*split it/,
+    );
     await request(h.app).post('/bulk-email?dry_run=true').set('x-user', 'c').send(bulkBody(11)).expect(429);
   });
 });

@@ -58,6 +58,7 @@ function memory() {
 
 serve({
   port: () => (server.address() as AddressInfo).port,
+  paths: (n) => Array.from({ length: Number(n) }, () => '/events'),
   memory,
   exit: () => {
     server.closeAllConnections();

@@ -11,6 +11,7 @@ import { httpApp } from '../helpers/http-app.js';
 const EVERY_ROUTE = {
   unsubscribe: { secret: 'a-very-secret-secret-of-32-chars', url: 'https://example.com/u', onUnsubscribe() {} },
   events: { sns: { topicArns: ['arn:aws:sns:us-east-1:123456789012:ses-events'] } },
+  dashboard: true,
 };
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'];
