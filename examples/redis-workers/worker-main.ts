@@ -34,7 +34,9 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 
 try {
   await worker.ready;
-  console.log(`express-bulk-email worker ${process.pid} sending at ${worker.rate()} recipients/s (all workers together)`);
+  console.log(
+    `express-bulk-email worker ${process.pid} sending at ${worker.rate()} recipients/s (all workers together)`,
+  );
 } catch (err) {
   console.error(`express-bulk-email worker could not start: ${err instanceof Error ? err.message : String(err)}`);
   await worker.close();
