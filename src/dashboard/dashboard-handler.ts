@@ -1,4 +1,5 @@
 // dashboardHandlers(): the dashboard page, its script, stylesheet and icon, served by the router itself (no external asset).
+/// <reference path="./raw-assets.d.ts" />
 import { createHash } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import style from './assets/dashboard.css?raw';

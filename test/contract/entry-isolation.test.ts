@@ -17,6 +17,8 @@ function packagesReached(entry: string): Set<string> {
     // `load('ioredis')`: stores/ioredis-peer.ts requires it at run time so that a missing peer gets a clear message.
     for (const m of text.matchAll(/(?:from|import|load)\s*\(?\s*['"]([^'"]+)['"]/g)) {
       const spec = m[1];
+      // Text imports (`./assets/page.css?raw`) are files, not modules: nothing to follow.
+      if (spec.endsWith('?raw')) continue;
       if (spec.startsWith('.')) visit(resolve(dirname(file), spec.replace(/\.js$/, '.ts')));
       else if (!/^import\s+type\b/.test(m[0]))
         packages.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]);
