@@ -54,8 +54,10 @@ export async function weightOf<P extends Principal>(
 
 /** Each entry's addresses: what it is sent to (suppressed addresses removed), or, ending before sending, all of them. */
 function entryRecipients<P extends Principal>(draft: Draft<P>): string[][] {
-  const lists = draft.hook.request.BulkEmailEntries.map((entry) => entryAddresses(entry));
+  const all = draft.hook.request.BulkEmailEntries;
+  const lists = new Array<string[]>(all.length);
   for (const { index, entry } of draft.entries) lists[index] = entryAddresses(entry);
+  for (let index = 0; index < all.length; index++) lists[index] ??= entryAddresses(all[index]);
   return lists;
 }
 

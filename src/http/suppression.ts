@@ -50,7 +50,13 @@ export function applySuppression(entries: IndexedEntry[], suppressedAddresses: I
 
 /** An entry's addresses, To then Cc then Bcc. */
 export function entryAddresses(entry: BulkEmailEntry): string[] {
-  return FIELDS.flatMap((field) => entry.Destination[field] ?? []);
+  // Plain loops: this runs for every entry of every accepted job, and flatMap cost ~1 µs an entry (bench 3 profile).
+  const out: string[] = [];
+  for (const field of FIELDS) {
+    const list = entry.Destination[field];
+    if (list) for (const address of list) out.push(address);
+  }
+  return out;
 }
 
 /** The code an entry whose every recipient is suppressed ends with: why its first address is suppressed. */

@@ -423,12 +423,20 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
   }
 
   /** Each entry's addresses packed as JSON, and the bytes they take. */
+  /**
+   * An entry's addresses as text: the address itself for the usual single recipient (a checked address never starts
+   * with '['), else a JSON array. Saves a JSON.stringify per entry of every accepted job (bench 3).
+   */
+  function recipientsText(list: readonly string[]): string {
+    return list.length === 1 && !list[0].startsWith('[') ? list[0] : JSON.stringify(list);
+  }
+
   function packRecipients(n: number, lists: CreateJobOptions['recipients']) {
     if (!lists?.length) return { recipients: undefined, recipientBytes: 0 };
     const recipients = packedStrings(n);
     let recipientBytes = 0;
     for (let index = 0; index < Math.min(n, lists.length); index++) {
-      const text = JSON.stringify(lists[index] ?? []);
+      const text = recipientsText(lists[index] ?? []);
       recipients.set(index, text);
       recipientBytes += text.length + 5;
     }
@@ -438,7 +446,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
 
   function recipientsOf(job: StoredJob, index: number): string[] {
     const text = job.recipients?.get(index);
-    return text === undefined ? [] : (JSON.parse(text) as string[]);
+    if (text === undefined) return [];
+    return text.startsWith('[') ? (JSON.parse(text) as string[]) : [text];
   }
 
   /** Links each SUCCESS result's MessageId to its entry; counts the newly linked recipients as sent for the guard. */
