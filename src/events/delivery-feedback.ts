@@ -1,6 +1,6 @@
 // deliveryFeedback(): SES events in — merged into the entry, suppressing, counted by the guard, reported — and the lists.
 import type { SuppressionConfig } from '../options.js';
-import type { Store, SuppressedAddress } from '../types.js';
+import type { DeliveryRecord, SuppressedAddress } from '../types.js';
 import { type PrincipalGuard, type PrincipalGuardDeps, principalGuard } from './principal-guard.js';
 import type { GuardConfig } from './reputation-guard.js';
 import type { SeenMessages } from './seen-messages.js';
@@ -55,7 +55,7 @@ export function deliveryFeedback(deps: DeliveryFeedbackDeps): DeliveryFeedback {
   }
 
   /** entry.delivery for every new event; entry.bounced / entry.complained when the entry first becomes so. */
-  function report(update: DeliveryUpdate, record: NonNullable<Awaited<ReturnType<Store['recordDelivery']>>>): void {
+  function report(update: DeliveryUpdate, record: DeliveryRecord): void {
     const { message, previous, outcome } = record;
     const { jobId, principalId, index, messageId } = message;
     const { state } = outcome;
@@ -108,7 +108,7 @@ export function deliveryFeedback(deps: DeliveryFeedbackDeps): DeliveryFeedback {
         return { outcome: 'ignored', reason: normalised.reason };
       }
       const { update } = normalised;
-      const record = await deps.store.recordDelivery(update);
+      const record = await store.recordDelivery(update);
       if (!record) {
         logger.debug(
           { messageId: update.messageId, eventType: update.type },

@@ -1,6 +1,6 @@
 // principalGuard(): the reputation guard's effects — pause a principal (its unfinished jobs, new jobs refused), resume it.
-import type { Clock, JobRecord, Logger, PrincipalPause, Queue, SentMessage, Store } from '../types.js';
-import type { BulkEmailEvent } from '../types.js';
+import { resumeAt } from '../sending/job-end.js';
+import type { BulkEmailEvent, Clock, JobRecord, Logger, PrincipalPause, Queue, SentMessage, Store } from '../types.js';
 import { type GuardConfig, guardRates, guardVerdict } from './reputation-guard.js';
 import type { ReputationCounts } from './ses-event.js';
 
@@ -114,8 +114,7 @@ export function principalGuard(deps: PrincipalGuardDeps): PrincipalGuard {
         if (job?.status !== 'paused' || job.pausedReason !== 'REPUTATION') continue;
         const resumed = await store.setPaused(id, false);
         if (!resumed || resumed.status === 'paused') continue;
-        const sendAt = resumed.sendAt ? Date.parse(resumed.sendAt) : undefined;
-        await queue.resume(id, sendAt !== undefined && sendAt > clock.now() ? { notBefore: sendAt } : undefined);
+        await queue.resume(id, resumeAt(resumed, clock.now()));
         jobIds.push(id);
       }
       if (wasPaused || jobIds.length) {

@@ -3,7 +3,8 @@ import type { Request, Response } from 'express';
 import { jobView, ok } from '../envelope.js';
 import { validationError } from '../errors.js';
 import type { JobListPosition, JobStatus, Principal } from '../types.js';
-import { type RouteContext, principalOf } from './context.js';
+import { principalOf, type RouteContext } from './context.js';
+import { parseLimit } from './pagination.js';
 import { valuesOf } from './results-filter.js';
 
 export const DEFAULT_JOB_PAGE = 20;
@@ -35,19 +36,10 @@ export function decodeJobCursor(cursor: unknown): JobListPosition | null {
   throw validationError({ path: '/cursor', message: 'cursor is not one this API returned' });
 }
 
-export function parseJobLimit(limit: unknown): number {
-  if (limit === undefined) return DEFAULT_JOB_PAGE;
-  if (typeof limit === 'string' && /^\d{1,4}$/.test(limit)) {
-    const n = Number(limit);
-    if (n >= 1 && n <= MAX_JOB_PAGE) return n;
-  }
-  throw validationError({ path: '/limit', message: `limit must be a whole number from 1 to ${MAX_JOB_PAGE}` });
-}
-
 export function listJobsHandler<P extends Principal>(ctx: RouteContext<P>) {
   return async (req: Request, res: Response): Promise<void> => {
     const principal = await principalOf(ctx, req);
-    const limit = parseJobLimit(req.query.limit);
+    const limit = parseLimit(req.query.limit, DEFAULT_JOB_PAGE, MAX_JOB_PAGE);
     const after = decodeJobCursor(req.query.cursor);
     const statuses = valuesOf(req.query.status, 'status', JOB_STATUSES, 'lower') as Set<JobStatus> | undefined;
     const page = await ctx.config.store.listJobs(principal.id, {

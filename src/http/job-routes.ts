@@ -3,8 +3,9 @@ import type { Request, Response } from 'express';
 import { jobView, ok, resultView } from '../envelope.js';
 import { BulkEmailError } from '../errors.js';
 import { entryError } from '../sending/entry-errors.js';
-import type { JobRecord, JobStatus, Principal } from '../types.js';
-import { type RouteContext, principalOf } from './context.js';
+import { PAUSABLE, resumeAt } from '../sending/job-end.js';
+import type { JobRecord, Principal } from '../types.js';
+import { principalOf, type RouteContext } from './context.js';
 import { isJobId } from './job-id.js';
 import { decodeCursor, encodeCursor, parseLimit } from './pagination.js';
 import { filteredPage, parseResultsFilter } from './results-filter.js';
@@ -81,8 +82,6 @@ export function cancelHandler<P extends Principal>(ctx: RouteContext<P>) {
   };
 }
 
-const PAUSABLE: readonly JobStatus[] = ['scheduled', 'queued', 'sending'];
-
 function notPausable(job: JobRecord): BulkEmailError {
   const why =
     job.status === 'paused'
@@ -150,10 +149,8 @@ export function resumeHandler<P extends Principal>(ctx: RouteContext<P>) {
     if (resumed.status === 'paused') {
       throw new BulkEmailError('NOT_RESUMABLE', `Job ${job.id} is not paused (it is ${resumed.status})`);
     }
-    const sendAt = resumed.sendAt === undefined ? undefined : Date.parse(resumed.sendAt);
-    const ahead = sendAt !== undefined && sendAt > config.clock.now();
     try {
-      await config.queue.resume(job.id, ahead ? { notBefore: sendAt } : undefined);
+      await config.queue.resume(job.id, resumeAt(resumed, config.clock.now()));
     } catch (err) {
       // The queue still holds the job: so does the store, and the caller may try again.
       await config.store.setPaused(job.id, true, 'USER').catch(() => undefined);

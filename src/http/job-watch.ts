@@ -1,6 +1,7 @@
 // One poll of the store per watched job per process, however many event streams watch it; the feed of GET /:id/events.
-import { jobView } from '../envelope.js';
+
 import type { SendingView } from '../envelope.js';
+import { jobView } from '../envelope.js';
 import type { JobRecord, Logger, Store } from '../types.js';
 import type { EventFeed, SseEvent } from './sse.js';
 
@@ -23,14 +24,14 @@ interface Watched {
 }
 
 /** What the id of an event is: a job's status and counts (the same state in any process gives the same id). */
-export function stateKey(job: JobRecord): string {
+function stateKey(job: JobRecord): string {
   const c = job.counts;
   const n = [c.sent, c.failed, c.pending, c.canceled, c.suppressed, c.unknown, c.delivered, c.bounced, c.complained];
   return `${job.status}.${n.map((v) => v ?? 0).join('.')}`;
 }
 
 /** A job with every entry final (completed, failed, or canceled with nothing in flight). */
-export const isFinal = (job: JobRecord): boolean => job.completedAt !== undefined;
+const isFinal = (job: JobRecord): boolean => job.completedAt !== undefined;
 
 export function jobWatcher(store: Store, pollMs: number, logger: Logger): JobWatcher {
   const jobs = new Map<string, Watched>();

@@ -18,11 +18,11 @@ export function decodeCursor(cursor: unknown): number {
   throw validationError({ path: '/cursor', message: 'cursor is not one this API returned' });
 }
 
-export function parseLimit(limit: unknown): number {
-  if (limit === undefined) return DEFAULT_PAGE;
+export function parseLimit(limit: unknown, fallback = DEFAULT_PAGE, max = MAX_PAGE): number {
+  if (limit === undefined) return fallback;
   if (typeof limit === 'string' && /^\d{1,4}$/.test(limit)) {
     const n = Number(limit);
-    if (n >= 1 && n <= MAX_PAGE) return n;
+    if (n >= 1 && n <= max) return n;
   }
-  throw validationError({ path: '/limit', message: `limit must be a whole number from 1 to ${MAX_PAGE}` });
+  throw validationError({ path: '/limit', message: `limit must be a whole number from 1 to ${max}` });
 }

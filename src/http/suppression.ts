@@ -10,9 +10,7 @@ const FIELDS = ['ToAddresses', 'CcAddresses', 'BccAddresses'] as const;
 /** Every distinct recipient address of these entries, in first-seen order. */
 export function allRecipients(entries: readonly IndexedEntry[]): string[] {
   const seen = new Set<string>();
-  for (const { entry } of entries) {
-    for (const field of FIELDS) for (const a of entry.Destination[field] ?? []) seen.add(a);
-  }
+  for (const { entry } of entries) for (const a of entryAddresses(entry)) seen.add(a);
   return [...seen];
 }
 

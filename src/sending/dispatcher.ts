@@ -1,5 +1,6 @@
 // createDispatcher(): one taken call → one SES call: pace, claim, send, classify, record, and what is left for the queue.
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
+import { NO_TELEMETRY, type SpanNote, type Telemetry } from '../telemetry/telemetry.js';
 import type {
   BulkEmailEvent,
   CallOutcome,
@@ -19,9 +20,8 @@ import { type BackoffOptions, backoffDelay } from './backoff.js';
 import { recipientsOf } from './chunk.js';
 import { classifyError } from './classify.js';
 import { entryError } from './entry-errors.js';
-import { jobEndEvent } from './job-end.js';
+import { jobEndEvent, PAUSABLE, resumeAt } from './job-end.js';
 import { type CallEntry, type CallPlan, planFromAnswer, planFromError } from './outcomes.js';
-import { NO_TELEMETRY, type SpanNote, type Telemetry } from '../telemetry/telemetry.js';
 import { sendTracker } from './send-tracker.js';
 import { type PreparedContent, prepareContent, type SesCallResult, sendBulkEmailCall } from './ses-call.js';
 
@@ -73,10 +73,8 @@ export type Dispatcher = (call: TakenCall, signal: AbortSignal) => Promise<CallO
 function staleQueuePause(deps: Pick<DispatcherDeps, 'store' | 'queue' | 'clock'>) {
   return async (jobId: string): Promise<void> => {
     const job = await deps.store.getJob(jobId).catch(() => null);
-    if (!job || !(job.status === 'sending' || job.status === 'queued' || job.status === 'scheduled')) return;
-    const sendAt = job.sendAt === undefined ? undefined : Date.parse(job.sendAt);
-    const ahead = sendAt !== undefined && sendAt > deps.clock.now();
-    await deps.queue.resume(jobId, ahead ? { notBefore: sendAt } : undefined).catch(() => undefined);
+    if (!job || !PAUSABLE.includes(job.status)) return;
+    await deps.queue.resume(jobId, resumeAt(job, deps.clock.now())).catch(() => undefined);
   };
 }
 
@@ -240,6 +238,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
 
   /** Sends `items` (attempts already counted) in a telemetry span and turns the outcome into a plan. */
   function send(call: TakenCall, content: PreparedContent, items: CallEntry[]): Promise<CallPlan> {
+    if (!telemetry.enabled) return sendAndPlan(call, content, items, () => undefined);
     const facts = {
       jobId: call.task.jobId,
       chunk: call.task.chunk,

@@ -3,7 +3,6 @@ import { BulkEmailError } from '../errors.js';
 import { entryError } from '../sending/entry-errors.js';
 import type {
   Clock,
-  WebhookOutbox,
   CreateJobOptions,
   EntryClaim,
   EntryError,
@@ -16,24 +15,25 @@ import type {
   RecordResultsOptions,
   Store,
   StoredResponse,
+  WebhookOutbox,
 } from '../types.js';
+import { memoryOutbox } from '../webhooks/memory-outbox.js';
 import {
   addCount,
   CANCELED,
   clampAttempts,
+  emptyCounts,
   FAILED,
   IN_FLIGHT,
   isFinalStatus,
   PENDING,
   STATUS_NAMES,
-  emptyCounts,
   statusCode,
 } from './entry-codes.js';
 import { keyOfJob, listKey, listScan, pickPage } from './job-list.js';
 import { type MemoryFeedback, memoryFeedback } from './memory-feedback.js';
 import { type PackedStrings, packedStrings } from './packed-strings.js';
-import { memoryOutbox } from '../webhooks/memory-outbox.js';
-import { type PrincipalUsage, LIMIT_RETRY_AFTER_SECONDS, principalLimitError } from './principal-limits.js';
+import { LIMIT_RETRY_AFTER_SECONDS, type PrincipalUsage, principalLimitError } from './principal-limits.js';
 
 export interface MemoryStoreOptions {
   /** Time source for `updatedAt`/`completedAt`, retention and idempotency TTLs. Default `Date.now`. */
@@ -422,7 +422,6 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
     return undefined;
   }
 
-  /** Each entry's addresses packed as JSON, and the bytes they take. */
   /**
    * An entry's addresses as text: the address itself for the usual single recipient (a checked address never starts
    * with '['), else a JSON array. Saves a JSON.stringify per entry of every accepted job (bench 3).
@@ -431,6 +430,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
     return list.length === 1 && !list[0].startsWith('[') ? list[0] : JSON.stringify(list);
   }
 
+  /** Each entry's addresses packed as text, and the bytes they take. */
   function packRecipients(n: number, lists: CreateJobOptions['recipients']) {
     if (!lists?.length) return { recipients: undefined, recipientBytes: 0 };
     const recipients = packedStrings(n);

@@ -163,7 +163,7 @@ export function redisFeedback(client: Redis, tag: string, now: () => number): Re
     async findSuppressions(list, addresses) {
       const [hash] = listKeys(list);
       const unique = [...new Set(addresses)];
-      if (unique.length === 0 || (await client.exists(hash)) === 0) return [];
+      if (unique.length === 0) return []; // HMGET of a missing list answers nils: no EXISTS round trip first
       const pipeline = client.pipeline();
       for (let i = 0; i < unique.length; i += LOOKUPS_PER_CALL) {
         pipeline.hmget(hash, ...unique.slice(i, i + LOOKUPS_PER_CALL));

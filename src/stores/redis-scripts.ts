@@ -163,7 +163,7 @@ for _, oldest in ipairs(redis.call('ZRANGE', list, 0, 1)) do
 end
 if ARGV[3] == '1' then
   redis.call('HINCRBY', active, principal, 1)
-  redis.call('SADD', active .. ':' .. principal, redis.call('HGET', job, 'id'))
+  redis.call('SADD', active .. ':' .. principal, id)
   redis.call('HINCRBY', active, RECIPIENTS .. principal, recipients)
 else
   expireJob(tonumber(ARGV[1]))

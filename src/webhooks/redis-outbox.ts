@@ -3,11 +3,6 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { LeasedWebhookMessage, WebhookMessage, WebhookOutbox } from '../types.js';
 
-export interface RedisOutboxOptions {
-  /** Messages kept at most; `add` answers 'full' beyond. Default 100,000. */
-  maxMessages?: number;
-}
-
 // Keys (all under `<tag>:wh:`, one Redis Cluster slot): msg (hash id → the message's fixed part as JSON), meta
 // (hash id → "attempts:nextAt:urlKey"), due (zset id → when it may be handed out: nextAt, or the lease's end while
 // leased), lease (hash id → the current lease), disabled (set of URLs), u:<sha256 of url> (set of its message ids).
@@ -93,8 +88,11 @@ const ms = (n: number) => Math.max(0, Math.ceil(n));
  * The outbox over the store's own client: `tag` is the store's key root (`{prefix}:s`), so the outbox shares its
  * Cluster slot and its lifetime (close() is a no-op; closing the store closes the client).
  */
-export function redisOutbox(client: Redis, tag: string, options: RedisOutboxOptions = {}): WebhookOutbox {
-  const maxMessages = options.maxMessages ?? 100_000;
+/** Messages kept at most; `add` answers 'full' beyond. */
+const MAX_MESSAGES = 100_000;
+
+export function redisOutbox(client: Redis, tag: string): WebhookOutbox {
+  const maxMessages = MAX_MESSAGES;
   const root = `${tag}:wh:`;
   const keys = [`${root}msg`, `${root}meta`, `${root}due`, `${root}lease`];
   const disabledKey = `${root}disabled`;
